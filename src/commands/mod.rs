@@ -1,0 +1,28 @@
+//! One module per subcommand: each takes the parsed arguments, does the work through the
+//! engine modules, and returns the process exit code.
+
+mod validate;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use crate::cli::{Cli, ColorChoice, Command};
+
+/// Whether to colour a stream, from `--color`, `NO_COLOR` and whether it is a terminal.
+pub(crate) fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+pub(crate) fn stderr_color(choice: ColorChoice) -> bool {
+    use_color(choice, std::io::stderr().is_terminal())
+}
+
+pub(crate) fn dispatch(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Validate(args) => validate::run(&cli.global, &args),
+    }
+}

@@ -1,0 +1,75 @@
+//! `standby validate`: load the desired state and report every diagnostic.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::cli::{GlobalArgs, ValidateArgs, ValidateFormat};
+use crate::desired::{Desired, Severity, load_dir};
+use crate::report::diagnostics::{JsonDiagnostic, render_human, to_json};
+
+#[derive(Serialize)]
+struct Summary {
+    errors: usize,
+    warnings: usize,
+}
+
+#[derive(Serialize)]
+struct Output {
+    format_version: &'static str,
+    valid: bool,
+    summary: Summary,
+    diagnostics: Vec<JsonDiagnostic>,
+}
+
+fn describe(desired: &Desired) -> String {
+    let count = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    format!(
+        "deployment `{}`: {}, {}, {}",
+        desired.deployment.name.value,
+        count(desired.sites.len(), "site", "sites"),
+        count(desired.backup_items().count(), "backup item", "backup items"),
+        count(desired.scenarios.len(), "scenario", "scenarios"),
+    )
+}
+
+pub(super) fn run(global: &GlobalArgs, args: &ValidateArgs) -> ExitCode {
+    let loaded = load_dir(&global.desired);
+    let errors = loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = loaded.diagnostics.len() - errors;
+    match args.format {
+        ValidateFormat::Json => {
+            let output = Output {
+                format_version: "1",
+                valid: errors == 0,
+                summary: Summary { errors, warnings },
+                diagnostics: loaded.diagnostics.iter().map(|d| to_json(&loaded.sources, d)).collect(),
+            };
+            match serde_json::to_string_pretty(&output) {
+                Ok(json) => println!("{json}"),
+                Err(e) => {
+                    eprintln!("error: cannot print the diagnostics as JSON: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        ValidateFormat::Table => {
+            if !loaded.diagnostics.is_empty() {
+                eprint!("{}", render_human(&loaded.sources, &loaded.diagnostics, super::stderr_color(global.color)));
+            }
+            if errors > 0 {
+                eprintln!(
+                    "{} is invalid: {errors} error{}, {warnings} warning{}",
+                    global.desired.display(),
+                    if errors == 1 { "" } else { "s" },
+                    if warnings == 1 { "" } else { "s" },
+                );
+            } else if let Some(desired) = &loaded.desired
+                && !global.quiet
+            {
+                println!("{} is valid: {}", global.desired.display(), describe(desired));
+            }
+        }
+    }
+    if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}

@@ -1,0 +1,20 @@
+//! `standby` keeps a multi-site server deployment recoverable: it reads the desired
+//! protected state (KDL), observes reality, plans what is wrong and applies fixes.
+//!
+//! Data flows `desired` → (`observe`) → `plan` → `apply`/`report`; see SPEC §1.
+
+pub mod address;
+pub mod cli;
+mod commands;
+pub mod desired;
+pub mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Runs the command line and returns the process exit code.
+pub fn run() -> ExitCode {
+    let cli = cli::Cli::parse();
+    commands::dispatch(cli)
+}

@@ -1,0 +1,3 @@
+//! Renderers: turn diagnostics, findings and plans into what people and tools read.
+
+pub mod diagnostics;
