@@ -93,6 +93,7 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
     let mut scenarios = Vec::new();
     let mut restore_sequence = Vec::new();
     let mut sequence_span: Option<Span> = None;
+    let mut incomplete = Vec::new();
 
     for (path, text) in texts {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -105,12 +106,15 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
                 continue;
             }
         };
-        let mut cx = Cx { file, dir, diags: &mut diagnostics };
+        let mut cx = Cx { file, text: text.clone(), dir, diags: &mut diagnostics, incomplete: &mut incomplete };
         for node in document.nodes() {
             let span = cx.span(node.name().span());
             match node.name().value() {
                 "deployment" => deployments.extend(lower::deployment(&mut cx, node).map(|d| (d, span))),
-                "site" => sites.extend(lower::site(&mut cx, node)),
+                "site" => {
+                    let lowered = lower::site(&mut cx, node);
+                    sites.extend(cx.lowered(node, "site", lowered));
+                }
                 "scenario" => scenarios.extend(lower::scenario(&mut cx, node)),
                 "restore-sequence" => {
                     let sequence = lower::restore_sequence(&mut cx, node);
@@ -170,6 +174,7 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
             sites,
             scenarios,
             restore_sequence,
+            incomplete,
         };
         let rpo = desired.deployment.objectives.rpo.as_ref().map(|r| r.value);
         for site in &mut desired.sites {

@@ -55,6 +55,9 @@ pub(super) fn unknown_node(cx: &mut Cx<'_>, node: &KdlNode, parent: &str, allowe
     let help = if let Some((_, home)) = PARENTS.iter().find(|(n, _)| *n == name) {
         format!("`{name}` belongs under {home}")
     } else if let Some(close) = did_you_mean(name, allowed.iter().copied()) {
+        // `sites "dallas"` most likely declares site dallas: do not also call every
+        // reference to dallas dangling.
+        cx.lowered::<()>(node, close, None);
         format!("did you mean `{close}`?")
     } else {
         format!(
@@ -76,10 +79,17 @@ fn no_children(cx: &mut Cx<'_>, node: &KdlNode) {
                 Code::UnexpectedChildren,
                 format!("`{}` takes no children", node.name().value()),
             )
-            .at(cx.span(children.span()), "unexpected block")
+            .at(cx.span(opening_brace(&cx.text, children.span())), "unexpected block")
             .with_help("remove the { … } block"),
         );
     }
+}
+
+/// kdl's span of a children block starts inside the braces; the `{` is what to point at.
+fn opening_brace(text: &str, span: miette::SourceSpan) -> miette::SourceSpan {
+    text.get(..span.offset())
+        .and_then(|before| before.rfind('{'))
+        .map_or(span, |at| (at, 1).into())
 }
 
 fn children(node: &KdlNode) -> &[KdlNode] {
@@ -151,7 +161,10 @@ pub(super) fn deployment(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Deployment> 
                 }
             }
             "resolver" => resolvers.extend(resolver(cx, child)),
-            "owner" => owners.extend(owner(cx, child)),
+            "owner" => {
+                let lowered = owner(cx, child);
+                owners.extend(cx.lowered(child, "owner", lowered));
+            }
             _ => unknown_node(
                 cx,
                 child,
@@ -269,19 +282,20 @@ pub(super) fn site(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Site> {
     };
     for child in children(node) {
         match child.name().value() {
-            "store" => site.stores.extend(store(cx, child)),
+            "store" => site.stores.extend({ let lowered = store(cx, child); cx.lowered(child, "store", lowered) }),
             "pool" => {
-                if let Some((pool, servers)) = pool(cx, child) {
+                let lowered = pool(cx, child);
+                if let Some((pool, servers)) = cx.lowered(child, "pool", lowered) {
                     site.pools.push(pool);
                     site.servers.extend(servers);
                 }
             }
-            "server" => site.servers.extend(server(cx, child, None)),
-            "sql-instance" => site.sql_instances.extend(sql_instance(cx, child)),
-            "database" => site.databases.extend(database(cx, child)),
-            "settings" => site.settings.extend(settings(cx, child)),
-            "fileset" => site.filesets.extend(fileset(cx, child)),
-            "dns" => site.dns.extend(dns(cx, child)),
+            "server" => site.servers.extend({ let lowered = server(cx, child, None); cx.lowered(child, "server", lowered) }),
+            "sql-instance" => site.sql_instances.extend({ let lowered = sql_instance(cx, child); cx.lowered(child, "sql-instance", lowered) }),
+            "database" => site.databases.extend({ let lowered = database(cx, child); cx.lowered(child, "database", lowered) }),
+            "settings" => site.settings.extend({ let lowered = settings(cx, child); cx.lowered(child, "settings", lowered) }),
+            "fileset" => site.filesets.extend({ let lowered = fileset(cx, child); cx.lowered(child, "fileset", lowered) }),
+            "dns" => site.dns.extend({ let lowered = dns(cx, child); cx.lowered(child, "dns", lowered) }),
             "omit" => site.omits.extend(omit(cx, child)),
             "settings-compare" => site.settings_compares.extend(settings_compare(cx, child)),
             _ => unknown_node(
@@ -330,7 +344,8 @@ fn pool(cx: &mut Cx<'_>, node: &KdlNode) -> Option<(Pool, Vec<Server>)> {
     let mut servers = Vec::new();
     for child in children(node) {
         if child.name().value() == "server" {
-            servers.extend(server(cx, child, fqdn.as_ref().map(|f| f.value.clone())));
+            let lowered = server(cx, child, fqdn.as_ref().map(|f| f.value.clone()));
+            servers.extend(cx.lowered(child, "server", lowered));
         } else {
             unknown_node(cx, child, "`pool`", &["server"]);
         }

@@ -84,6 +84,9 @@ pub struct Desired {
     pub sites: Vec<Site>,
     pub scenarios: Vec<Scenario>,
     pub restore_sequence: Vec<Spanned<String>>,
+    /// Declarations that could not be lowered, as (node kind, name). Only non-empty while
+    /// the desired state has errors; references to them are not reported as dangling.
+    pub incomplete: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]

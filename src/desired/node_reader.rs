@@ -13,8 +13,12 @@ use super::source::{FileId, Span, Spanned};
 /// Where lowering is: the file being read and the diagnostics collected so far.
 pub(super) struct Cx<'d> {
     pub(super) file: FileId,
+    pub(super) text: std::sync::Arc<String>,
     pub(super) dir: std::path::PathBuf,
     pub(super) diags: &'d mut Vec<Diagnostic>,
+    /// Declarations that could not be lowered, as (node kind, name): references to them are
+    /// not reported again as dangling.
+    pub(super) incomplete: &'d mut Vec<(String, String)>,
 }
 
 impl Cx<'_> {
@@ -24,6 +28,17 @@ impl Cx<'_> {
 
     pub(super) fn push(&mut self, diagnostic: Diagnostic) {
         self.diags.push(diagnostic);
+    }
+
+    /// Passes a lowered declaration through; when it failed, remembers its kind and name so
+    /// one mistake is reported once, not again at every reference to it.
+    pub(super) fn lowered<T>(&mut self, node: &kdl::KdlNode, kind: &str, lowered: Option<T>) -> Option<T> {
+        if lowered.is_none()
+            && let Some(name) = node.entries().iter().find(|e| e.name().is_none()).and_then(|e| e.value().as_string())
+        {
+            self.incomplete.push((kind.to_owned(), name.to_owned()));
+        }
+        lowered
     }
 }
 

@@ -9,28 +9,45 @@ use super::diagnostic::{Code, Diagnostic, did_you_mean};
 use super::model::{Choice, Desired, Policy, ServerRole, Site, SiteRole};
 use super::source::Spanned;
 
+/// Collects diagnostics, leaving out references to declarations that failed to lower.
+struct Out<'a> {
+    diagnostics: Vec<Diagnostic>,
+    incomplete: &'a [(String, String)],
+}
+
+impl Out<'_> {
+    fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn is_incomplete(&self, kind: &str, name: &str) -> bool {
+        self.incomplete.iter().any(|(k, n)| k == kind && n == name)
+    }
+}
+
 /// Every semantic problem of a lowered desired state.
 pub(super) fn validate(desired: &Desired) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
+    let mut out = Out { diagnostics: Vec::new(), incomplete: &desired.incomplete };
+    let out = &mut out;
     let owners: Vec<_> = desired.deployment.owners.iter().map(|o| &o.id).collect();
     let site_names: Vec<_> = desired.sites.iter().map(|s| &s.name).collect();
 
-    unique(&mut out, "owner", owners.iter().copied());
-    unique(&mut out, "site", site_names.iter().copied());
-    unique(&mut out, "scenario", desired.scenarios.iter().map(|s| &s.name));
-    unique(&mut out, "restore-sequence entry", desired.restore_sequence.iter());
+    unique(out, "owner", owners.iter().copied());
+    unique(out, "site", site_names.iter().copied());
+    unique(out, "scenario", desired.scenarios.iter().map(|s| &s.name));
+    unique(out, "restore-sequence entry", desired.restore_sequence.iter());
 
     for site in &desired.sites {
-        site_names_unique(&mut out, site);
-        site_references(&mut out, desired, site, &owners, &site_names);
+        site_names_unique(out, site);
+        site_references(out, desired, site, &owners, &site_names);
     }
-    standby_sites(&mut out, desired);
-    scenarios(&mut out, desired, &owners);
-    out
+    standby_sites(out, desired);
+    scenarios(out, desired, &owners);
+    std::mem::take(&mut out.diagnostics)
 }
 
 /// Reports every name that appears twice among `names`, pointing at both.
-fn unique<'a>(out: &mut Vec<Diagnostic>, kind: &str, names: impl Iterator<Item = &'a Spanned<String>>) {
+fn unique<'a>(out: &mut Out<'_>, kind: &str, names: impl Iterator<Item = &'a Spanned<String>>) {
     let mut seen: HashMap<&str, &Spanned<String>> = HashMap::new();
     for name in names {
         if let Some(first) = seen.get(name.value.as_str()) {
@@ -48,12 +65,16 @@ fn unique<'a>(out: &mut Vec<Diagnostic>, kind: &str, names: impl Iterator<Item =
 
 /// A reference to `what` that names nothing; labels the use and the candidates it could mean.
 fn dangling<'a>(
-    out: &mut Vec<Diagnostic>,
+    out: &mut Out<'_>,
     what: &str,
     scope: &str,
     reference: &Spanned<String>,
     candidates: impl IntoIterator<Item = &'a Spanned<String>>,
 ) {
+    let kind = if what == "settings item" { "settings" } else { what };
+    if out.is_incomplete(kind, &reference.value) {
+        return;
+    }
     let candidates: Vec<&Spanned<String>> = candidates.into_iter().collect();
     let mut diagnostic = Diagnostic::error(
         Code::DanglingReference,
@@ -75,7 +96,7 @@ fn dangling<'a>(
 }
 
 fn check_ref<'a>(
-    out: &mut Vec<Diagnostic>,
+    out: &mut Out<'_>,
     what: &str,
     scope: &str,
     reference: Option<&Spanned<String>>,
@@ -88,7 +109,7 @@ fn check_ref<'a>(
     }
 }
 
-fn site_names_unique(out: &mut Vec<Diagnostic>, site: &Site) {
+fn site_names_unique(out: &mut Out<'_>, site: &Site) {
     unique(out, "store", site.stores.iter().map(|s| &s.name));
     unique(out, "pool", site.pools.iter().map(|p| &p.fqdn));
     unique(out, "server", site.servers.iter().map(|s| &s.fqdn));
@@ -118,7 +139,7 @@ fn site_names_unique(out: &mut Vec<Diagnostic>, site: &Site) {
 }
 
 fn site_references(
-    out: &mut Vec<Diagnostic>,
+    out: &mut Out<'_>,
     desired: &Desired,
     site: &Site,
     owners: &[&Spanned<String>],
@@ -149,7 +170,7 @@ fn site_references(
     }
 }
 
-fn policy(out: &mut Vec<Diagnostic>, desired: &Desired, scope: &str, policy: &Policy, stores: &[&Spanned<String>]) {
+fn policy(out: &mut Out<'_>, desired: &Desired, scope: &str, policy: &Policy, stores: &[&Spanned<String>]) {
     check_ref(out, "store", scope, Some(&policy.store), stores);
     check_ref(out, "store", scope, policy.copy_to.as_ref(), stores);
     if let Some(copy_to) = &policy.copy_to
@@ -196,7 +217,7 @@ fn policy(out: &mut Vec<Diagnostic>, desired: &Desired, scope: &str, policy: &Po
     }
 }
 
-fn standby_sites(out: &mut Vec<Diagnostic>, desired: &Desired) {
+fn standby_sites(out: &mut Out<'_>, desired: &Desired) {
     for site in &desired.sites {
         match (site.role.value, &site.standby_for) {
             (SiteRole::Primary, Some(standby_for)) => out.push(
@@ -236,7 +257,7 @@ fn standby_sites(out: &mut Vec<Diagnostic>, desired: &Desired) {
 }
 
 /// Checks a standby site against the primary it stands in for.
-fn standby_of(out: &mut Vec<Diagnostic>, standby: &Site, primary: &Site) {
+fn standby_of(out: &mut Out<'_>, standby: &Site, primary: &Site) {
     for pool in &standby.pools {
         if let Some(same) = primary.pools.iter().find(|p| p.fqdn.value == pool.fqdn.value) {
             out.push(
@@ -292,7 +313,7 @@ fn primary_components(site: &Site) -> Vec<Spanned<String>> {
     out
 }
 
-fn scenarios(out: &mut Vec<Diagnostic>, desired: &Desired, owners: &[&Spanned<String>]) {
+fn scenarios(out: &mut Out<'_>, desired: &Desired, owners: &[&Spanned<String>]) {
     let addresses = desired.addresses();
     for scenario in &desired.scenarios {
         check_ref(out, "owner", "in the deployment", scenario.owner.as_ref(), owners);
@@ -314,7 +335,9 @@ fn scenarios(out: &mut Vec<Diagnostic>, desired: &Desired, owners: &[&Spanned<St
                 }
                 Err(_) => addresses.iter().any(|(a, _)| a.as_str() == affected.value),
             };
-            if !matches {
+            let mut parts = affected.value.splitn(4, '/').skip(1);
+            let declared_broken = matches!((parts.next(), parts.next()), (Some(kind), Some(name)) if out.is_incomplete(kind, name));
+            if !matches && !declared_broken {
                 let close = did_you_mean(&affected.value, addresses.iter().map(|(a, _)| a.as_str()));
                 let mut diagnostic = Diagnostic::error(
                     Code::DanglingReference,

@@ -1,0 +1,145 @@
+//! `standby validate`: the shipped example is valid, and every mistake in the invalid corpus
+//! (`tests/invalid/`) is reported with its code at the exact file:line:column.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::support::{copy_into, repo, snapshot_tree, standby};
+
+#[test]
+fn the_shipped_example_is_valid() {
+    let out = standby(&repo(), &["validate"]);
+    assert_eq!(out.status, 0, "stderr:\n{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    assert!(out.stdout.starts_with("desired is valid: deployment `contoso`: 2 sites"), "{}", out.stdout);
+
+    let json = standby(&repo(), &["validate", "--format", "json"]).json();
+    assert_eq!(json["format_version"], "1");
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["summary"]["errors"], 0);
+}
+
+/// The `// expect: CODE FILE:LINE:COLUMN` lines of a case (or `CODE -` for a problem of the
+/// whole directory).
+fn expectations(case: &Path) -> BTreeSet<String> {
+    let files: Vec<_> = if case.is_dir() {
+        std::fs::read_dir(case).expect("case dir").map(|e| e.expect("entry").path()).collect()
+    } else {
+        vec![case.to_path_buf()]
+    };
+    files
+        .iter()
+        .flat_map(|f| {
+            std::fs::read_to_string(f)
+                .expect("read case")
+                .lines()
+                .filter_map(|l| l.strip_prefix("// expect: ").map(str::to_owned))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn every_invalid_case_reports_its_code_at_the_exact_place() {
+    let corpus = repo().join("tests/invalid");
+    let mut cases: Vec<_> = std::fs::read_dir(&corpus)
+        .expect("the invalid corpus")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 30, "the corpus has {} cases", cases.len());
+
+    let mut failures = Vec::new();
+    let mut codes = BTreeSet::new();
+    for case in &cases {
+        let name = case.file_name().expect("name").to_string_lossy().into_owned();
+        let expected = expectations(case);
+        assert!(!expected.is_empty(), "{name} has no `// expect:` line");
+
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let desired = tmp.path().join("desired");
+        copy_into(case, &desired);
+        let before = snapshot_tree(tmp.path());
+
+        let out = standby(tmp.path(), &["validate", "--format", "json"]);
+        let json = out.json();
+        let got: BTreeSet<String> = json["diagnostics"]
+            .as_array()
+            .expect("diagnostics array")
+            .iter()
+            .filter(|d| d["severity"] == "error")
+            .map(|d| match d["file"].as_str() {
+                Some(file) => {
+                    let file = Path::new(file).file_name().expect("file name").to_string_lossy().into_owned();
+                    format!("{} {file}:{}:{}", d["code"].as_str().unwrap_or("?"), d["line"], d["column"])
+                }
+                None => format!("{} -", d["code"].as_str().unwrap_or("?")),
+            })
+            .collect();
+        if out.status != 1 || got != expected {
+            failures.push(format!("{name}: exit {}\n  expected {expected:?}\n  got      {got:?}", out.status));
+            continue;
+        }
+        assert_eq!(json["valid"], false, "{name}");
+
+        // The human report names the same places, and nothing was written.
+        let human = standby(tmp.path(), &["validate"]);
+        assert_eq!(human.status, 1, "{name}");
+        for expectation in &expected {
+            let (code, place) = expectation.split_once(' ').expect("CODE PLACE");
+            assert!(human.stderr.contains(code), "{name}: no `{code}` in\n{}", human.stderr);
+            if place != "-" {
+                assert!(human.stderr.contains(&format!("desired/{place}]")), "{name}: no `{place}` in\n{}", human.stderr);
+            }
+            codes.insert(code.to_owned());
+        }
+        assert_eq!(snapshot_tree(tmp.path()), before, "{name}: validate wrote something");
+    }
+    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(codes.len() >= 25, "the corpus covers only {} codes: {codes:?}", codes.len());
+}
+
+fn rendered(case: &str) -> String {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_into(&repo().join("tests/invalid").join(case), &tmp.path().join("desired"));
+    let out = standby(tmp.path(), &["validate"]);
+    assert_eq!(out.status, 1);
+    out.stderr
+}
+
+#[test]
+fn a_dangling_reference_shows_the_use_and_the_candidates() {
+    insta::assert_snapshot!(rendered("dangling-store.kdl"));
+}
+
+#[test]
+fn a_threshold_beyond_the_rpo_points_at_both() {
+    insta::assert_snapshot!(rendered("crit-beyond-rpo.kdl"));
+}
+
+#[test]
+fn a_kdl_syntax_error_points_at_the_token() {
+    insta::assert_snapshot!(rendered("syntax-unquoted-duration.kdl"));
+}
+
+#[test]
+fn a_duplicate_across_files_names_both_files() {
+    insta::assert_snapshot!(rendered("two-deployments"));
+}
+
+#[test]
+fn every_mistake_of_a_file_is_reported_in_one_run() {
+    insta::assert_snapshot!(rendered("several-mistakes.kdl"));
+}
+
+#[test]
+fn a_missing_directory_is_a_clear_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = standby(tmp.path(), &["validate", "--desired", "nowhere"]);
+    assert_eq!(out.status, 1);
+    assert!(out.stderr.contains("cannot read the desired directory nowhere"), "{}", out.stderr);
+    std::fs::create_dir(tmp.path().join("empty")).expect("mkdir");
+    let out = standby(tmp.path(), &["validate", "--desired", "empty"]);
+    assert_eq!(out.status, 1);
+    assert!(out.stderr.contains("empty holds no *.kdl file"), "{}", out.stderr);
+}
