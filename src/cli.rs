@@ -10,7 +10,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// site must mirror; standby reads the declaration, compares it with reality and reports what
 /// is missing, stale or out of sync.
 #[derive(Debug, Parser)]
-#[command(name = "standby", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "standby",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -25,7 +30,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR", default_value = "desired")]
     pub desired: PathBuf,
 
-    /// When to colour output. `auto` colours a terminal unless NO_COLOR is set.
+    /// When to colour output. `auto` colours a terminal unless `NO_COLOR` is set.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 

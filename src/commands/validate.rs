@@ -23,19 +23,28 @@ struct Output {
 }
 
 fn describe(desired: &Desired) -> String {
-    let count = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     format!(
         "deployment `{}`: {}, {}, {}",
         desired.deployment.name.value,
         count(desired.sites.len(), "site", "sites"),
-        count(desired.backup_items().count(), "backup item", "backup items"),
+        count(
+            desired.backup_items().count(),
+            "backup item",
+            "backup items"
+        ),
         count(desired.scenarios.len(), "scenario", "scenarios"),
     )
 }
 
 pub(super) fn run(global: &GlobalArgs, args: &ValidateArgs) -> ExitCode {
     let loaded = load_dir(&global.desired);
-    let errors = loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = loaded.diagnostics.len() - errors;
     match args.format {
         ValidateFormat::Json => {
@@ -43,7 +52,11 @@ pub(super) fn run(global: &GlobalArgs, args: &ValidateArgs) -> ExitCode {
                 format_version: "1",
                 valid: errors == 0,
                 summary: Summary { errors, warnings },
-                diagnostics: loaded.diagnostics.iter().map(|d| to_json(&loaded.sources, d)).collect(),
+                diagnostics: loaded
+                    .diagnostics
+                    .iter()
+                    .map(|d| to_json(&loaded.sources, d))
+                    .collect(),
             };
             match serde_json::to_string_pretty(&output) {
                 Ok(json) => println!("{json}"),
@@ -55,7 +68,14 @@ pub(super) fn run(global: &GlobalArgs, args: &ValidateArgs) -> ExitCode {
         }
         ValidateFormat::Table => {
             if !loaded.diagnostics.is_empty() {
-                eprint!("{}", render_human(&loaded.sources, &loaded.diagnostics, super::stderr_color(global.color)));
+                eprint!(
+                    "{}",
+                    render_human(
+                        &loaded.sources,
+                        &loaded.diagnostics,
+                        super::stderr_color(global.color)
+                    )
+                );
             }
             if errors > 0 {
                 eprintln!(
@@ -67,9 +87,17 @@ pub(super) fn run(global: &GlobalArgs, args: &ValidateArgs) -> ExitCode {
             } else if let Some(desired) = &loaded.desired
                 && !global.quiet
             {
-                println!("{} is valid: {}", global.desired.display(), describe(desired));
+                println!(
+                    "{} is valid: {}",
+                    global.desired.display(),
+                    describe(desired)
+                );
             }
         }
     }
-    if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -178,7 +178,10 @@ mod tests {
     #[test]
     fn times_of_day() {
         assert_eq!("01:00".parse::<TimeOfDay>().map(TimeOfDay::minutes), Ok(60));
-        assert_eq!("23:59".parse::<TimeOfDay>().map(|t| t.to_string()), Ok("23:59".into()));
+        assert_eq!(
+            "23:59".parse::<TimeOfDay>().map(|t| t.to_string()),
+            Ok("23:59".into())
+        );
         for bad in ["24:00", "1:00", "01:60", "0100", "aa:bb"] {
             assert!(bad.parse::<TimeOfDay>().is_err(), "{bad}");
         }

@@ -51,7 +51,11 @@ pub fn load_dir(dir: &Path) -> Loaded {
                 )
                 .with_help("pass the directory that holds the *.kdl files with --desired DIR"),
             );
-            return Loaded { sources, desired: None, diagnostics };
+            return Loaded {
+                sources,
+                desired: None,
+                diagnostics,
+            };
         }
     };
     if files.is_empty() {
@@ -62,7 +66,11 @@ pub fn load_dir(dir: &Path) -> Loaded {
             )
             .with_help("write one, or start from `standby init`, or pass --desired DIR"),
         );
-        return Loaded { sources, desired: None, diagnostics };
+        return Loaded {
+            sources,
+            desired: None,
+            diagnostics,
+        };
     }
     let mut texts = Vec::new();
     for path in files {
@@ -106,11 +114,19 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
                 continue;
             }
         };
-        let mut cx = Cx { file, text: text.clone(), dir, diags: &mut diagnostics, incomplete: &mut incomplete };
+        let mut cx = Cx {
+            file,
+            text: text.clone(),
+            dir,
+            diags: &mut diagnostics,
+            incomplete: &mut incomplete,
+        };
         for node in document.nodes() {
             let span = cx.span(node.name().span());
             match node.name().value() {
-                "deployment" => deployments.extend(lower::deployment(&mut cx, node).map(|d| (d, span))),
+                "deployment" => {
+                    deployments.extend(lower::deployment(&mut cx, node).map(|d| (d, span)));
+                }
                 "site" => {
                     let lowered = lower::site(&mut cx, node);
                     sites.extend(cx.lowered(node, "site", lowered));
@@ -120,10 +136,15 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
                     let sequence = lower::restore_sequence(&mut cx, node);
                     if let Some(first) = sequence_span {
                         cx.push(
-                            Diagnostic::error(Code::DuplicateNode, "`restore-sequence` may appear once")
-                                .at(span, "again here")
-                                .with_related(first, "first here")
-                                .with_help("list every functionality in one restore-sequence, in order"),
+                            Diagnostic::error(
+                                Code::DuplicateNode,
+                                "`restore-sequence` may appear once",
+                            )
+                            .at(span, "again here")
+                            .with_related(first, "first here")
+                            .with_help(
+                                "list every functionality in one restore-sequence, in order",
+                            ),
                         );
                     } else {
                         sequence_span = Some(span);
@@ -181,8 +202,12 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
             for db in &mut site.databases {
                 db.backups.iter_mut().for_each(|b| b.policy.apply_rpo(rpo));
             }
-            site.settings.iter_mut().for_each(|s| s.policy.apply_rpo(rpo));
-            site.filesets.iter_mut().for_each(|f| f.policy.apply_rpo(rpo));
+            site.settings
+                .iter_mut()
+                .for_each(|s| s.policy.apply_rpo(rpo));
+            site.filesets
+                .iter_mut()
+                .for_each(|f| f.policy.apply_rpo(rpo));
         }
         diagnostics.extend(validate::validate(&desired));
         desired
@@ -206,16 +231,26 @@ fn syntax_errors(file: FileId, text: &str, error: &kdl::KdlError) -> Vec<Diagnos
             let (offset, len) = syntax_span(text, d.span.offset(), d.span.len());
             let span = Span { file, offset, len };
             let message = d.message.clone().unwrap_or_else(|| "invalid KDL".into());
-            let mut diagnostic = Diagnostic::error(Code::KdlSyntax, format!("KDL syntax: {message}"))
-                .at(span, d.label.clone().unwrap_or_else(|| "here".into()));
-            diagnostic.help = Some(syntax_help(&text[span.offset..span.offset + span.len], d.help.as_deref()));
+            let mut diagnostic =
+                Diagnostic::error(Code::KdlSyntax, format!("KDL syntax: {message}"))
+                    .at(span, d.label.clone().unwrap_or_else(|| "here".into()));
+            diagnostic.help = Some(syntax_help(
+                &text[span.offset..span.offset + span.len],
+                d.help.as_deref(),
+            ));
             diagnostic
         })
         .collect();
     if out.is_empty() {
         out.push(
-            Diagnostic::error(Code::KdlSyntax, "KDL syntax: the file is not valid KDL v2")
-                .at(Span { file, offset: 0, len: 0 }, "in this file"),
+            Diagnostic::error(Code::KdlSyntax, "KDL syntax: the file is not valid KDL v2").at(
+                Span {
+                    file,
+                    offset: 0,
+                    len: 0,
+                },
+                "in this file",
+            ),
         );
     }
     out

@@ -62,13 +62,20 @@ pub(super) fn unknown_node(cx: &mut Cx<'_>, node: &KdlNode, parent: &str, allowe
     } else {
         format!(
             "{parent} may contain {}",
-            allowed.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            allowed
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     };
     cx.push(
-        Diagnostic::error(Code::UnknownNode, format!("unknown node `{name}` in {parent}"))
-            .at(span, "not expected here")
-            .with_help(help),
+        Diagnostic::error(
+            Code::UnknownNode,
+            format!("unknown node `{name}` in {parent}"),
+        )
+        .at(span, "not expected here")
+        .with_help(help),
     );
 }
 
@@ -79,7 +86,10 @@ fn no_children(cx: &mut Cx<'_>, node: &KdlNode) {
                 Code::UnexpectedChildren,
                 format!("`{}` takes no children", node.name().value()),
             )
-            .at(cx.span(opening_brace(&cx.text, children.span())), "unexpected block")
+            .at(
+                cx.span(opening_brace(&cx.text, children.span())),
+                "unexpected block",
+            )
             .with_help("remove the { … } block"),
         );
     }
@@ -96,9 +106,13 @@ fn children(node: &KdlNode) -> &[KdlNode] {
     node.children().map_or(&[], kdl::KdlDocument::nodes)
 }
 
-fn resolve_path(cx: &Cx<'_>, text: Spanned<String>) -> Spanned<PathBuf> {
+fn resolve_path(cx: &Cx<'_>, text: &Spanned<String>) -> Spanned<PathBuf> {
     let path = PathBuf::from(&text.value);
-    let path = if path.is_absolute() { path } else { cx.dir.join(path) };
+    let path = if path.is_absolute() {
+        path
+    } else {
+        cx.dir.join(path)
+    };
     Spanned::new(path, text.span)
 }
 
@@ -107,9 +121,12 @@ fn check_glob(cx: &mut Cx<'_>, glob: &Spanned<String>) -> bool {
         Ok(_) => true,
         Err(e) => {
             cx.push(
-                Diagnostic::error(Code::BadGlob, format!("{:?} is not a valid glob", glob.value))
-                    .at(glob.span, e.kind().to_string())
-                    .with_help("globs use *, **, ?, [abc] and {a,b}"),
+                Diagnostic::error(
+                    Code::BadGlob,
+                    format!("{:?} is not a valid glob", glob.value),
+                )
+                .at(glob.span, e.kind().to_string())
+                .with_help("globs use *, **, ?, [abc] and {a,b}"),
             );
             false
         }
@@ -204,9 +221,12 @@ fn backup_window(cx: &mut Cx<'_>, node: &KdlNode) -> Option<BackupWindow> {
             Some(Spanned::new(t, text.span))
         } else {
             cx.push(
-                Diagnostic::error(Code::BadTime, format!("`{key}` is not a time: {:?}", text.value))
-                    .at(text.span, "expected HH:MM")
-                    .with_help("write a 24-hour UTC time like \"01:00\" or \"23:30\""),
+                Diagnostic::error(
+                    Code::BadTime,
+                    format!("`{key}` is not a time: {:?}", text.value),
+                )
+                .at(text.span, "expected HH:MM")
+                .with_help("write a 24-hour UTC time like \"01:00\" or \"23:30\""),
             );
             None
         }
@@ -215,7 +235,10 @@ fn backup_window(cx: &mut Cx<'_>, node: &KdlNode) -> Option<BackupWindow> {
     let end = time(cx, &mut r, "end");
     r.finish(cx);
     no_children(cx, node);
-    Some(BackupWindow { start: start?, end: end? })
+    Some(BackupWindow {
+        start: start?,
+        end: end?,
+    })
 }
 
 fn resolver(cx: &mut Cx<'_>, node: &KdlNode) -> Vec<Spanned<String>> {
@@ -251,7 +274,11 @@ fn owner(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Owner> {
     let contact = r.string(cx, "contact").map(|s| s.value);
     r.finish(cx);
     no_children(cx, node);
-    Some(Owner { id: id?, name, contact })
+    Some(Owner {
+        id: id?,
+        name,
+        contact,
+    })
 }
 
 pub(super) fn site(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Site> {
@@ -282,7 +309,10 @@ pub(super) fn site(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Site> {
     };
     for child in children(node) {
         match child.name().value() {
-            "store" => site.stores.extend({ let lowered = store(cx, child); cx.lowered(child, "store", lowered) }),
+            "store" => site.stores.extend({
+                let lowered = store(cx, child);
+                cx.lowered(child, "store", lowered)
+            }),
             "pool" => {
                 let lowered = pool(cx, child);
                 if let Some((pool, servers)) = cx.lowered(child, "pool", lowered) {
@@ -290,12 +320,30 @@ pub(super) fn site(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Site> {
                     site.servers.extend(servers);
                 }
             }
-            "server" => site.servers.extend({ let lowered = server(cx, child, None); cx.lowered(child, "server", lowered) }),
-            "sql-instance" => site.sql_instances.extend({ let lowered = sql_instance(cx, child); cx.lowered(child, "sql-instance", lowered) }),
-            "database" => site.databases.extend({ let lowered = database(cx, child); cx.lowered(child, "database", lowered) }),
-            "settings" => site.settings.extend({ let lowered = settings(cx, child); cx.lowered(child, "settings", lowered) }),
-            "fileset" => site.filesets.extend({ let lowered = fileset(cx, child); cx.lowered(child, "fileset", lowered) }),
-            "dns" => site.dns.extend({ let lowered = dns(cx, child); cx.lowered(child, "dns", lowered) }),
+            "server" => site.servers.extend({
+                let lowered = server(cx, child, None);
+                cx.lowered(child, "server", lowered)
+            }),
+            "sql-instance" => site.sql_instances.extend({
+                let lowered = sql_instance(cx, child);
+                cx.lowered(child, "sql-instance", lowered)
+            }),
+            "database" => site.databases.extend({
+                let lowered = database(cx, child);
+                cx.lowered(child, "database", lowered)
+            }),
+            "settings" => site.settings.extend({
+                let lowered = settings(cx, child);
+                cx.lowered(child, "settings", lowered)
+            }),
+            "fileset" => site.filesets.extend({
+                let lowered = fileset(cx, child);
+                cx.lowered(child, "fileset", lowered)
+            }),
+            "dns" => site.dns.extend({
+                let lowered = dns(cx, child);
+                cx.lowered(child, "dns", lowered)
+            }),
             "omit" => site.omits.extend(omit(cx, child)),
             "settings-compare" => site.settings_compares.extend(settings_compare(cx, child)),
             _ => unknown_node(
@@ -330,7 +378,7 @@ fn store(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Store> {
     no_children(cx, node);
     Some(Store {
         name: name?,
-        path: resolve_path(cx, path?),
+        path: resolve_path(cx, &path?),
         sql_path,
         located_at,
     })
@@ -350,7 +398,13 @@ fn pool(cx: &mut Cx<'_>, node: &KdlNode) -> Option<(Pool, Vec<Server>)> {
             unknown_node(cx, child, "`pool`", &["server"]);
         }
     }
-    Some((Pool { fqdn: fqdn?, edition: edition? }, servers))
+    Some((
+        Pool {
+            fqdn: fqdn?,
+            edition: edition?,
+        },
+        servers,
+    ))
 }
 
 fn server(cx: &mut Cx<'_>, node: &KdlNode, pool: Option<String>) -> Option<Server> {
@@ -360,7 +414,12 @@ fn server(cx: &mut Cx<'_>, node: &KdlNode, pool: Option<String>) -> Option<Serve
     let owner = r.string(cx, "owner");
     r.finish(cx);
     no_children(cx, node);
-    Some(Server { fqdn: fqdn?, role: role?, owner, pool })
+    Some(Server {
+        fqdn: fqdn?,
+        role: role?,
+        owner,
+        pool,
+    })
 }
 
 fn sql_instance(cx: &mut Cx<'_>, node: &KdlNode) -> Option<SqlInstance> {
@@ -410,9 +469,12 @@ fn policy(cx: &mut Cx<'_>, r: &mut NodeReader<'_>) -> Option<Policy> {
     } else {
         r.consume("keep");
         cx.push(
-            Diagnostic::error(Code::MissingProperty, format!("`{}` needs `keep`", r.name()))
-                .at(r.name_span(), "`keep` missing")
-                .with_help("add keep=7: how many backups retention keeps"),
+            Diagnostic::error(
+                Code::MissingProperty,
+                format!("`{}` needs `keep`", r.name()),
+            )
+            .at(r.name_span(), "`keep` missing")
+            .with_help("add keep=7: how many backups retention keeps"),
         );
         None
     };
@@ -502,10 +564,15 @@ fn settings(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Settings> {
             cx.push(
                 Diagnostic::error(
                     Code::MissingProperty,
-                    format!("a settings export at level \"{}\" needs `{key}`", level.value),
+                    format!(
+                        "a settings export at level \"{}\" needs `{key}`",
+                        level.value
+                    ),
                 )
                 .at(level.span, format!("needs `{key}`"))
-                .with_help(format!("add {key}={example}: the {key} whose settings are exported")),
+                .with_help(format!(
+                    "add {key}={example}: the {key} whose settings are exported"
+                )),
             );
         }
     }
@@ -537,12 +604,12 @@ fn settings(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Settings> {
             );
             continue;
         }
-        export = Some(Spanned::new(argv.into_iter().map(|a| a.value).collect(), span));
+        export = Some(Spanned::new(
+            argv.into_iter().map(|a| a.value).collect(),
+            span,
+        ));
     }
-    if export.is_none()
-        && policy.as_ref().is_some_and(|p| p.pattern.is_none())
-        && name.is_some()
-    {
+    if export.is_none() && policy.as_ref().is_some_and(|p| p.pattern.is_none()) && name.is_some() {
         cx.push(
             Diagnostic::error(
                 Code::MissingChild,
@@ -593,7 +660,7 @@ fn fileset(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Fileset> {
     }
     Some(Fileset {
         name: name?,
-        path: resolve_path(cx, path?),
+        path: resolve_path(cx, &path?),
         policy: policy?,
         include,
         exclude,
@@ -650,7 +717,10 @@ fn omit(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Omit> {
                 .with_help("say what the standby site loses and why that is acceptable"),
         );
     }
-    Some(Omit { component: component?, reason: reason? })
+    Some(Omit {
+        component: component?,
+        reason: reason?,
+    })
 }
 
 fn settings_compare(cx: &mut Cx<'_>, node: &KdlNode) -> Option<SettingsCompare> {
@@ -683,7 +753,11 @@ fn settings_compare(cx: &mut Cx<'_>, node: &KdlNode) -> Option<SettingsCompare> 
         }
         no_children(cx, child);
     }
-    Some(SettingsCompare { name: name?, rewrites, ignore_lines })
+    Some(SettingsCompare {
+        name: name?,
+        rewrites,
+        ignore_lines,
+    })
 }
 
 pub(super) fn scenario(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Scenario> {
@@ -718,7 +792,13 @@ pub(super) fn scenario(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Scenario> {
         }
         no_children(cx, child);
     }
-    Some(Scenario { name: name?, owner, estimate, affects, steps })
+    Some(Scenario {
+        name: name?,
+        owner,
+        estimate,
+        affects,
+        steps,
+    })
 }
 
 pub(super) fn restore_sequence(cx: &mut Cx<'_>, node: &KdlNode) -> Vec<Spanned<String>> {

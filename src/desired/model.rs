@@ -353,7 +353,9 @@ impl Desired {
             site.stores.iter().for_each(|s| add("store", &s.name));
             site.pools.iter().for_each(|p| add("pool", &p.fqdn));
             site.servers.iter().for_each(|s| add("server", &s.fqdn));
-            site.sql_instances.iter().for_each(|i| add("sql-instance", &i.id));
+            site.sql_instances
+                .iter()
+                .for_each(|i| add("sql-instance", &i.id));
             site.databases.iter().for_each(|d| add("database", &d.name));
             site.settings.iter().for_each(|s| add("settings", &s.name));
             site.filesets.iter().for_each(|f| add("fileset", &f.name));
@@ -365,7 +367,8 @@ impl Desired {
             for db in &site.databases {
                 for backup in &db.backups {
                     out.push((
-                        site.address("database", &db.name).detail(backup.kind.name()),
+                        site.address("database", &db.name)
+                            .detail(backup.kind.name()),
                         backup.kind.span,
                     ));
                 }

@@ -32,9 +32,18 @@ impl Cx<'_> {
 
     /// Passes a lowered declaration through; when it failed, remembers its kind and name so
     /// one mistake is reported once, not again at every reference to it.
-    pub(super) fn lowered<T>(&mut self, node: &kdl::KdlNode, kind: &str, lowered: Option<T>) -> Option<T> {
+    pub(super) fn lowered<T>(
+        &mut self,
+        node: &kdl::KdlNode,
+        kind: &str,
+        lowered: Option<T>,
+    ) -> Option<T> {
         if lowered.is_none()
-            && let Some(name) = node.entries().iter().find(|e| e.name().is_none()).and_then(|e| e.value().as_string())
+            && let Some(name) = node
+                .entries()
+                .iter()
+                .find(|e| e.name().is_none())
+                .and_then(|e| e.value().as_string())
         {
             self.incomplete.push((kind.to_owned(), name.to_owned()));
         }
@@ -132,7 +141,10 @@ impl<'a> NodeReader<'a> {
                     format!("`{}` needs {what}", self.name()),
                 )
                 .at(self.name_span(), format!("{what} missing"))
-                .with_help(format!("write it after the node name: {} \"…\"", self.name())),
+                .with_help(format!(
+                    "write it after the node name: {} \"…\"",
+                    self.name()
+                )),
             );
             return None;
         };
@@ -205,7 +217,10 @@ impl<'a> NodeReader<'a> {
             cx.push(
                 Diagnostic::error(
                     Code::WrongType,
-                    format!("`{key}` must be #true or #false, not {}", type_name(entry.value())),
+                    format!(
+                        "`{key}` must be #true or #false, not {}",
+                        type_name(entry.value())
+                    ),
                 )
                 .at(self.entry_span(entry), "expected a boolean")
                 .with_help(format!("write {key}=#true or {key}=#false")),
@@ -227,7 +242,10 @@ impl<'a> NodeReader<'a> {
             cx.push(
                 Diagnostic::error(
                     Code::WrongType,
-                    format!("`{key}` must be a whole number, not {}", type_name(entry.value())),
+                    format!(
+                        "`{key}` must be a whole number, not {}",
+                        type_name(entry.value())
+                    ),
                 )
                 .at(self.entry_span(entry), "expected a whole number")
                 .with_help(format!("write {key}={min} or more, without quotes")),
@@ -247,12 +265,21 @@ impl<'a> NodeReader<'a> {
         Some(Spanned::new(*n, self.entry_span(entry)))
     }
 
-    pub(super) fn u32(&mut self, cx: &mut Cx<'_>, key: &'static str, min: u32) -> Option<Spanned<u32>> {
+    pub(super) fn u32(
+        &mut self,
+        cx: &mut Cx<'_>,
+        key: &'static str,
+        min: u32,
+    ) -> Option<Spanned<u32>> {
         let n = self.integer(cx, key, i128::from(min), i128::from(u32::MAX))?;
         Some(Spanned::new(u32::try_from(n.value).ok()?, n.span))
     }
 
-    pub(super) fn duration(&mut self, cx: &mut Cx<'_>, key: &'static str) -> Option<Spanned<Duration>> {
+    pub(super) fn duration(
+        &mut self,
+        cx: &mut Cx<'_>,
+        key: &'static str,
+    ) -> Option<Spanned<Duration>> {
         let text = self.string(cx, key)?;
         match text.value.parse::<Duration>() {
             Ok(d) => Some(Spanned::new(d, text.span)),
@@ -263,7 +290,9 @@ impl<'a> NodeReader<'a> {
                         format!("`{key}` is not a duration: {:?}", text.value),
                     )
                     .at(text.span, e.to_string())
-                    .with_help("write a number and a unit, like \"90m\", \"24h\", \"7d\" or \"4w\""),
+                    .with_help(
+                        "write a number and a unit, like \"90m\", \"24h\", \"7d\" or \"4w\"",
+                    ),
                 );
                 None
             }
@@ -327,7 +356,11 @@ impl<'a> NodeReader<'a> {
                 None => diagnostic.with_help(format!(
                     "`{}` takes {}",
                     self.name(),
-                    known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                    known
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
             };
             cx.push(diagnostic);
@@ -359,7 +392,10 @@ pub(super) fn parse_choice<T: Choice + PartialEq>(
         Some(close) => format!("did you mean \"{close}\"?"),
         None => format!(
             "one of {}",
-            names.map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+            names
+                .map(|n| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     cx.push(

@@ -27,7 +27,10 @@ impl Out<'_> {
 
 /// Every semantic problem of a lowered desired state.
 pub(super) fn validate(desired: &Desired) -> Vec<Diagnostic> {
-    let mut out = Out { diagnostics: Vec::new(), incomplete: &desired.incomplete };
+    let mut out = Out {
+        diagnostics: Vec::new(),
+        incomplete: &desired.incomplete,
+    };
     let out = &mut out;
     let owners: Vec<_> = desired.deployment.owners.iter().map(|o| &o.id).collect();
     let site_names: Vec<_> = desired.sites.iter().map(|s| &s.name).collect();
@@ -35,7 +38,11 @@ pub(super) fn validate(desired: &Desired) -> Vec<Diagnostic> {
     unique(out, "owner", owners.iter().copied());
     unique(out, "site", site_names.iter().copied());
     unique(out, "scenario", desired.scenarios.iter().map(|s| &s.name));
-    unique(out, "restore-sequence entry", desired.restore_sequence.iter());
+    unique(
+        out,
+        "restore-sequence entry",
+        desired.restore_sequence.iter(),
+    );
 
     for site in &desired.sites {
         site_names_unique(out, site);
@@ -52,10 +59,15 @@ fn unique<'a>(out: &mut Out<'_>, kind: &str, names: impl Iterator<Item = &'a Spa
     for name in names {
         if let Some(first) = seen.get(name.value.as_str()) {
             out.push(
-                Diagnostic::error(Code::DuplicateName, format!("{kind} `{}` is declared twice", name.value))
-                    .at(name.span, "declared again here")
-                    .with_related(first.span, "first declared here")
-                    .with_help(format!("every {kind} needs its own name; rename or remove one")),
+                Diagnostic::error(
+                    Code::DuplicateName,
+                    format!("{kind} `{}` is declared twice", name.value),
+                )
+                .at(name.span, "declared again here")
+                .with_related(first.span, "first declared here")
+                .with_help(format!(
+                    "every {kind} needs its own name; rename or remove one"
+                )),
             );
         } else {
             seen.insert(&name.value, name);
@@ -71,7 +83,11 @@ fn dangling<'a>(
     reference: &Spanned<String>,
     candidates: impl IntoIterator<Item = &'a Spanned<String>>,
 ) {
-    let kind = if what == "settings item" { "settings" } else { what };
+    let kind = if what == "settings item" {
+        "settings"
+    } else {
+        what
+    };
     if out.is_incomplete(kind, &reference.value) {
         return;
     }
@@ -82,25 +98,37 @@ fn dangling<'a>(
     )
     .at(reference.span, format!("unknown {what}"));
     for candidate in candidates.iter().take(6) {
-        diagnostic = diagnostic.with_related(candidate.span, format!("{what} `{}` is declared here", candidate.value));
+        diagnostic = diagnostic.with_related(
+            candidate.span,
+            format!("{what} `{}` is declared here", candidate.value),
+        );
     }
-    let help = match did_you_mean(&reference.value, candidates.iter().map(|c| c.value.as_str())) {
+    let help = match did_you_mean(
+        &reference.value,
+        candidates.iter().map(|c| c.value.as_str()),
+    ) {
         Some(close) => format!("did you mean `{close}`?"),
-        None if candidates.is_empty() => format!("declare a {what} `{}` {scope} first", reference.value),
+        None if candidates.is_empty() => {
+            format!("declare a {what} `{}` {scope} first", reference.value)
+        }
         None => format!(
             "declared {what}s: {}",
-            candidates.iter().map(|c| format!("`{}`", c.value)).collect::<Vec<_>>().join(", ")
+            candidates
+                .iter()
+                .map(|c| format!("`{}`", c.value))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     out.push(diagnostic.with_help(help));
 }
 
-fn check_ref<'a>(
+fn check_ref(
     out: &mut Out<'_>,
     what: &str,
     scope: &str,
     reference: Option<&Spanned<String>>,
-    candidates: &[&'a Spanned<String>],
+    candidates: &[&Spanned<String>],
 ) {
     if let Some(reference) = reference
         && !candidates.iter().any(|c| c.value == reference.value)
@@ -113,13 +141,21 @@ fn site_names_unique(out: &mut Out<'_>, site: &Site) {
     unique(out, "store", site.stores.iter().map(|s| &s.name));
     unique(out, "pool", site.pools.iter().map(|p| &p.fqdn));
     unique(out, "server", site.servers.iter().map(|s| &s.fqdn));
-    unique(out, "sql-instance", site.sql_instances.iter().map(|i| &i.id));
+    unique(
+        out,
+        "sql-instance",
+        site.sql_instances.iter().map(|i| &i.id),
+    );
     unique(out, "database", site.databases.iter().map(|d| &d.name));
     unique(out, "settings item", site.settings.iter().map(|s| &s.name));
     unique(out, "fileset", site.filesets.iter().map(|f| &f.name));
     unique(out, "dns record", site.dns.iter().map(|d| &d.name));
     unique(out, "omit", site.omits.iter().map(|o| &o.component));
-    unique(out, "settings-compare", site.settings_compares.iter().map(|c| &c.name));
+    unique(
+        out,
+        "settings-compare",
+        site.settings_compares.iter().map(|c| &c.name),
+    );
     for db in &site.databases {
         let mut seen: HashMap<_, &Spanned<_>> = HashMap::new();
         for backup in &db.backups {
@@ -127,7 +163,10 @@ fn site_names_unique(out: &mut Out<'_>, site: &Site) {
                 out.push(
                     Diagnostic::error(
                         Code::DuplicateName,
-                        format!("database `{}` has two `{}` backups", db.name.value, backup.kind.value),
+                        format!(
+                            "database `{}` has two `{}` backups",
+                            db.name.value, backup.kind.value
+                        ),
                     )
                     .at(backup.kind.span, "declared again here")
                     .with_related(first.span, "first declared here")
@@ -151,17 +190,38 @@ fn site_references(
     let pools: Vec<_> = site.pools.iter().map(|p| &p.fqdn).collect();
     let servers: Vec<_> = site.servers.iter().map(|s| &s.fqdn).collect();
 
-    check_ref(out, "owner", "in the deployment", site.owner.as_ref(), owners);
+    check_ref(
+        out,
+        "owner",
+        "in the deployment",
+        site.owner.as_ref(),
+        owners,
+    );
     for server in &site.servers {
-        check_ref(out, "owner", "in the deployment", server.owner.as_ref(), owners);
+        check_ref(
+            out,
+            "owner",
+            "in the deployment",
+            server.owner.as_ref(),
+            owners,
+        );
     }
     for store in &site.stores {
-        check_ref(out, "site", "in the deployment", store.located_at.as_ref(), site_names);
+        check_ref(
+            out,
+            "site",
+            "in the deployment",
+            store.located_at.as_ref(),
+            site_names,
+        );
     }
     for db in &site.databases {
         check_ref(out, "sql-instance", &scope, Some(&db.instance), &instances);
     }
-    for item in desired.backup_items().filter(|i| std::ptr::eq(i.site, site)) {
+    for item in desired
+        .backup_items()
+        .filter(|i| std::ptr::eq(i.site, site))
+    {
         policy(out, desired, &scope, item.policy, &stores);
     }
     for settings in &site.settings {
@@ -170,7 +230,13 @@ fn site_references(
     }
 }
 
-fn policy(out: &mut Out<'_>, desired: &Desired, scope: &str, policy: &Policy, stores: &[&Spanned<String>]) {
+fn policy(
+    out: &mut Out<'_>,
+    desired: &Desired,
+    scope: &str,
+    policy: &Policy,
+    stores: &[&Spanned<String>],
+) {
     check_ref(out, "store", scope, Some(&policy.store), stores);
     check_ref(out, "store", scope, policy.copy_to.as_ref(), stores);
     if let Some(copy_to) = &policy.copy_to
@@ -190,10 +256,22 @@ fn policy(out: &mut Out<'_>, desired: &Desired, scope: &str, policy: &Policy, st
     {
         let mut diagnostic = Diagnostic::error(
             Code::WarnBeyondCrit,
-            format!("`warn` ({}) is beyond `crit` ({})", policy.warn, policy.crit),
+            format!(
+                "`warn` ({}) is beyond `crit` ({})",
+                policy.warn, policy.crit
+            ),
         )
-        .at(span, if warn_span.is_some() { "warn threshold" } else { "crit threshold" })
-        .with_help("a backup must turn warning before it turns critical: make warn smaller than crit");
+        .at(
+            span,
+            if warn_span.is_some() {
+                "warn threshold"
+            } else {
+                "crit threshold"
+            },
+        )
+        .with_help(
+            "a backup must turn warning before it turns critical: make warn smaller than crit",
+        );
         if let (Some(_), Some(crit)) = (warn_span, crit_span) {
             diagnostic = diagnostic.with_related(crit, "crit threshold");
         }
@@ -221,15 +299,21 @@ fn standby_sites(out: &mut Out<'_>, desired: &Desired) {
     for site in &desired.sites {
         match (site.role.value, &site.standby_for) {
             (SiteRole::Primary, Some(standby_for)) => out.push(
-                Diagnostic::error(Code::StandbyForOnPrimary, "a primary site stands in for no other site")
-                    .at(standby_for.span, "standby-for on a primary site")
-                    .with_related(site.role.span, "declared primary here")
-                    .with_help("remove standby-for, or make this site role=\"standby\""),
+                Diagnostic::error(
+                    Code::StandbyForOnPrimary,
+                    "a primary site stands in for no other site",
+                )
+                .at(standby_for.span, "standby-for on a primary site")
+                .with_related(site.role.span, "declared primary here")
+                .with_help("remove standby-for, or make this site role=\"standby\""),
             ),
             (SiteRole::Standby, None) => out.push(
-                Diagnostic::error(Code::MissingProperty, format!("standby site `{}` needs `standby-for`", site.name.value))
-                    .at(site.role.span, "which site does it stand in for?")
-                    .with_help("add standby-for=\"NAME\" naming the primary site"),
+                Diagnostic::error(
+                    Code::MissingProperty,
+                    format!("standby site `{}` needs `standby-for`", site.name.value),
+                )
+                .at(site.role.span, "which site does it stand in for?")
+                .with_help("add standby-for=\"NAME\" naming the primary site"),
             ),
             (SiteRole::Standby, Some(standby_for)) => {
                 let Some(primary) = desired.site(&standby_for.value) else {
@@ -241,10 +325,19 @@ fn standby_sites(out: &mut Out<'_>, desired: &Desired) {
                     out.push(
                         Diagnostic::error(
                             Code::StandbyForNotPrimary,
-                            format!("`standby-for` names `{}`, which is not a primary site", primary.name.value),
+                            format!(
+                                "`standby-for` names `{}`, which is not a primary site",
+                                primary.name.value
+                            ),
                         )
                         .at(standby_for.span, "not a primary site")
-                        .with_related(primary.role.span, format!("`{}` is declared {} here", primary.name.value, primary.role.value))
+                        .with_related(
+                            primary.role.span,
+                            format!(
+                                "`{}` is declared {} here",
+                                primary.name.value, primary.role.value
+                            ),
+                        )
                         .with_help("a standby site stands in for a primary site"),
                     );
                     continue;
@@ -259,7 +352,11 @@ fn standby_sites(out: &mut Out<'_>, desired: &Desired) {
 /// Checks a standby site against the primary it stands in for.
 fn standby_of(out: &mut Out<'_>, standby: &Site, primary: &Site) {
     for pool in &standby.pools {
-        if let Some(same) = primary.pools.iter().find(|p| p.fqdn.value == pool.fqdn.value) {
+        if let Some(same) = primary
+            .pools
+            .iter()
+            .find(|p| p.fqdn.value == pool.fqdn.value)
+        {
             out.push(
                 Diagnostic::error(
                     Code::StandbyPoolSameName,
@@ -274,16 +371,27 @@ fn standby_of(out: &mut Out<'_>, standby: &Site, primary: &Site) {
     let primary_settings: Vec<_> = primary.settings.iter().map(|s| &s.name).collect();
     let scope = format!("in primary site `{}`", primary.name.value);
     for compare in &standby.settings_compares {
-        check_ref(out, "settings item", &scope, Some(&compare.name), &primary_settings);
+        check_ref(
+            out,
+            "settings item",
+            &scope,
+            Some(&compare.name),
+            &primary_settings,
+        );
     }
     let components: Vec<Spanned<String>> = primary_components(primary);
     for omit in &standby.omits {
-        let is_role = ServerRole::ALL.iter().any(|(n, _)| *n == omit.component.value);
+        let is_role = ServerRole::ALL
+            .iter()
+            .any(|(n, _)| *n == omit.component.value);
         if is_role || components.iter().any(|c| c.value == omit.component.value) {
             continue;
         }
         let roles = ServerRole::ALL.iter().map(|(n, _)| *n);
-        let close = did_you_mean(&omit.component.value, roles.chain(components.iter().map(|c| c.value.as_str())));
+        let close = did_you_mean(
+            &omit.component.value,
+            roles.chain(components.iter().map(|c| c.value.as_str())),
+        );
         out.push(
             Diagnostic::error(
                 Code::DanglingReference,
@@ -301,14 +409,18 @@ fn standby_of(out: &mut Out<'_>, standby: &Site, primary: &Site) {
 /// The primary's components as `KIND/NAME`, the spelling `omit` uses.
 fn primary_components(site: &Site) -> Vec<Spanned<String>> {
     let mut out = Vec::new();
-    let mut add = |kind: &str, name: &Spanned<String>| out.push(Spanned::new(format!("{kind}/{}", name.value), name.span));
+    let mut add = |kind: &str, name: &Spanned<String>| {
+        out.push(Spanned::new(format!("{kind}/{}", name.value), name.span));
+    };
     site.pools.iter().for_each(|p| add("pool", &p.fqdn));
     site.servers.iter().for_each(|s| add("server", &s.fqdn));
     site.databases.iter().for_each(|d| add("database", &d.name));
     site.settings.iter().for_each(|s| add("settings", &s.name));
     site.filesets.iter().for_each(|f| add("fileset", &f.name));
     site.dns.iter().for_each(|d| add("dns", &d.name));
-    site.sql_instances.iter().for_each(|i| add("sql-instance", &i.id));
+    site.sql_instances
+        .iter()
+        .for_each(|i| add("sql-instance", &i.id));
     site.stores.iter().for_each(|s| add("store", &s.name));
     out
 }
@@ -316,15 +428,26 @@ fn primary_components(site: &Site) -> Vec<Spanned<String>> {
 fn scenarios(out: &mut Out<'_>, desired: &Desired, owners: &[&Spanned<String>]) {
     let addresses = desired.addresses();
     for scenario in &desired.scenarios {
-        check_ref(out, "owner", "in the deployment", scenario.owner.as_ref(), owners);
+        check_ref(
+            out,
+            "owner",
+            "in the deployment",
+            scenario.owner.as_ref(),
+            owners,
+        );
         for affected in &scenario.affects {
             // A glob ("redmond/*") is checked by what it matches, not by its shape.
             let is_glob = affected.value.contains(['*', '?', '[', '{']);
-            if let (false, Err(message)) = (is_glob, crate::address::Address::parse(&affected.value)) {
+            if let (false, Err(message)) =
+                (is_glob, crate::address::Address::parse(&affected.value))
+            {
                 out.push(
-                    Diagnostic::error(Code::BadAddress, format!("{:?} is not an address", affected.value))
-                        .at(affected.span, message)
-                        .with_help("write SITE/KIND/NAME, e.g. \"redmond/database/rtc\""),
+                    Diagnostic::error(
+                        Code::BadAddress,
+                        format!("{:?} is not an address", affected.value),
+                    )
+                    .at(affected.span, message)
+                    .with_help("write SITE/KIND/NAME, e.g. \"redmond/database/rtc\""),
                 );
                 continue;
             }
@@ -338,17 +461,29 @@ fn scenarios(out: &mut Out<'_>, desired: &Desired, owners: &[&Spanned<String>]) 
             let mut parts = affected.value.splitn(4, '/').skip(1);
             let declared_broken = matches!((parts.next(), parts.next()), (Some(kind), Some(name)) if out.is_incomplete(kind, name));
             if !matches && !declared_broken {
-                let close = did_you_mean(&affected.value, addresses.iter().map(|(a, _)| a.as_str()));
+                let close =
+                    did_you_mean(&affected.value, addresses.iter().map(|(a, _)| a.as_str()));
                 let mut diagnostic = Diagnostic::error(
                     Code::DanglingReference,
-                    format!("scenario `{}` affects `{}`, which is not declared", scenario.name.value, affected.value),
+                    format!(
+                        "scenario `{}` affects `{}`, which is not declared",
+                        scenario.name.value, affected.value
+                    ),
                 )
                 .at(affected.span, "no such address");
-                if let Some((_, span)) = close.and_then(|c| addresses.iter().find(|(a, _)| a.as_str() == c)) {
-                    diagnostic = diagnostic.with_related(*span, format!("`{}` is declared here", close.unwrap_or_default()));
+                if let Some((_, span)) =
+                    close.and_then(|c| addresses.iter().find(|(a, _)| a.as_str() == c))
+                {
+                    diagnostic = diagnostic.with_related(
+                        *span,
+                        format!("`{}` is declared here", close.unwrap_or_default()),
+                    );
                 }
                 out.push(diagnostic.with_help(close.map_or_else(
-                    || "affects takes addresses SITE/KIND/NAME of declared things (globs allowed)".to_owned(),
+                    || {
+                        "affects takes addresses SITE/KIND/NAME of declared things (globs allowed)"
+                            .to_owned()
+                    },
                     |c| format!("did you mean `{c}`?"),
                 )));
             }

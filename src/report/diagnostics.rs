@@ -1,7 +1,7 @@
 //! Renders desired-state diagnostics: miette's graphical report for people, JSON for
 //! editors and CI annotations. Each report names the file, line and column.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
@@ -39,7 +39,9 @@ impl miette::Diagnostic for Rendered {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -47,12 +49,15 @@ impl miette::Diagnostic for Rendered {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        (!self.labels.is_empty()).then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = _>>)
+        (!self.labels.is_empty())
+            .then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = _>>)
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        (!self.related.is_empty())
-            .then(|| Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)) as Box<dyn Iterator<Item = _>>)
+        (!self.related.is_empty()).then(|| {
+            Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic))
+                as Box<dyn Iterator<Item = _>>
+        })
     }
 }
 
@@ -79,7 +84,10 @@ fn rendered(sources: &Sources, diagnostic: &Diagnostic) -> Rendered {
         labels.push(labeled(primary, true));
     }
     for label in &diagnostic.related {
-        let same_file = diagnostic.primary.as_ref().is_some_and(|p| p.span.file == label.span.file);
+        let same_file = diagnostic
+            .primary
+            .as_ref()
+            .is_some_and(|p| p.span.file == label.span.file);
         if same_file {
             labels.push(labeled(label, false));
         } else {
@@ -111,13 +119,17 @@ fn rendered(sources: &Sources, diagnostic: &Diagnostic) -> Rendered {
 
 /// The graphical report of every diagnostic, as shown on stderr.
 pub fn render_human(sources: &Sources, diagnostics: &[Diagnostic], color: bool) -> String {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     for diagnostic in diagnostics {
         let rendered = rendered(sources, diagnostic);
         if handler.render_report(&mut out, &rendered).is_err() {
-            out.push_str(&format!("{}: {}\n", diagnostic.code, diagnostic.message));
+            let _ = writeln!(out, "{}: {}", diagnostic.code, diagnostic.message);
         }
         out.push('\n');
     }
@@ -139,7 +151,13 @@ impl Location {
         let file = sources.get(span.file);
         let (line, column) = file.line_column(span.offset);
         let (end_line, end_column) = file.line_column(span.offset + span.len);
-        Self { file: file.name.clone(), line, column, end_line, end_column }
+        Self {
+            file: file.name.clone(),
+            line,
+            column,
+            end_line,
+            end_column,
+        }
     }
 }
 
@@ -167,7 +185,10 @@ pub struct JsonDiagnostic {
 }
 
 pub fn to_json(sources: &Sources, diagnostic: &Diagnostic) -> JsonDiagnostic {
-    let location = diagnostic.primary.as_ref().map(|p| Location::of(sources, p.span));
+    let location = diagnostic
+        .primary
+        .as_ref()
+        .map(|p| Location::of(sources, p.span));
     JsonDiagnostic {
         file: location.as_ref().map(|l| l.file.clone()),
         line: location.as_ref().map(|l| l.line),
@@ -181,7 +202,10 @@ pub fn to_json(sources: &Sources, diagnostic: &Diagnostic) -> JsonDiagnostic {
         related: diagnostic
             .related
             .iter()
-            .map(|l| JsonLabel { location: Location::of(sources, l.span), text: l.text.clone() })
+            .map(|l| JsonLabel {
+                location: Location::of(sources, l.span),
+                text: l.text.clone(),
+            })
             .collect(),
     }
 }

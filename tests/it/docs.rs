@@ -24,7 +24,11 @@ fn kdl_blocks() -> Vec<(String, usize, String, String)> {
     let mut blocks = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read doc");
-        let name = file.strip_prefix(repo()).expect("in repo").display().to_string();
+        let name = file
+            .strip_prefix(repo())
+            .expect("in repo")
+            .display()
+            .to_string();
         let mut current: Option<(usize, String, String)> = None;
         for (i, line) in text.lines().enumerate() {
             match &mut current {
@@ -51,18 +55,31 @@ fn kdl_blocks() -> Vec<(String, usize, String, String)> {
 #[test]
 fn every_kdl_block_in_the_docs_validates() {
     let blocks = kdl_blocks();
-    assert!(blocks.len() >= 20, "only {} kdl blocks found in README.md and docs/", blocks.len());
+    assert!(
+        blocks.len() >= 20,
+        "only {} kdl blocks found in README.md and docs/",
+        blocks.len()
+    );
     let mut failures = Vec::new();
     for (file, line, info, body) in &blocks {
         let tmp = tempfile::tempdir().expect("tempdir");
         let desired = tmp.path().join("desired");
         std::fs::create_dir(&desired).expect("mkdir");
-        let text = if info == "fragment" { format!("{WRAPPER_HEAD}{body}") } else { body.clone() };
+        let text = if info == "fragment" {
+            format!("{WRAPPER_HEAD}{body}")
+        } else {
+            body.clone()
+        };
         std::fs::write(desired.join("block.kdl"), text).expect("write block");
         let out = standby(tmp.path(), &["validate"]);
         if out.status != 0 {
             failures.push(format!("{file}:{line}:\n{}", out.stderr));
         }
     }
-    assert!(failures.is_empty(), "{} kdl blocks do not validate:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} kdl blocks do not validate:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

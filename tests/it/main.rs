@@ -1,7 +1,6 @@
 //! The one integration-test binary: every test drives the real `standby` binary in a
 //! temporary environment, as a user would.
 
-
 // Test helpers are `pub` for the test modules, not for anyone outside.
 #![allow(unreachable_pub)]
 mod docs;

@@ -11,8 +11,12 @@ pub struct Output {
 
 impl Output {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -43,10 +47,12 @@ pub fn copy_into(src: &Path, dest: &Path) {
     if src.is_dir() {
         for entry in std::fs::read_dir(src).expect("read the case directory") {
             let path = entry.expect("a directory entry").path();
-            std::fs::copy(&path, dest.join(path.file_name().expect("a file name"))).expect("copy a case file");
+            std::fs::copy(&path, dest.join(path.file_name().expect("a file name")))
+                .expect("copy a case file");
         }
     } else {
-        std::fs::copy(src, dest.join(src.file_name().expect("a file name"))).expect("copy the case file");
+        std::fs::copy(src, dest.join(src.file_name().expect("a file name")))
+            .expect("copy the case file");
     }
 }
 

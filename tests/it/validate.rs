@@ -1,5 +1,5 @@
 //! `standby validate`: the shipped example is valid, and every mistake in the invalid corpus
-//! (`tests/invalid/`) is reported with its code at the exact file:line:column.
+//! (`tests/invalid/`) is reported with its code at the exact `file:line:column`.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -11,7 +11,12 @@ fn the_shipped_example_is_valid() {
     let out = standby(&repo(), &["validate"]);
     assert_eq!(out.status, 0, "stderr:\n{}", out.stderr);
     assert_eq!(out.stderr, "");
-    assert!(out.stdout.starts_with("desired is valid: deployment `contoso`: 2 sites"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .starts_with("desired is valid: deployment `contoso`: 2 sites"),
+        "{}",
+        out.stdout
+    );
 
     let json = standby(&repo(), &["validate", "--format", "json"]).json();
     assert_eq!(json["format_version"], "1");
@@ -23,7 +28,10 @@ fn the_shipped_example_is_valid() {
 /// whole directory).
 fn expectations(case: &Path) -> BTreeSet<String> {
     let files: Vec<_> = if case.is_dir() {
-        std::fs::read_dir(case).expect("case dir").map(|e| e.expect("entry").path()).collect()
+        std::fs::read_dir(case)
+            .expect("case dir")
+            .map(|e| e.expect("entry").path())
+            .collect()
     } else {
         vec![case.to_path_buf()]
     };
@@ -52,7 +60,11 @@ fn every_invalid_case_reports_its_code_at_the_exact_place() {
     let mut failures = Vec::new();
     let mut codes = BTreeSet::new();
     for case in &cases {
-        let name = case.file_name().expect("name").to_string_lossy().into_owned();
+        let name = case
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
         let expected = expectations(case);
         assert!(!expected.is_empty(), "{name} has no `// expect:` line");
 
@@ -70,14 +82,26 @@ fn every_invalid_case_reports_its_code_at_the_exact_place() {
             .filter(|d| d["severity"] == "error")
             .map(|d| match d["file"].as_str() {
                 Some(file) => {
-                    let file = Path::new(file).file_name().expect("file name").to_string_lossy().into_owned();
-                    format!("{} {file}:{}:{}", d["code"].as_str().unwrap_or("?"), d["line"], d["column"])
+                    let file = Path::new(file)
+                        .file_name()
+                        .expect("file name")
+                        .to_string_lossy()
+                        .into_owned();
+                    format!(
+                        "{} {file}:{}:{}",
+                        d["code"].as_str().unwrap_or("?"),
+                        d["line"],
+                        d["column"]
+                    )
                 }
                 None => format!("{} -", d["code"].as_str().unwrap_or("?")),
             })
             .collect();
         if out.status != 1 || got != expected {
-            failures.push(format!("{name}: exit {}\n  expected {expected:?}\n  got      {got:?}", out.status));
+            failures.push(format!(
+                "{name}: exit {}\n  expected {expected:?}\n  got      {got:?}",
+                out.status
+            ));
             continue;
         }
         assert_eq!(json["valid"], false, "{name}");
@@ -87,21 +111,46 @@ fn every_invalid_case_reports_its_code_at_the_exact_place() {
         assert_eq!(human.status, 1, "{name}");
         for expectation in &expected {
             let (code, place) = expectation.split_once(' ').expect("CODE PLACE");
-            assert!(human.stderr.contains(code), "{name}: no `{code}` in\n{}", human.stderr);
+            assert!(
+                human.stderr.contains(code),
+                "{name}: no `{code}` in\n{}",
+                human.stderr
+            );
             if place != "-" {
-                assert!(human.stderr.contains(&format!("desired/{place}]")), "{name}: no `{place}` in\n{}", human.stderr);
+                assert!(
+                    human.stderr.contains(&format!("desired/{place}]")),
+                    "{name}: no `{place}` in\n{}",
+                    human.stderr
+                );
             }
             codes.insert(code.to_owned());
         }
-        assert_eq!(snapshot_tree(tmp.path()), before, "{name}: validate wrote something");
+        assert_eq!(
+            snapshot_tree(tmp.path()),
+            before,
+            "{name}: validate wrote something"
+        );
     }
-    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
-    assert!(codes.len() >= 25, "the corpus covers only {} codes: {codes:?}", codes.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    assert!(
+        codes.len() >= 25,
+        "the corpus covers only {} codes: {codes:?}",
+        codes.len()
+    );
 }
 
 fn rendered(case: &str) -> String {
     let tmp = tempfile::tempdir().expect("tempdir");
-    copy_into(&repo().join("tests/invalid").join(case), &tmp.path().join("desired"));
+    copy_into(
+        &repo().join("tests/invalid").join(case),
+        &tmp.path().join("desired"),
+    );
     let out = standby(tmp.path(), &["validate"]);
     assert_eq!(out.status, 1);
     out.stderr
@@ -137,9 +186,18 @@ fn a_missing_directory_is_a_clear_error() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = standby(tmp.path(), &["validate", "--desired", "nowhere"]);
     assert_eq!(out.status, 1);
-    assert!(out.stderr.contains("cannot read the desired directory nowhere"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("cannot read the desired directory nowhere"),
+        "{}",
+        out.stderr
+    );
     std::fs::create_dir(tmp.path().join("empty")).expect("mkdir");
     let out = standby(tmp.path(), &["validate", "--desired", "empty"]);
     assert_eq!(out.status, 1);
-    assert!(out.stderr.contains("empty holds no *.kdl file"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("empty holds no *.kdl file"),
+        "{}",
+        out.stderr
+    );
 }
