@@ -83,7 +83,7 @@ impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (unit, secs) = UNITS
             .iter()
-            .find(|(_, secs)| self.0 >= *secs && self.0 % secs == 0)
+            .find(|(_, secs)| self.0 >= *secs && self.0.is_multiple_of(*secs))
             .copied()
             .unwrap_or(('s', 1));
         write!(f, "{}{unit}", self.0 / secs)

@@ -5,4 +5,5 @@
 #![allow(unreachable_pub)]
 mod docs;
 mod support;
+mod tds_server;
 mod validate;

@@ -1,0 +1,422 @@
+//! One client connection: PRELOGIN, LOGIN7, then SQL batches, RPCs and attentions until the
+//! client leaves. Turns engine outcomes into token streams and applies the injected faults.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+
+use super::catalog::Catalog;
+use super::engine::{self, Notice, Outcome};
+use super::protocol::{
+    self, MessageReader, ParamValue, ProtocolError, RpcProcedure, TokenWriter, cur_cmd, done,
+    packet_type,
+};
+use super::sql::{self, Query, SqlError, Statement, Tok};
+use super::{Faults, ReceivedSql};
+
+/// State shared by the server handle and every connection.
+pub(crate) struct Shared {
+    pub(crate) catalog: Mutex<Catalog>,
+    pub(crate) faults: Mutex<Faults>,
+    pub(crate) log: Mutex<Vec<ReceivedSql>>,
+    pub(crate) connections: AtomicU64,
+    pub(crate) queries: Vec<(Query, Vec<Tok>)>,
+}
+
+/// A poisoned lock only means another connection task panicked; the data is still usable.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+const DEFAULT_PACKET_SIZE: usize = 4096;
+
+struct Session {
+    shared: Arc<Shared>,
+    reader: MessageReader<tokio::net::tcp::OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+    connection: u64,
+    spid: u16,
+    packet_size: usize,
+    nocount: bool,
+    server_name: String,
+}
+
+/// How a request ended.
+enum Flow {
+    Continue,
+    Close,
+}
+
+pub(crate) async fn serve(stream: TcpStream, shared: Arc<Shared>) {
+    let connection = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
+    let _ = stream.set_nodelay(true);
+    let (read, writer) = stream.into_split();
+    let server_name = lock(&shared.catalog).server.name.clone();
+    let mut session = Session {
+        shared,
+        reader: MessageReader::new(read),
+        writer,
+        connection,
+        spid: u16::try_from(50 + connection % 1000).unwrap_or(51),
+        packet_size: DEFAULT_PACKET_SIZE,
+        nocount: false,
+        server_name,
+    };
+    // Errors only end this connection; the test sees them as a closed socket.
+    let _ = session.run().await;
+    let _ = session.writer.shutdown().await;
+}
+
+impl Session {
+    async fn run(&mut self) -> Result<(), ProtocolError> {
+        let Some(prelogin) = self.reader.next_message().await? else {
+            return Ok(());
+        };
+        if prelogin.packet_type != packet_type::PRELOGIN {
+            return Err(ProtocolError::Malformed(format!(
+                "expected PRELOGIN, got packet type {}",
+                prelogin.packet_type
+            )));
+        }
+        protocol::check_prelogin(&prelogin.payload)?;
+        let version = lock(&self.shared.catalog).server.version_bytes();
+        self.send(&protocol::prelogin_response(version), packet_type::PRELOGIN)
+            .await?;
+
+        let Some(login) = self.reader.next_message().await? else {
+            return Ok(());
+        };
+        if login.packet_type != packet_type::LOGIN7 {
+            return Err(ProtocolError::Malformed(format!(
+                "expected LOGIN7, got packet type {}",
+                login.packet_type
+            )));
+        }
+        let login = protocol::parse_login7(&login.payload)?;
+        if !self.login(&login).await? {
+            return Ok(());
+        }
+
+        loop {
+            let Some(message) = self.reader.next_message().await? else {
+                return Ok(());
+            };
+            let flow = match message.packet_type {
+                packet_type::SQL_BATCH => {
+                    let text = protocol::parse_sql_batch(&message.payload)?;
+                    self.run_sql(&text, &[], false).await?
+                }
+                packet_type::RPC => self.run_rpc(&message.payload).await?,
+                packet_type::ATTENTION => {
+                    self.acknowledge_attention().await?;
+                    Flow::Continue
+                }
+                other => {
+                    return Err(ProtocolError::Malformed(format!(
+                        "unexpected packet type {other}"
+                    )));
+                }
+            };
+            if let Flow::Close = flow {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn send(&mut self, payload: &[u8], _reply_to: u8) -> Result<(), ProtocolError> {
+        protocol::write_message(&mut self.writer, self.spid, self.packet_size, payload, true).await
+    }
+
+    async fn acknowledge_attention(&mut self) -> Result<(), ProtocolError> {
+        let mut t = TokenWriter::default();
+        t.done(done::ATTN, cur_cmd::NONE, 0);
+        self.send(&t.buf, packet_type::ATTENTION).await
+    }
+
+    /// Answers LOGIN7; `false` when the login failed (the connection is then closed).
+    async fn login(&mut self, login: &protocol::Login7) -> Result<bool, ProtocolError> {
+        let reject = lock(&self.shared.faults).reject_logins;
+        let (expected, database_ok, server) = {
+            let catalog = lock(&self.shared.catalog);
+            let database_ok =
+                login.database.is_empty() || catalog.database(&login.database).is_some();
+            (catalog.login.clone(), database_ok, catalog.server.clone())
+        };
+        let mut t = TokenWriter::default();
+        let password_ok = login.username == expected.user && login.password == expected.password;
+        if reject || !password_ok || !database_ok {
+            if password_ok && !reject && !database_ok {
+                t.error(
+                    4060,
+                    1,
+                    11,
+                    &format!(
+                        "Cannot open database \"{}\" requested by the login. The login failed.",
+                        login.database
+                    ),
+                    &self.server_name,
+                );
+            }
+            t.error(
+                18456,
+                1,
+                14,
+                &format!("Login failed for user '{}'.", login.username),
+                &self.server_name,
+            );
+            t.done(done::ERROR, cur_cmd::NONE, 0);
+            self.send(&t.buf, packet_type::LOGIN7).await?;
+            return Ok(false);
+        }
+        let database = if login.database.is_empty() {
+            "master".to_string()
+        } else {
+            login.database.clone()
+        };
+        t.env_change_str(1, &database, "master");
+        t.info(
+            5701,
+            2,
+            0,
+            &format!("Changed database context to '{database}'."),
+            &self.server_name,
+        );
+        t.env_change_collation();
+        t.env_change_str(2, "us_english", "");
+        t.info(
+            5703,
+            1,
+            0,
+            "Changed language setting to us_english.",
+            &self.server_name,
+        );
+        // Echo the client's TDS version when it is one SQL Server knows (tiberius asks 7.4).
+        let tds_version = match login.tds_version {
+            v @ (0x7209_0002 | 0x730A_0003 | 0x730B_0003 | 0x7400_0004) => v,
+            _ => 0x7400_0004,
+        };
+        t.login_ack(tds_version, "Microsoft SQL Server", server.version_bytes());
+        let requested = usize::try_from(login.packet_size).unwrap_or(DEFAULT_PACKET_SIZE);
+        let size = if requested == 0 {
+            DEFAULT_PACKET_SIZE
+        } else {
+            requested.clamp(512, 32767)
+        };
+        t.env_change_str(4, &size.to_string(), &DEFAULT_PACKET_SIZE.to_string());
+        t.done(done::FINAL, cur_cmd::NONE, 0);
+        self.send(&t.buf, packet_type::LOGIN7).await?;
+        self.packet_size = size;
+        Ok(true)
+    }
+
+    async fn run_rpc(&mut self, payload: &[u8]) -> Result<Flow, ProtocolError> {
+        let request = protocol::parse_rpc(payload)?;
+        let is_executesql = match &request.procedure {
+            RpcProcedure::Id(id) => *id == protocol::SP_EXECUTESQL,
+            RpcProcedure::Name(n) => {
+                n.eq_ignore_ascii_case("sp_executesql")
+                    || n.eq_ignore_ascii_case("sys.sp_executesql")
+            }
+        };
+        if !is_executesql {
+            let name = match &request.procedure {
+                RpcProcedure::Id(id) => format!("#{id}"),
+                RpcProcedure::Name(n) => n.clone(),
+            };
+            let mut t = TokenWriter::default();
+            t.error(
+                2812,
+                62,
+                16,
+                &format!("Could not find stored procedure '{name}'."),
+                &self.server_name,
+            );
+            t.done_proc(done::ERROR, cur_cmd::NONE, 0);
+            self.send(&t.buf, packet_type::RPC).await?;
+            return Ok(Flow::Continue);
+        }
+        let mut params = request.params.into_iter();
+        let Some(ParamValue::Str(stmt)) = params.next().map(|p| p.value) else {
+            let mut t = TokenWriter::default();
+            t.error(
+                214,
+                2,
+                16,
+                "Procedure expects parameter '@statement' of type 'ntext/nchar/nvarchar'.",
+                &self.server_name,
+            );
+            t.done_proc(done::ERROR, cur_cmd::NONE, 0);
+            self.send(&t.buf, packet_type::RPC).await?;
+            return Ok(Flow::Continue);
+        };
+        // The second parameter declares the others (`@P1 int,@P2 nvarchar(4000)`).
+        let _declarations = params.next();
+        let bound: Vec<(String, ParamValue)> = params.map(|p| (p.name, p.value)).collect();
+        self.run_sql(&stmt, &bound, true).await
+    }
+
+    /// Recognises every statement first (a compile error rejects the whole batch, as on SQL
+    /// Server), then runs them one by one.
+    async fn run_sql(
+        &mut self,
+        text: &str,
+        params: &[(String, ParamValue)],
+        rpc: bool,
+    ) -> Result<Flow, ProtocolError> {
+        let parsed: Result<Vec<Statement>, SqlError> = sql::tokenize(text).and_then(|statements| {
+            statements
+                .iter()
+                .map(|s| sql::parse(s, params, &self.shared.queries))
+                .collect()
+        });
+        lock(&self.shared.log).push(ReceivedSql {
+            connection: self.connection,
+            sql: text.to_string(),
+            params: params
+                .iter()
+                .map(|(n, v)| (n.clone(), format!("{v:?}")))
+                .collect(),
+            rpc,
+            recognized: parsed.is_ok(),
+        });
+        let mut t = TokenWriter::default();
+        let statements = match parsed {
+            Ok(s) => s,
+            Err(e) => {
+                t.error(e.number, e.state, e.class, &e.message, &self.server_name);
+                self.finish(&mut t, rpc, true, true, cur_cmd::NONE, None);
+                self.send(&t.buf, packet_type::SQL_BATCH).await?;
+                return Ok(Flow::Continue);
+            }
+        };
+        let mut any_failed = false;
+        let count = statements.len();
+        for (i, statement) in statements.iter().enumerate() {
+            let kind = statement.kind();
+            let faults = lock(&self.shared.faults).clone();
+            if let Some(stall) = faults.stall.filter(|s| s.kind == kind) {
+                // Say nothing for longer than the client waits; an attention ends the stall.
+                tokio::select! {
+                    () = tokio::time::sleep(stall.duration) => {}
+                    message = self.reader.next_message() => {
+                        return match message? {
+                            Some(m) if m.packet_type == packet_type::ATTENTION => {
+                                // Whatever was produced so far is discarded, as a cancelled batch's would be.
+                                self.acknowledge_attention().await?;
+                                Ok(Flow::Continue)
+                            }
+                            Some(m) => Err(ProtocolError::Malformed(format!("packet type {} during a request", m.packet_type))),
+                            None => Ok(Flow::Close),
+                        };
+                    }
+                }
+            }
+            let outcome: Outcome = {
+                let mut catalog = lock(&self.shared.catalog);
+                engine::execute(&mut catalog, statement, params, faults.fail_backups)
+            };
+            if let Some(db) = &outcome.new_database {
+                t.env_change_str(1, db, "master");
+            }
+            if let Some(nocount) = outcome.nocount {
+                self.nocount = nocount;
+            }
+            for notice in &outcome.notices {
+                match notice {
+                    Notice::Info(m) => {
+                        t.info(m.number, m.state, m.class, &m.message, &self.server_name);
+                    }
+                    Notice::Error(e) => {
+                        t.error(e.number, e.state, e.class, &e.message, &self.server_name);
+                    }
+                }
+            }
+            let failed = outcome.failed();
+            any_failed |= failed;
+            let last = i + 1 == count;
+            match &outcome.result {
+                Some(result) => {
+                    t.col_metadata(&result.columns);
+                    if let Some(cut) = faults.drop_mid_result.filter(|d| d.kind == kind) {
+                        for row in result.rows.iter().take(cut.after_rows) {
+                            t.row(&result.columns, row);
+                        }
+                        // Part of the reply, no end-of-message, then the socket goes away.
+                        protocol::write_message(
+                            &mut self.writer,
+                            self.spid,
+                            self.packet_size,
+                            &t.buf,
+                            false,
+                        )
+                        .await?;
+                        return Ok(Flow::Close);
+                    }
+                    for row in &result.rows {
+                        t.row(&result.columns, row);
+                    }
+                    let rows = u64::try_from(result.rows.len()).unwrap_or(0);
+                    self.statement_done(&mut t, rpc, last, failed, cur_cmd::SELECT, Some(rows));
+                }
+                None => self.statement_done(&mut t, rpc, last, failed, cur_cmd::NONE, None),
+            }
+        }
+        if rpc {
+            t.return_status(i32::from(any_failed));
+            t.done_proc(
+                if any_failed { done::ERROR } else { done::FINAL },
+                cur_cmd::NONE,
+                0,
+            );
+        }
+        self.send(&t.buf, packet_type::SQL_BATCH).await?;
+        Ok(Flow::Continue)
+    }
+
+    /// DONE (batch) or DONEINPROC (inside `sp_executesql`) after one statement.
+    fn statement_done(
+        &self,
+        t: &mut TokenWriter,
+        rpc: bool,
+        last: bool,
+        failed: bool,
+        cmd: u16,
+        rows: Option<u64>,
+    ) {
+        let mut status = if failed { done::ERROR } else { done::FINAL };
+        let count = rows.filter(|_| !self.nocount);
+        if count.is_some() {
+            status |= done::COUNT;
+        }
+        if rpc {
+            t.done_in_proc(status | done::MORE, cmd, count.unwrap_or(0));
+        } else {
+            if !last {
+                status |= done::MORE;
+            }
+            t.done(status, cmd, count.unwrap_or(0));
+        }
+    }
+
+    /// Ends a request that failed to compile.
+    fn finish(
+        &self,
+        t: &mut TokenWriter,
+        rpc: bool,
+        last: bool,
+        failed: bool,
+        cmd: u16,
+        rows: Option<u64>,
+    ) {
+        if rpc {
+            self.statement_done(t, true, last, failed, cmd, rows);
+            t.return_status(1);
+            t.done_proc(done::ERROR, cur_cmd::NONE, 0);
+        } else {
+            self.statement_done(t, false, last, failed, cmd, rows);
+        }
+    }
+}
