@@ -71,6 +71,10 @@ pub enum Code {
     DeploymentDuplicate,
     /// A plain-text `password` property; passwords only come from `password-env`.
     PasswordProperty,
+    /// `omit` or `settings-compare` on a site that is not a standby site.
+    StandbyOnly,
+    /// A `log` backup of a database declared `recovery-model="simple"`.
+    LogBackupOnSimple,
 }
 
 impl Code {
@@ -105,6 +109,8 @@ impl Code {
             Self::DeploymentMissing => "deployment-missing",
             Self::DeploymentDuplicate => "deployment-duplicate",
             Self::PasswordProperty => "password-property",
+            Self::StandbyOnly => "standby-only",
+            Self::LogBackupOnSimple => "log-backup-on-simple",
         }
     }
 }

@@ -33,7 +33,7 @@ impl Duration {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
-    #[error("a duration is a number followed by a unit: s, m, h, d or w")]
+    #[error("a duration is a number and a unit (s, m, h, d, w), largest unit first")]
     Syntax,
     #[error("a duration must be longer than zero")]
     Zero,
@@ -48,6 +48,8 @@ impl std::str::FromStr for Duration {
         let mut total: u64 = 0;
         let mut digits = String::new();
         let mut any_part = false;
+        // "1h30m", never "30m1h" or "1h1h": each unit once, largest first.
+        let mut last_unit = u64::MAX;
         for c in text.trim().chars() {
             if c.is_ascii_digit() {
                 digits.push(c);
@@ -57,9 +59,10 @@ impl std::str::FromStr for Duration {
                 .iter()
                 .find(|(u, _)| *u == c)
                 .ok_or(DurationError::Syntax)?;
-            if digits.is_empty() {
+            if digits.is_empty() || *unit >= last_unit {
                 return Err(DurationError::Syntax);
             }
+            last_unit = *unit;
             let n: u64 = digits.parse().map_err(|_| DurationError::Overflow)?;
             total = n
                 .checked_mul(*unit)
@@ -157,7 +160,9 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_duration() {
-        for bad in ["", "24", "h", "24x", "1.5h", "-1h", "h24", "24 h"] {
+        for bad in [
+            "", "24", "h", "24x", "1.5h", "-1h", "h24", "24 h", "30m1h", "1h1h",
+        ] {
             assert_eq!(d(bad), Err(DurationError::Syntax), "{bad:?}");
         }
         assert_eq!(d("0h"), Err(DurationError::Zero));

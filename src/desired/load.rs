@@ -102,6 +102,7 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
     let mut restore_sequence = Vec::new();
     let mut sequence_span: Option<Span> = None;
     let mut incomplete = Vec::new();
+    let mut deployment_failed = false;
 
     for (path, text) in texts {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -125,7 +126,11 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
             let span = cx.span(node.name().span());
             match node.name().value() {
                 "deployment" => {
-                    deployments.extend(lower::deployment(&mut cx, node).map(|d| (d, span)));
+                    let lowered = lower::deployment(&mut cx, node);
+                    if lowered.is_none() {
+                        deployment_failed = true;
+                    }
+                    deployments.extend(lowered.map(|d| (d, span)));
                 }
                 "site" => {
                     let lowered = lower::site(&mut cx, node);
@@ -164,7 +169,7 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
     let syntax_failed = diagnostics.iter().any(|d| d.code == Code::KdlSyntax);
     let deployment = match deployments.len() {
         // With a syntax error the deployment may be in the file that failed to parse.
-        0 if syntax_failed => None,
+        0 if syntax_failed || deployment_failed => None,
         0 => {
             diagnostics.push(
                 Diagnostic::error(Code::DeploymentMissing, "no `deployment` node in the desired state")

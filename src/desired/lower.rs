@@ -135,7 +135,7 @@ fn check_glob(cx: &mut Cx<'_>, glob: &Spanned<String>) -> bool {
 
 pub(super) fn deployment(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Deployment> {
     let mut r = NodeReader::new(cx, node);
-    let name = r.arg(cx, "a name");
+    let name = r.name_arg(cx, "a name");
     let product = r.choice(cx, "product");
     let domain = r.string(cx, "domain");
     r.finish(cx);
@@ -269,7 +269,7 @@ fn resolver(cx: &mut Cx<'_>, node: &KdlNode) -> Vec<Spanned<String>> {
 
 fn owner(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Owner> {
     let mut r = NodeReader::new(cx, node);
-    let id = r.arg(cx, "an ID");
+    let id = r.name_arg(cx, "an ID");
     let name = r.string(cx, "name").map(|s| s.value);
     let contact = r.string(cx, "contact").map(|s| s.value);
     r.finish(cx);
@@ -283,7 +283,7 @@ fn owner(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Owner> {
 
 pub(super) fn site(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Site> {
     let mut r = NodeReader::new(cx, node);
-    let name = r.arg(cx, "a name");
+    let name = r.name_arg(cx, "a name");
     let role = r.required_choice(cx, "role");
     let standby_for = r.string(cx, "standby-for");
     let region = r.string(cx, "region");
@@ -370,7 +370,7 @@ pub(super) fn site(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Site> {
 
 fn store(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Store> {
     let mut r = NodeReader::new(cx, node);
-    let name = r.arg(cx, "a name");
+    let name = r.name_arg(cx, "a name");
     let path = r.required_string(cx, "path", "\"/srv/backup\"");
     let sql_path = r.string(cx, "sql-path");
     let located_at = r.string(cx, "located-at");
@@ -386,7 +386,7 @@ fn store(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Store> {
 
 fn pool(cx: &mut Cx<'_>, node: &KdlNode) -> Option<(Pool, Vec<Server>)> {
     let mut r = NodeReader::new(cx, node);
-    let fqdn = r.arg(cx, "an FQDN");
+    let fqdn = r.name_arg(cx, "an FQDN");
     let edition = r.required_choice(cx, "edition");
     r.finish(cx);
     let mut servers = Vec::new();
@@ -409,7 +409,7 @@ fn pool(cx: &mut Cx<'_>, node: &KdlNode) -> Option<(Pool, Vec<Server>)> {
 
 fn server(cx: &mut Cx<'_>, node: &KdlNode, pool: Option<String>) -> Option<Server> {
     let mut r = NodeReader::new(cx, node);
-    let fqdn = r.arg(cx, "an FQDN");
+    let fqdn = r.name_arg(cx, "an FQDN");
     let role = r.required_choice(cx, "role");
     let owner = r.string(cx, "owner");
     r.finish(cx);
@@ -424,7 +424,7 @@ fn server(cx: &mut Cx<'_>, node: &KdlNode, pool: Option<String>) -> Option<Serve
 
 fn sql_instance(cx: &mut Cx<'_>, node: &KdlNode) -> Option<SqlInstance> {
     let mut r = NodeReader::new(cx, node);
-    let id = r.arg(cx, "an ID");
+    let id = r.name_arg(cx, "an ID");
     let host = r.required_string(cx, "host", "\"sql01.contoso.com\"");
     let port = r.integer(cx, "port", 1, 65_535);
     let instance = r.string(cx, "instance").map(|s| s.value);
@@ -501,21 +501,27 @@ fn policy(cx: &mut Cx<'_>, r: &mut NodeReader<'_>) -> Option<Policy> {
 }
 
 impl Policy {
-    /// Caps the default thresholds at the deployment's RPO (SPEC §2).
+    /// Caps the default thresholds at the deployment's RPO (SPEC §2), and the default warn
+    /// at the crit threshold.
     pub(super) fn apply_rpo(&mut self, rpo: Option<Duration>) {
-        let Some(rpo) = rpo else { return };
-        if self.warn_declared.is_none() {
-            self.warn = self.warn.min(rpo);
+        if let Some(rpo) = rpo {
+            if self.warn_declared.is_none() {
+                self.warn = self.warn.min(rpo);
+            }
+            if self.crit_declared.is_none() {
+                self.crit = self.crit.min(rpo);
+            }
         }
-        if self.crit_declared.is_none() {
-            self.crit = self.crit.min(rpo);
+        // With only `crit` declared, the default `warn` never lands beyond it.
+        if self.warn_declared.is_none() {
+            self.warn = self.warn.min(self.crit);
         }
     }
 }
 
 fn database(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Database> {
     let mut r = NodeReader::new(cx, node);
-    let name = r.arg(cx, "a name");
+    let name = r.name_arg(cx, "a name");
     let instance = r.required_string(cx, "instance", "\"rtc\"");
     let recovery_model = r.choice(cx, "recovery-model");
     let separate_log_volume = r.bool(cx, "separate-log-volume").unwrap_or(false);
@@ -548,13 +554,35 @@ fn database(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Database> {
 
 fn settings(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Settings> {
     let mut r = NodeReader::new(cx, node);
-    let name = r.arg(cx, "a name");
+    let name = r.name_arg(cx, "a name");
     let level = r.required_choice::<SettingsLevel>(cx, "level");
     let pool = r.string(cx, "pool");
     let server = r.string(cx, "server");
     let policy = policy(cx, &mut r);
     r.finish(cx);
     if let Some(level) = &level {
+        let stray = match level.value {
+            SettingsLevel::Global => [
+                pool.as_ref().map(|p| ("pool", p)),
+                server.as_ref().map(|s| ("server", s)),
+            ],
+            SettingsLevel::Pool => [None, server.as_ref().map(|s| ("server", s))],
+            SettingsLevel::Computer => [pool.as_ref().map(|p| ("pool", p)), None],
+        };
+        for (key, value) in stray.into_iter().flatten() {
+            cx.push(
+                Diagnostic::error(
+                    Code::BadValue,
+                    format!("`{key}` does not apply at level \"{}\"", level.value),
+                )
+                .at(value.span, format!("ignored at level \"{}\"", level.value))
+                .with_related(level.span, "the level")
+                .with_help(format!(
+                    "remove `{key}`, or use level=\"{}\"",
+                    if key == "pool" { "pool" } else { "computer" }
+                )),
+            );
+        }
         let needs = match level.value {
             SettingsLevel::Pool => Some(("pool", pool.is_some(), "\"pool01.contoso.com\"")),
             SettingsLevel::Computer => Some(("server", server.is_some(), "\"fe01.contoso.com\"")),
@@ -635,7 +663,7 @@ fn r_name_span(cx: &Cx<'_>, node: &KdlNode) -> crate::desired::source::Span {
 
 fn fileset(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Fileset> {
     let mut r = NodeReader::new(cx, node);
-    let name = r.arg(cx, "a name");
+    let name = r.name_arg(cx, "a name");
     let path = r.required_string(cx, "path", "\"/srv/ocs/meeting-content\"");
     let policy = policy(cx, &mut r);
     r.finish(cx);
@@ -762,7 +790,7 @@ fn settings_compare(cx: &mut Cx<'_>, node: &KdlNode) -> Option<SettingsCompare> 
 
 pub(super) fn scenario(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Scenario> {
     let mut r = NodeReader::new(cx, node);
-    let name = r.arg(cx, "a name");
+    let name = r.name_arg(cx, "a name");
     let owner = r.string(cx, "owner");
     let estimate = r.duration(cx, "estimate");
     r.finish(cx);

@@ -152,6 +152,24 @@ impl<'a> NodeReader<'a> {
         self.string_of(cx, entry, &format!("{what} of `{}`", self.name()))
     }
 
+    /// The node's name argument: a string that can be part of an address, so neither empty
+    /// nor containing `/`.
+    pub(super) fn name_arg(&mut self, cx: &mut Cx<'_>, what: &str) -> Option<Spanned<String>> {
+        let name = self.arg(cx, what)?;
+        if name.value.is_empty() || name.value.contains('/') {
+            cx.push(
+                Diagnostic::error(
+                    Code::BadValue,
+                    format!("{:?} cannot name a `{}`", name.value, self.name()),
+                )
+                .at(name.span, "names are part of addresses SITE/KIND/NAME")
+                .with_help("use a non-empty name without `/`"),
+            );
+            return None;
+        }
+        Some(name)
+    }
+
     /// All remaining positional arguments, each a string.
     pub(super) fn rest_args(&mut self, cx: &mut Cx<'_>, what: &str) -> Vec<Spanned<String>> {
         let rest: Vec<&KdlEntry> = self.args.get(self.next_arg..).unwrap_or_default().to_vec();

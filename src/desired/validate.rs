@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use globset::Glob;
 
 use super::diagnostic::{Code, Diagnostic, did_you_mean};
-use super::model::{Choice, Desired, Policy, ServerRole, Site, SiteRole};
+use super::model::{
+    Choice, DatabaseBackupKind, Desired, Policy, RecoveryModel, ServerRole, Site, SiteRole,
+};
 use super::source::Spanned;
 
 /// Collects diagnostics, leaving out references to declarations that failed to lower.
@@ -217,6 +219,25 @@ fn site_references(
     }
     for db in &site.databases {
         check_ref(out, "sql-instance", &scope, Some(&db.instance), &instances);
+        let simple = db
+            .recovery_model
+            .as_ref()
+            .filter(|m| m.value == RecoveryModel::Simple);
+        let log = db
+            .backups
+            .iter()
+            .find(|b| b.kind.value == DatabaseBackupKind::Log);
+        if let (Some(simple), Some(log)) = (simple, log) {
+            out.push(
+                Diagnostic::error(
+                    Code::LogBackupOnSimple,
+                    format!("database `{}` is declared SIMPLE but has a log backup", db.name.value),
+                )
+                .at(log.kind.span, "log backup")
+                .with_related(simple.span, "simple recovery keeps no log chain")
+                .with_help("SQL Server refuses BACKUP LOG under the simple recovery model: remove the log backup or declare recovery-model=\"full\""),
+            );
+        }
     }
     for item in desired
         .backup_items()
@@ -346,6 +367,30 @@ fn standby_sites(out: &mut Out<'_>, desired: &Desired) {
             }
             (SiteRole::Primary, None) => {}
         }
+        if site.role.value == SiteRole::Primary {
+            let misplaced = site.omits.iter().map(|o| ("omit", &o.component)).chain(
+                site.settings_compares
+                    .iter()
+                    .map(|c| ("settings-compare", &c.name)),
+            );
+            for (node, name) in misplaced {
+                out.push(
+                    Diagnostic::error(
+                        Code::StandbyOnly,
+                        format!("`{node}` only applies to a standby site"),
+                    )
+                    .at(
+                        name.span,
+                        format!("`{}` is a primary site", site.name.value),
+                    )
+                    .with_related(site.role.span, "declared primary here")
+                    .with_help(format!(
+                        "move `{node} \"{}\"` into the standby site that stands in for `{}`",
+                        name.value, site.name.value
+                    )),
+                );
+            }
+        }
     }
 }
 
@@ -456,7 +501,17 @@ fn scenarios(out: &mut Out<'_>, desired: &Desired, owners: &[&Spanned<String>]) 
                     let glob = glob.compile_matcher();
                     addresses.iter().any(|(a, _)| glob.is_match(a.as_str()))
                 }
-                Err(_) => addresses.iter().any(|(a, _)| a.as_str() == affected.value),
+                Err(e) => {
+                    out.push(
+                        Diagnostic::error(
+                            Code::BadGlob,
+                            format!("{:?} is not a valid glob", affected.value),
+                        )
+                        .at(affected.span, e.kind().to_string())
+                        .with_help("globs use *, **, ?, [abc] and {a,b}"),
+                    );
+                    continue;
+                }
             };
             let mut parts = affected.value.splitn(4, '/').skip(1);
             let declared_broken = matches!((parts.next(), parts.next()), (Some(kind), Some(name)) if out.is_incomplete(kind, name));
