@@ -7,7 +7,10 @@ pub mod address;
 pub mod cli;
 mod commands;
 pub mod desired;
+pub mod observe;
+pub mod plan;
 pub mod report;
+pub mod state;
 
 use std::process::ExitCode;
 

@@ -1,6 +1,9 @@
 //! One module per subcommand: each takes the parsed arguments, does the work through the
 //! engine modules, and returns the process exit code.
 
+mod common;
+mod discover;
+mod plan;
 mod validate;
 
 use std::io::IsTerminal;
@@ -20,11 +23,22 @@ pub(crate) fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
 }
 
 pub(crate) fn stderr_color(choice: ColorChoice) -> bool {
-    use_color(choice, std::io::stderr().is_terminal())
+    use_color(choice, stderr_is_terminal())
+}
+
+pub(crate) fn stdout_color(choice: ColorChoice) -> bool {
+    use_color(choice, std::io::stdout().is_terminal())
+}
+
+pub(crate) fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
 }
 
 pub(crate) fn dispatch(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Validate(args) => validate::run(&cli.global, &args),
+        Command::Discover(args) => discover::run(&cli.global, &args),
+        Command::Plan(args) => plan::run_plan(&cli.global, &args),
+        Command::Check(args) => plan::run_check(&cli.global, &args),
     }
 }

@@ -24,6 +24,33 @@ impl Loaded {
     }
 }
 
+/// The directory relative paths in `file` are resolved against: absolute and without `.`
+/// or `..`, so store roots read the same whatever directory standby runs in.
+fn base_dir(file: &Path) -> PathBuf {
+    let parent = file.parent().unwrap_or(Path::new(""));
+    let absolute = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
+    normalize(&absolute)
+}
+
+/// Removes `.` and resolves `..` lexically (no file system access, so symlinks are not
+/// followed).
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// The `*.kdl` files of `dir`, sorted by name.
 fn kdl_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
@@ -105,7 +132,7 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
     let mut deployment_failed = false;
 
     for (path, text) in texts {
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = base_dir(&path);
         let file = sources.add(SourceFile::new(path.display().to_string(), text));
         let text = sources.get(file).text.clone();
         let document = match kdl::KdlDocument::parse_v2(&text) {

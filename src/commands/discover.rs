@@ -1,0 +1,52 @@
+//! `standby discover`: observe and save the snapshot.
+
+use std::process::ExitCode;
+
+use super::common::{self, Failure};
+use crate::cli::{DiscoverArgs, GlobalArgs};
+use crate::state;
+
+pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
+    let desired = match common::desired(global) {
+        Ok(desired) => desired,
+        Err(code) => return code,
+    };
+    let result = (|| -> Result<ExitCode, Failure> {
+        let observed = common::discover(global, &desired, &args.observe)?;
+        let path = args
+            .out
+            .clone()
+            .unwrap_or_else(|| state::observed_path(&global.state));
+        let json = serde_json::to_vec_pretty(&observed).map_err(|e| Failure(e.to_string()))?;
+        state::atomic::write(&path, &json)
+            .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+        let entries: usize = observed.stores.iter().map(|s| s.entries.len()).sum();
+        let unreachable = observed.stores.iter().filter(|s| s.error.is_some()).count()
+            + observed
+                .filesets
+                .iter()
+                .filter(|f| f.error.is_some())
+                .count();
+        if !global.quiet {
+            eprintln!(
+                "discover: {} stores ({entries} entries), {} filesets{} → {}",
+                observed.stores.len(),
+                observed.filesets.len(),
+                if unreachable > 0 {
+                    format!(", {unreachable} unreachable")
+                } else {
+                    String::new()
+                },
+                path.display()
+            );
+        }
+        let all_failed =
+            !observed.stores.is_empty() && observed.stores.iter().all(|s| s.error.is_some());
+        Ok(if all_failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
+    })();
+    result.unwrap_or_else(Failure::report)
+}

@@ -1,0 +1,172 @@
+//! SHA-256 of backup files, on every core, with the catalog as a cache.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+/// How much discovery re-reads (`--verify`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyMode {
+    /// Hash only files the catalog does not know or whose size or mtime changed.
+    Changed,
+    /// Re-hash every file: finds silent corruption.
+    Full,
+    /// Re-hash slice `n` of `t` (1-based), chosen by path, so `t` runs cover every file.
+    Slice { n: u32, t: u32 },
+    /// Read no content at all: files the catalog does not know stay unverified.
+    None,
+}
+
+impl std::str::FromStr for VerifyMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "changed" => Ok(Self::Changed),
+            "full" => Ok(Self::Full),
+            "none" => Ok(Self::None),
+            _ => {
+                let parsed = text
+                    .split_once('/')
+                    .and_then(|(n, t)| Some((n.parse::<u32>().ok()?, t.parse::<u32>().ok()?)));
+                match parsed {
+                    Some((n, t)) if n >= 1 && n <= t => Ok(Self::Slice { n, t }),
+                    _ => Err(format!(
+                        "{text:?} is not a verify mode: use changed, full, none or N/T with 1 <= N <= T"
+                    )),
+                }
+            }
+        }
+    }
+}
+
+impl VerifyMode {
+    /// Whether a file the catalog already knows, unchanged, is re-read this run.
+    pub fn rehash_known(self, path: &str) -> bool {
+        match self {
+            Self::Changed | Self::None => false,
+            Self::Full => true,
+            Self::Slice { n, t } => slice_of(path, t) == n - 1,
+        }
+    }
+}
+
+/// A stable slice number in `0..t` for a path (FNV-1a: stable across runs and builds).
+fn slice_of(path: &str, t: u32) -> u32 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in path.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    u32::try_from(hash % u64::from(t.max(1))).unwrap_or(0)
+}
+
+const BUFFER: usize = 1 << 20;
+
+/// The lowercase hex SHA-256 of a reader's content.
+pub fn sha256_reader(mut reader: impl Read) -> io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; BUFFER];
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+pub fn sha256_file(path: &Path) -> io::Result<String> {
+    sha256_reader(File::open(path)?)
+}
+
+/// Checks a snapshot directory against its `MANIFEST.sha256` (the format `sha256sum -c`
+/// reads). Returns the manifest's own hash and the files that are missing or differ.
+pub fn verify_snapshot(dir: &Path) -> io::Result<(String, Vec<String>)> {
+    let manifest = std::fs::read(dir.join(super::MANIFEST))?;
+    let manifest_hash = sha256_reader(manifest.as_slice())?;
+    let text = String::from_utf8_lossy(&manifest);
+    let mut bad = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let Some((hash, name)) = line.split_once("  ").or_else(|| line.split_once(" *")) else {
+            bad.push(format!("(malformed manifest line) {line}"));
+            continue;
+        };
+        let relative = Path::new(name);
+        let escapes = relative.is_absolute()
+            || relative
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir));
+        if escapes {
+            bad.push(name.to_owned());
+            continue;
+        }
+        match sha256_file(&dir.join(relative)) {
+            Ok(actual) if actual.eq_ignore_ascii_case(hash) => {}
+            _ => bad.push(name.to_owned()),
+        }
+    }
+    Ok((manifest_hash, bad))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_like_sha256sum() -> io::Result<()> {
+        assert_eq!(
+            sha256_reader(&b"abc"[..])?,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            sha256_reader(io::empty())?,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn verify_modes_parse_and_slices_cover_every_path() {
+        assert_eq!("full".parse(), Ok(VerifyMode::Full));
+        assert_eq!("2/7".parse(), Ok(VerifyMode::Slice { n: 2, t: 7 }));
+        assert!("0/7".parse::<VerifyMode>().is_err());
+        assert!("8/7".parse::<VerifyMode>().is_err());
+        assert!("most".parse::<VerifyMode>().is_err());
+        let paths: Vec<String> = (0..200)
+            .map(|i| format!("site/database/db{i}/full/x.bak"))
+            .collect();
+        for path in &paths {
+            let slices = (1..=7)
+                .filter(|n| VerifyMode::Slice { n: *n, t: 7 }.rehash_known(path))
+                .count();
+            assert_eq!(slices, 1, "{path} must fall in exactly one slice");
+        }
+    }
+
+    #[test]
+    fn a_snapshot_is_checked_against_its_manifest() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        std::fs::create_dir(dir.path().join("sub"))?;
+        std::fs::write(dir.path().join("a.txt"), "a")?;
+        std::fs::write(dir.path().join("sub/b.txt"), "b")?;
+        let manifest = format!(
+            "{}  a.txt\n{}  sub/b.txt\n{}  gone.txt\n",
+            sha256_reader(&b"a"[..])?,
+            sha256_reader(&b"b"[..])?,
+            sha256_reader(&b"c"[..])?
+        );
+        std::fs::write(dir.path().join("MANIFEST.sha256"), &manifest)?;
+        let (_, bad) = verify_snapshot(dir.path())?;
+        assert_eq!(bad, vec!["gone.txt".to_owned()]);
+        std::fs::write(dir.path().join("a.txt"), "A")?;
+        let (_, bad) = verify_snapshot(dir.path())?;
+        assert_eq!(bad, vec!["a.txt".to_owned(), "gone.txt".to_owned()]);
+        Ok(())
+    }
+}

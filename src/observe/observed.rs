@@ -1,0 +1,140 @@
+//! What discovery saw, as plain serializable data: `state/observed.json`.
+//!
+//! Providers fill this in and never judge it; `plan` decides what is wrong. Paths inside a
+//! store are relative to the store root and always use `/`.
+
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// The version of the `observed.json` format this build reads and writes.
+pub const FORMAT_VERSION: &str = "1";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Observed {
+    pub format_version: String,
+    pub taken_at: Timestamp,
+    #[serde(default)]
+    pub stores: Vec<StoreObservation>,
+    #[serde(default)]
+    pub filesets: Vec<FilesetObservation>,
+}
+
+/// One store root as it was found.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StoreObservation {
+    pub site: String,
+    pub store: String,
+    pub root: PathBuf,
+    /// Why the root could not be listed; `None` when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Directories below the root that could not be read: their content is unknown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<UnreadablePath>,
+    pub entries: Vec<StoreEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct UnreadablePath {
+    pub path: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryKind {
+    /// A regular file: a database backup, a settings export, anything else.
+    File,
+    /// A directory holding `MANIFEST.sha256`: a fileset snapshot.
+    Snapshot,
+    /// A symbolic link: listed so it is never mistaken for a backup, never followed.
+    Symlink,
+}
+
+/// A file (or snapshot directory) in a store.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StoreEntry {
+    pub path: String,
+    pub kind: EntryKind,
+    /// Bytes; for a snapshot, the sum of its files.
+    pub size: u64,
+    pub mtime: Timestamp,
+    /// The content hash as of this discovery (computed now, or cached for an unchanged
+    /// file); for a snapshot, the hash of its `MANIFEST.sha256`. `None`: never hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// The hash the catalog recorded when standby first saw this file, when it differs from
+    /// `sha256`: the content changed after the backup was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_sha256: Option<String>,
+    /// When the content was last read and hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<Timestamp>,
+    /// Files of a snapshot (count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<u64>,
+    /// Files of a snapshot that are missing or differ from its manifest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bad_files: Vec<String>,
+    /// Why the content could not be read, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The source directory of a fileset as it was found.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FilesetObservation {
+    pub site: String,
+    pub fileset: String,
+    pub path: PathBuf,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Files selected by the include/exclude globs.
+    pub files: u64,
+    pub bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest_mtime: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<UnreadablePath>,
+}
+
+impl Observed {
+    pub fn store(&self, site: &str, store: &str) -> Option<&StoreObservation> {
+        self.stores
+            .iter()
+            .find(|s| s.site == site && s.store == store)
+    }
+
+    pub fn fileset(&self, site: &str, fileset: &str) -> Option<&FilesetObservation> {
+        self.filesets
+            .iter()
+            .find(|f| f.site == site && f.fileset == fileset)
+    }
+
+    /// The same observation in a canonical order, without the time it was taken: what a
+    /// saved plan's fingerprint covers.
+    #[must_use]
+    pub fn canonical(&self) -> Self {
+        let mut copy = self.clone();
+        copy.taken_at = Timestamp::UNIX_EPOCH;
+        copy.stores
+            .sort_by(|a, b| (&a.site, &a.store).cmp(&(&b.site, &b.store)));
+        for store in &mut copy.stores {
+            store.entries.sort_by(|a, b| a.path.cmp(&b.path));
+            store.unreadable.sort_by(|a, b| a.path.cmp(&b.path));
+            for entry in &mut store.entries {
+                entry.verified_at = None;
+            }
+        }
+        copy.filesets
+            .sort_by(|a, b| (&a.site, &a.fileset).cmp(&(&b.site, &b.fileset)));
+        copy
+    }
+}

@@ -1,0 +1,271 @@
+//! The store provider: lists every backup file and fileset snapshot under a store root,
+//! with size, mtime and content hash (cached in the catalog).
+
+use std::path::Path;
+
+use jiff::Timestamp;
+use rayon::prelude::*;
+
+use super::hash::{self, VerifyMode};
+use super::observed::{EntryKind, StoreEntry, StoreObservation};
+use super::walk::{join, walk};
+use super::{MANIFEST, Progress};
+use crate::state::atomic::TEMP_PREFIX;
+use crate::state::catalog::{Catalog, CatalogEntry};
+
+fn mtime_of(metadata: &std::fs::Metadata) -> Timestamp {
+    metadata
+        .modified()
+        .ok()
+        .and_then(|t| Timestamp::try_from(t).ok())
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// The address a path under a store belongs to when it follows the layout
+/// `SITE/KIND/NAME/TYPE/…`: `SITE/KIND/NAME` plus `/TYPE` for a database.
+fn layout_address(path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        [site, "database", name, kind, _, ..] => Some(format!("{site}/database/{name}/{kind}")),
+        [site, kind @ ("settings" | "fileset"), name, _, _, ..] => {
+            Some(format!("{site}/{kind}/{name}"))
+        }
+        _ => None,
+    }
+}
+
+/// Sums a snapshot directory's files (count, bytes) without following links.
+fn snapshot_size(dir: &Path) -> (u64, u64) {
+    let mut files = 0;
+    let mut bytes = 0;
+    let _ = walk(dir, |_, entries| {
+        let mut descend = Vec::new();
+        for entry in entries {
+            if entry.metadata.is_dir() {
+                descend.push(entry.name);
+            } else if entry.metadata.is_file() && entry.name != MANIFEST {
+                files += 1;
+                bytes += entry.metadata.len();
+            }
+        }
+        descend
+    });
+    (files, bytes)
+}
+
+/// Lists a store root. Hashes what `mode` asks for, on every core, and records new hashes
+/// in the catalog.
+pub(crate) fn observe(
+    site: &str,
+    store: &str,
+    root: &Path,
+    catalog: &mut Catalog,
+    mode: VerifyMode,
+    now: Timestamp,
+    progress: &Progress,
+) -> StoreObservation {
+    let mut entries = Vec::new();
+    let mut snapshots = Vec::new();
+    let walked = walk(root, |dir, children| {
+        if children
+            .iter()
+            .any(|c| c.name == MANIFEST && c.metadata.is_file())
+            && !dir.is_empty()
+        {
+            // A fileset snapshot: one entry; its content is checked against the manifest.
+            snapshots.push(dir.to_owned());
+            return Vec::new();
+        }
+        let mut descend = Vec::new();
+        for child in children {
+            let path = join(dir, &child.name);
+            let file_type = child.metadata.file_type();
+            let kind = if file_type.is_symlink() {
+                EntryKind::Symlink
+            } else if file_type.is_dir() && !child.name.starts_with(TEMP_PREFIX) {
+                descend.push(child.name);
+                continue;
+            } else {
+                EntryKind::File
+            };
+            entries.push(StoreEntry {
+                path,
+                kind,
+                size: child.metadata.len(),
+                mtime: mtime_of(&child.metadata),
+                sha256: None,
+                recorded_sha256: None,
+                verified_at: None,
+                files: None,
+                bad_files: Vec::new(),
+                error: None,
+            });
+        }
+        descend
+    });
+    let unreadable = match walked {
+        Ok(unreadable) => unreadable,
+        Err(e) => {
+            return StoreObservation {
+                site: site.to_owned(),
+                store: store.to_owned(),
+                root: root.to_owned(),
+                error: Some(e.to_string()),
+                unreadable: Vec::new(),
+                entries: Vec::new(),
+            };
+        }
+    };
+    for dir in snapshots {
+        let manifest = root.join(&dir).join(MANIFEST);
+        let metadata = std::fs::metadata(&manifest);
+        let (size, mtime) = metadata
+            .as_ref()
+            .map_or((0, Timestamp::UNIX_EPOCH), |m| (m.len(), mtime_of(m)));
+        entries.push(StoreEntry {
+            path: dir,
+            kind: EntryKind::Snapshot,
+            size,
+            mtime,
+            sha256: None,
+            recorded_sha256: None,
+            verified_at: None,
+            files: None,
+            bad_files: Vec::new(),
+            error: metadata.err().map(|e| e.to_string()),
+        });
+    }
+
+    // Decide what to read: unknown or changed files always (unless --verify none), known
+    // unchanged ones when the verify mode says so.
+    let mut to_hash = Vec::new();
+    for (index, entry) in entries.iter_mut().enumerate() {
+        if entry.kind == EntryKind::Symlink || entry.error.is_some() {
+            continue;
+        }
+        let absolute = root.join(&entry.path);
+        let known = catalog.get(&absolute);
+        let unchanged = known.is_some_and(|k| {
+            k.mtime == entry.mtime && (k.size == entry.size || entry.kind == EntryKind::Snapshot)
+        });
+        if let Some(known) = known.filter(|_| unchanged) {
+            entry.sha256 = Some(known.sha256.clone());
+            entry.verified_at = Some(known.last_verified);
+            if entry.kind == EntryKind::Snapshot {
+                entry.size = known.size;
+                entry.files = known.files;
+            }
+            if !mode.rehash_known(&entry.path) {
+                continue;
+            }
+        }
+        if mode == VerifyMode::None && !unchanged {
+            continue;
+        }
+        to_hash.push(index);
+    }
+
+    progress.add(to_hash.iter().map(|&i| entries[i].size).sum());
+    let results: Vec<(usize, Result<HashOutcome, String>)> = to_hash
+        .par_iter()
+        .map(|&index| {
+            let entry = &entries[index];
+            let absolute = root.join(&entry.path);
+            let outcome = match entry.kind {
+                EntryKind::Snapshot => hash::verify_snapshot(&absolute).map(|(sha256, bad)| {
+                    let (files, bytes) = snapshot_size(&absolute);
+                    HashOutcome {
+                        sha256,
+                        bad_files: bad,
+                        files: Some(files),
+                        bytes,
+                    }
+                }),
+                _ => hash::sha256_file(&absolute).map(|sha256| HashOutcome {
+                    sha256,
+                    bad_files: Vec::new(),
+                    files: None,
+                    bytes: entry.size,
+                }),
+            };
+            progress.advance(entry.size);
+            (index, outcome.map_err(|e| e.to_string()))
+        })
+        .collect();
+
+    for (index, outcome) in results {
+        let entry = &mut entries[index];
+        let absolute = root.join(&entry.path);
+        match outcome {
+            Err(error) => {
+                entry.error = Some(error);
+                entry.sha256 = None;
+            }
+            Ok(outcome) => {
+                let recorded = catalog.get(&absolute).cloned();
+                entry.verified_at = Some(now);
+                if entry.kind == EntryKind::Snapshot {
+                    entry.size = outcome.bytes;
+                    entry.files = outcome.files;
+                    entry.bad_files = outcome.bad_files;
+                }
+                match recorded {
+                    Some(recorded) if recorded.sha256 != outcome.sha256 => {
+                        // Changed after it was written: keep reporting it, never forget the
+                        // hash it had.
+                        entry.recorded_sha256 = Some(recorded.sha256.clone());
+                        entry.sha256 = Some(outcome.sha256);
+                    }
+                    recorded => {
+                        catalog.insert(CatalogEntry {
+                            address: layout_address(&entry.path),
+                            path: absolute,
+                            size: entry.size,
+                            mtime: entry.mtime,
+                            sha256: outcome.sha256.clone(),
+                            files: entry.files,
+                            first_seen: recorded.map_or(now, |r| r.first_seen),
+                            last_verified: now,
+                        });
+                        entry.sha256 = Some(outcome.sha256);
+                    }
+                }
+            }
+        }
+    }
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    StoreObservation {
+        site: site.to_owned(),
+        store: store.to_owned(),
+        root: root.to_owned(),
+        error: None,
+        unreadable,
+        entries,
+    }
+}
+
+struct HashOutcome {
+    sha256: String,
+    bad_files: Vec<String>,
+    files: Option<u64>,
+    bytes: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_addresses() {
+        assert_eq!(
+            layout_address("redmond/database/rtc/full/rtc_full_20261121T010000Z.bak").as_deref(),
+            Some("redmond/database/rtc/full")
+        );
+        assert_eq!(
+            layout_address("redmond/settings/global/export/global_export_20261121T010000Z.xml")
+                .as_deref(),
+            Some("redmond/settings/global")
+        );
+        assert_eq!(layout_address("stray.txt"), None);
+    }
+}

@@ -1,0 +1,72 @@
+//! Directory walking shared by the store and fileset providers: never follows symbolic
+//! links, records what it could not read instead of failing.
+
+use std::fs;
+use std::path::Path;
+
+use super::observed::UnreadablePath;
+
+/// One directory entry, with its metadata read without following links.
+pub(crate) struct Entry {
+    pub name: String,
+    pub metadata: fs::Metadata,
+}
+
+/// Walks `root` depth-first. `visit` gets each directory's path relative to `root` (`""` for
+/// the root itself, `/`-separated) and its entries, and returns the entries to descend into.
+/// Returns the directories below the root that could not be read; an unreadable root is an
+/// error.
+pub(crate) fn walk(
+    root: &Path,
+    mut visit: impl FnMut(&str, Vec<Entry>) -> Vec<String>,
+) -> std::io::Result<Vec<UnreadablePath>> {
+    let mut unreadable = Vec::new();
+    let mut stack = vec![String::new()];
+    while let Some(relative) = stack.pop() {
+        let dir = if relative.is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(&relative)
+        };
+        let reader = match fs::read_dir(&dir) {
+            Ok(reader) => reader,
+            Err(e) if relative.is_empty() => return Err(e),
+            Err(e) => {
+                unreadable.push(UnreadablePath {
+                    path: relative,
+                    error: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let mut entries = Vec::new();
+        for entry in reader {
+            let entry = match entry.and_then(|e| e.metadata().map(|m| (e, m))) {
+                Ok(pair) => pair,
+                Err(e) => {
+                    unreadable.push(UnreadablePath {
+                        path: relative.clone(),
+                        error: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            let (entry, metadata) = entry;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            entries.push(Entry { name, metadata });
+        }
+        for name in visit(&relative, entries) {
+            stack.push(join(&relative, &name));
+        }
+    }
+    Ok(unreadable)
+}
+
+/// `dir/name` with `/`, or `name` at the root.
+pub(crate) fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}

@@ -1,0 +1,93 @@
+//! Everything the rules need to know about one backed-up item, gathered once.
+
+use jiff::Timestamp;
+
+use super::recognise::{self, Backup, Layout};
+use crate::desired::{BackupItem, Desired, ItemKind, SettingsLevel, Site, Store};
+use crate::observe::{FilesetObservation, Observed, StoreObservation};
+
+pub struct ItemState<'a> {
+    pub item: BackupItem<'a>,
+    pub layout: Layout,
+    pub now: Timestamp,
+    pub store: &'a Store,
+    /// The store as observed; `None` when the observation does not cover it.
+    pub store_seen: Option<&'a StoreObservation>,
+    /// The item's backups in its store, newest first.
+    pub backups: Vec<Backup<'a>>,
+    pub copy_store: Option<&'a Store>,
+    pub copy_seen: Option<&'a StoreObservation>,
+    /// The copies in the `copy-to` store, newest first.
+    pub copies: Vec<Backup<'a>>,
+    /// A fileset's source directory as observed.
+    pub source: Option<&'a FilesetObservation>,
+    /// Who acts on what standby cannot do itself.
+    pub owner: Option<&'a str>,
+}
+
+/// The owner of the server an item lives on, else the site's owner.
+fn owner_of<'a>(site: &'a Site, item: &BackupItem<'a>) -> Option<&'a str> {
+    let host = match item.kind {
+        ItemKind::Database(db, _) => site
+            .sql_instances
+            .iter()
+            .find(|i| i.id.value == db.instance.value)
+            .map(|i| i.host.value.as_str()),
+        ItemKind::Settings(s) if s.level.value == SettingsLevel::Computer => {
+            s.server.as_ref().map(|s| s.value.as_str())
+        }
+        _ => None,
+    };
+    host.and_then(|host| site.servers.iter().find(|s| s.fqdn.value == host))
+        .and_then(|s| s.owner.as_ref())
+        .or(site.owner.as_ref())
+        .map(|o| o.value.as_str())
+}
+
+impl<'a> ItemState<'a> {
+    pub fn new(
+        desired: &'a Desired,
+        observed: &'a Observed,
+        item: BackupItem<'a>,
+        now: Timestamp,
+    ) -> Option<Self> {
+        let _ = desired;
+        let site = item.site;
+        let store = site.store(&item.policy.store)?;
+        let layout = Layout::of(&item);
+        let store_seen = observed.store(&site.name, &store.name);
+        let backups = store_seen
+            .map(|s| recognise::backups(&item, &layout, s))
+            .unwrap_or_default();
+        let copy_store = item.policy.copy_to.as_ref().and_then(|c| site.store(c));
+        let copy_seen = copy_store.and_then(|c| observed.store(&site.name, &c.name));
+        let copies = copy_seen
+            .map(|s| recognise::backups(&item, &layout, s))
+            .unwrap_or_default();
+        let source = match item.kind {
+            ItemKind::Fileset(f) => observed.fileset(&site.name, &f.name),
+            _ => None,
+        };
+        let owner = owner_of(site, &item);
+        Some(Self {
+            item,
+            layout,
+            now,
+            store,
+            store_seen,
+            backups,
+            copy_store,
+            copy_seen,
+            copies,
+            source,
+            owner,
+        })
+    }
+
+    /// The copy of `backup` in the copy store, if there is one.
+    pub fn copy_of(&self, backup: &Backup<'_>) -> Option<&Backup<'a>> {
+        self.copies
+            .iter()
+            .find(|c| c.entry.path == backup.entry.path)
+    }
+}

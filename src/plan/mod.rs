@@ -1,0 +1,175 @@
+//! Planning: a pure function from the desired state, an observation and a point in time to
+//! findings and the actions that would resolve them. No I/O and no clock reads here.
+
+mod action;
+mod finding;
+mod item;
+mod recognise;
+mod rules;
+mod select;
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+
+pub use action::{Action, ActionKind, Operation};
+pub use finding::{Finding, FindingCode, Severity, age, bytes};
+pub use item::ItemState;
+pub use recognise::{Backup, Layout, parse_stamp};
+pub use select::{IgnoreError, IgnoreRules, Targets};
+
+use crate::address::Address;
+use crate::desired::Desired;
+use crate::observe::Observed;
+
+/// Findings and actions, plus the findings the ignore file set aside (counted, not hidden).
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub findings: Vec<Finding>,
+    pub actions: Vec<Action>,
+    pub ignored: Vec<Finding>,
+}
+
+/// Where rules put what they find. Keeps one "make a new backup" action per item, however
+/// many findings ask for it.
+#[derive(Default)]
+pub(crate) struct Out {
+    findings: Vec<Finding>,
+    actions: Vec<Action>,
+    manual: Vec<Action>,
+    new_backup: HashMap<Address, String>,
+}
+
+impl Out {
+    pub(crate) fn finding(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+
+    /// Adds an action and returns its provisional id (for `depends_on`).
+    pub(crate) fn action(&mut self, mut action: Action) -> String {
+        let id = format!("p{}", self.actions.len() + self.manual.len());
+        action.id.clone_from(&id);
+        if action.manual {
+            self.manual.push(action);
+        } else {
+            self.actions.push(action);
+        }
+        id
+    }
+
+    /// The provisional id of the new-backup action of `address`, if one was planned.
+    pub(crate) fn new_backup_id(&self, address: &Address) -> Option<&String> {
+        self.new_backup.get(address)
+    }
+
+    pub(crate) fn remember_new_backup(&mut self, address: &Address, id: String) {
+        self.new_backup.insert(address.clone(), id);
+    }
+
+    /// Adds `code` to what an existing action resolves.
+    pub(crate) fn also_resolves(&mut self, id: &str, code: FindingCode) {
+        if let Some(action) = self
+            .actions
+            .iter_mut()
+            .chain(self.manual.iter_mut())
+            .find(|a| a.id == id)
+            && !action.resolves.contains(&code)
+        {
+            action.resolves.push(code);
+        }
+    }
+
+    /// Final ids `a1…` in execution order, manual actions last.
+    fn finish(mut self) -> Plan {
+        let mut actions = std::mem::take(&mut self.actions);
+        actions.append(&mut self.manual);
+        let ids: HashMap<String, String> = actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.id.clone(), format!("a{}", i + 1)))
+            .collect();
+        for action in &mut actions {
+            action.id.clone_from(&ids[&action.id]);
+            for dependency in &mut action.depends_on {
+                if let Some(id) = ids.get(dependency) {
+                    dependency.clone_from(id);
+                }
+            }
+        }
+        let mut findings = self.findings;
+        findings.sort_by(|a, b| {
+            (a.address.site(), a.severity, &a.address, a.code).cmp(&(
+                b.address.site(),
+                b.severity,
+                &b.address,
+                b.code,
+            ))
+        });
+        Plan {
+            findings,
+            actions,
+            ignored: Vec::new(),
+        }
+    }
+}
+
+/// Plans every backed-up item of the desired state against the observation, as of `now`.
+pub fn plan(desired: &Desired, observed: &Observed, now: Timestamp) -> Plan {
+    let mut out = Out::default();
+    let mut claimed = rules::unmanaged::Claimed::default();
+    for item in desired.backup_items() {
+        let Some(state) = ItemState::new(desired, observed, item, now) else {
+            continue;
+        };
+        claimed.add(&state);
+        rules::check_item(&state, &mut out);
+    }
+    rules::unmanaged::check(desired, observed, &claimed, &mut out);
+    out.finish()
+}
+
+impl Plan {
+    /// Keeps what `targets` select and sets aside what `ignore` matches. Actions go with
+    /// their findings: an action whose findings are all set aside is dropped.
+    #[must_use]
+    pub fn select(mut self, targets: &Targets, ignore: &IgnoreRules) -> Self {
+        let mut kept = Vec::new();
+        for finding in std::mem::take(&mut self.findings) {
+            if !targets.selects(&finding.address) {
+                continue;
+            }
+            if ignore.ignores(&finding.address, finding.code) {
+                self.ignored.push(finding);
+            } else {
+                kept.push(finding);
+            }
+        }
+        self.findings = kept;
+        let findings = &self.findings;
+        self.actions.retain(|action| {
+            targets.selects(&action.address)
+                && action.resolves.iter().any(|code| {
+                    findings
+                        .iter()
+                        .any(|f| f.address == action.address && f.code == *code)
+                })
+        });
+        let kept: Vec<String> = self.actions.iter().map(|a| a.id.clone()).collect();
+        for action in &mut self.actions {
+            action.depends_on.retain(|d| kept.contains(d));
+        }
+        self
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    /// Whether anything is out of sync: a warning or critical finding (info alone is not).
+    pub fn has_drift(&self) -> bool {
+        self.findings.iter().any(|f| f.severity != Severity::Info)
+    }
+}

@@ -1,0 +1,65 @@
+//! `backup-unverified`: a backup file whose content standby has never hashed.
+
+use super::super::Out;
+use super::super::action::{Action, ActionKind, Operation};
+use super::super::finding::{Finding, FindingCode, Severity};
+use super::super::item::ItemState;
+use super::super::recognise::Backup;
+
+pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
+    let address = &item.item.address;
+    for (store, backups) in [
+        (Some(item.store), &item.backups),
+        (item.copy_store, &item.copies),
+    ] {
+        let Some(store) = store else { continue };
+        let unverified: Vec<&Backup<'_>> = backups
+            .iter()
+            .filter(|b| b.entry.sha256.is_none() && b.entry.error.is_none())
+            .collect();
+        if unverified.is_empty() {
+            continue;
+        }
+        out.finding(
+            Finding::new(
+                address,
+                FindingCode::BackupUnverified,
+                Severity::Warning,
+                format!("{} backup(s) in store `{}` never hashed: {}", unverified.len(), store.name.value, super::list(&unverified)),
+            )
+            .hint("run `standby discover` without --verify none, or `standby apply` to hash and record them"),
+        );
+        for backup in unverified {
+            let path = store.path.value.join(&backup.entry.path);
+            out.action(Action::new(
+                address,
+                ActionKind::VerifyBackup,
+                &[FindingCode::BackupUnverified],
+                format!("hash {} and record it in the catalog", path.display()),
+                Operation::Verify { path },
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{healthy, local, run};
+    use crate::plan::{ActionKind, FindingCode};
+
+    #[test]
+    fn a_never_hashed_backup_is_unverified_and_gets_verified() {
+        let mut observed = healthy();
+        if let Some(entry) = local(&mut observed)
+            .iter_mut()
+            .find(|e| e.path.contains("/settings/"))
+        {
+            entry.sha256 = None;
+        }
+        let plan = run(observed);
+        let codes: Vec<_> = plan.findings.iter().map(|f| f.code).collect();
+        assert_eq!(codes, vec![FindingCode::BackupUnverified]);
+        assert_eq!(plan.actions.len(), 1);
+        assert_eq!(plan.actions[0].kind, ActionKind::VerifyBackup);
+    }
+}

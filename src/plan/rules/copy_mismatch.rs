@@ -1,0 +1,97 @@
+//! `copy-mismatch`: a copy exists but its size or sha256 differs from the original.
+
+use super::super::Out;
+use super::super::finding::{Finding, FindingCode, Severity};
+use super::super::item::ItemState;
+use super::super::recognise::Backup;
+
+pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
+    let Some(copy_store) = item.copy_store else {
+        return;
+    };
+    let mismatched: Vec<(&Backup<'_>, &Backup<'_>)> = item
+        .backups
+        .iter()
+        .filter(|b| b.is_verified())
+        .filter_map(|b| item.copy_of(b).map(|c| (b, c)))
+        .filter(|(b, c)| {
+            b.entry.size != c.entry.size
+                || matches!((&b.entry.sha256, &c.entry.sha256), (Some(x), Some(y)) if x != y)
+        })
+        .collect();
+    let Some((original, copy)) = mismatched.first() else {
+        return;
+    };
+    let originals: Vec<&Backup<'_>> = mismatched.iter().map(|(b, _)| *b).collect();
+    out.finding(
+        Finding::new(
+            &item.item.address,
+            FindingCode::CopyMismatch,
+            Severity::Critical,
+            format!(
+                "{} copy(ies) in store `{}` differ from the original: {}",
+                mismatched.len(),
+                copy_store.name.value,
+                super::list(&originals)
+            ),
+        )
+        .desired(format!(
+            "{} bytes, sha256 {}",
+            original.entry.size,
+            original.entry.sha256.as_deref().unwrap_or("?")
+        ))
+        .observed(format!(
+            "{} bytes, sha256 {}",
+            copy.entry.size,
+            copy.entry.sha256.as_deref().unwrap_or("?")
+        ))
+        .hint("`standby apply` replaces the copy from the verified original"),
+    );
+    for (backup, _) in mismatched {
+        let from = item.store.path.value.join(&backup.entry.path);
+        let to = copy_store.path.value.join(&backup.entry.path);
+        let mut action = super::copy_action(
+            item,
+            &from,
+            &to,
+            backup.entry.sha256.clone(),
+            FindingCode::CopyMismatch,
+        );
+        action.destructive = true;
+        action.preview = format!(
+            "replace {} with a fresh copy of {}",
+            to.display(),
+            from.display()
+        );
+        out.action(action);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{healthy, offsite, run};
+    use crate::plan::{FindingCode, Severity};
+
+    #[test]
+    fn a_copy_with_another_hash_is_critical_and_replaced() {
+        let mut observed = healthy();
+        if let Some(copy) = offsite(&mut observed).first_mut() {
+            copy.sha256 = Some("e".repeat(64));
+        }
+        let plan = run(observed);
+        assert_eq!(plan.findings.len(), 1);
+        assert_eq!(plan.findings[0].code, FindingCode::CopyMismatch);
+        assert_eq!(plan.findings[0].severity, Severity::Critical);
+        assert!(plan.actions[0].destructive);
+    }
+
+    #[test]
+    fn a_truncated_copy_is_a_mismatch() {
+        let mut observed = healthy();
+        if let Some(copy) = offsite(&mut observed).first_mut() {
+            copy.size = 50;
+        }
+        let plan = run(observed);
+        assert_eq!(plan.findings[0].code, FindingCode::CopyMismatch);
+    }
+}

@@ -1,0 +1,99 @@
+//! `copy-missing`: a backup retention keeps has no copy in the item's `copy-to` store.
+
+use super::super::Out;
+use super::super::finding::{Finding, FindingCode, Severity};
+use super::super::item::ItemState;
+use super::super::recognise::Backup;
+
+pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
+    let Some(copy_store) = item.copy_store else {
+        return;
+    };
+    let keep = item.item.policy.keep.value as usize;
+    let missing: Vec<&Backup<'_>> = item
+        .backups
+        .iter()
+        .take(keep)
+        .filter(|b| b.is_verified() && item.copy_of(b).is_none())
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let kept = item.backups.len().min(keep);
+    let newest_missing = item
+        .backups
+        .first()
+        .is_some_and(|b| std::ptr::eq(b.entry, missing[0].entry));
+    out.finding(
+        Finding::new(
+            &item.item.address,
+            FindingCode::CopyMissing,
+            if newest_missing {
+                Severity::Warning
+            } else {
+                Severity::Info
+            },
+            format!(
+                "{} of {kept} kept backup(s) have no copy in store `{}`: {}",
+                missing.len(),
+                copy_store.name.value,
+                super::list(&missing)
+            ),
+        )
+        .desired(format!(
+            "every kept backup copied to {}",
+            copy_store.path.value.display()
+        ))
+        .observed(format!("{} copied", kept - missing.len()))
+        .hint("`standby apply` copies them (temporary name, fsync, sha256 check, rename)"),
+    );
+    for backup in missing {
+        let from = item.store.path.value.join(&backup.entry.path);
+        let to = copy_store.path.value.join(&backup.entry.path);
+        out.action(super::copy_action(
+            item,
+            &from,
+            &to,
+            backup.entry.sha256.clone(),
+            FindingCode::CopyMissing,
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{healthy, offsite, run};
+    use crate::plan::{ActionKind, FindingCode, Operation, Severity};
+
+    #[test]
+    fn a_newest_backup_without_its_copy_is_a_warning_with_a_copy_action() {
+        let mut observed = healthy();
+        offsite(&mut observed).retain(|e| !e.path.contains("20261122T060000Z"));
+        let plan = run(observed);
+        assert_eq!(plan.findings.len(), 1);
+        assert_eq!(plan.findings[0].code, FindingCode::CopyMissing);
+        assert_eq!(plan.findings[0].severity, Severity::Warning);
+        assert_eq!(plan.actions.len(), 1);
+        assert_eq!(plan.actions[0].kind, ActionKind::CopyBackup);
+        let Operation::Copy { from, to, sha256 } = &plan.actions[0].operation else {
+            panic!("a copy operation");
+        };
+        assert_eq!(
+            from.to_str(),
+            Some("/b/local/s/database/db/full/db_full_20261122T060000Z.bak")
+        );
+        assert_eq!(
+            to.to_str(),
+            Some("/b/offsite/s/database/db/full/db_full_20261122T060000Z.bak")
+        );
+        assert_eq!(sha256.as_deref(), Some("a".repeat(64).as_str()));
+    }
+
+    #[test]
+    fn an_older_backup_without_a_copy_is_info() {
+        let mut observed = healthy();
+        offsite(&mut observed).retain(|e| !e.path.contains("20261121T180000Z"));
+        let plan = run(observed);
+        assert_eq!(plan.findings[0].severity, Severity::Info);
+    }
+}

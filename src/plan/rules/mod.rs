@@ -1,0 +1,229 @@
+//! One rule per finding code, each in its own file with its tests. `check_item` runs the
+//! item rules in a fixed order; `unmanaged` looks at whole stores.
+
+mod backup_corrupt;
+mod backup_future;
+mod backup_missing;
+mod backup_stale;
+mod backup_unverified;
+mod copy_mismatch;
+mod copy_missing;
+mod retention_excess;
+mod source_unreachable;
+pub(super) mod unmanaged;
+
+#[cfg(test)]
+mod fixture;
+
+use std::path::Path;
+
+use super::Out;
+use super::action::{Action, ActionKind, Operation};
+use super::finding::FindingCode;
+use super::item::ItemState;
+use super::recognise::Backup;
+use crate::desired::{Choice, ItemKind};
+
+pub(super) fn check_item(item: &ItemState<'_>, out: &mut Out) {
+    let known = source_unreachable::check(item, out);
+    if !known.store {
+        return;
+    }
+    backup_missing::check(item, out);
+    backup_stale::check(item, out);
+    backup_future::check(item, out);
+    backup_corrupt::check(item, out);
+    backup_unverified::check(item, out);
+    if known.copy {
+        copy_missing::check(item, out);
+        copy_mismatch::check(item, out);
+    }
+    retention_excess::check(item, out, known.copy);
+}
+
+/// Plans one new backup of the item (and its copy), or adds `code` to the one already
+/// planned. What "a new backup" is depends on the item: a BACKUP statement, an export
+/// command, a fileset snapshot, or a person running the tool that `pattern` adopts.
+pub(super) fn new_backup(item: &ItemState<'_>, code: FindingCode, out: &mut Out) {
+    if let Some(id) = out.new_backup_id(&item.item.address).cloned() {
+        out.also_resolves(&id, code);
+        return;
+    }
+    let address = &item.item.address;
+    let relative = item.layout.path_at(item.now);
+    let local = item.store.path.value.join(&relative);
+    let action = if let Some(pattern) = &item.item.policy.pattern {
+        Action::manual(
+            address,
+            &[code],
+            format!(
+                "Run the job that writes {:?} into store `{}`: its newest file is not fresh",
+                pattern.value, item.store.name.value
+            ),
+            item.owner,
+        )
+    } else {
+        match item.item.kind {
+            ItemKind::Database(db, backup) => database_backup(
+                item,
+                &db.name,
+                backup.kind.value.name(),
+                &relative,
+                local,
+                code,
+            ),
+            ItemKind::Settings(settings) => match &settings.export {
+                Some(argv) => {
+                    let file = local.display().to_string();
+                    let argv: Vec<String> = argv
+                        .value
+                        .iter()
+                        .map(|a| a.replace("{file}", &file))
+                        .collect();
+                    Action::new(
+                        address,
+                        ActionKind::ExportSettings,
+                        &[code],
+                        argv.join(" "),
+                        Operation::Export { argv, file: local },
+                    )
+                }
+                None => Action::manual(address, &[code], "Export the settings by hand", item.owner),
+            },
+            ItemKind::Fileset(fileset) => {
+                let previous = item
+                    .backups
+                    .iter()
+                    .find(|b| b.is_verified())
+                    .map(|b| item.store.path.value.join(&b.entry.path));
+                Action::new(
+                    address,
+                    ActionKind::SnapshotFileset,
+                    &[code],
+                    format!(
+                        "snapshot {} into {}",
+                        fileset.path.value.display(),
+                        local.display()
+                    ),
+                    Operation::Snapshot {
+                        source: fileset.path.value.clone(),
+                        snapshot: local,
+                        previous,
+                    },
+                )
+            }
+        }
+    };
+    let manual = action.manual;
+    let id = out.action(action);
+    out.remember_new_backup(address, id.clone());
+    if let (false, Some(copy_store)) = (manual, item.copy_store) {
+        let from = item.store.path.value.join(&relative);
+        let to = copy_store.path.value.join(&relative);
+        let mut copy = copy_action(item, &from, &to, None, FindingCode::CopyMissing);
+        copy.depends_on.push(id);
+        copy.resolves = vec![code];
+        out.action(copy);
+    }
+}
+
+fn database_backup(
+    item: &ItemState<'_>,
+    database: &str,
+    kind: &str,
+    relative: &str,
+    local: std::path::PathBuf,
+    code: FindingCode,
+) -> Action {
+    let address = &item.item.address;
+    let Some(sql_path) = &item.store.sql_path else {
+        return Action::manual(
+            address,
+            &[code],
+            format!(
+                "Back up {database} ({kind}) into {}: store `{}` has no sql-path, so standby cannot ask SQL Server to write there",
+                local.display(),
+                item.store.name.value
+            ),
+            item.owner,
+        );
+    };
+    let disk = format!(
+        "{}\\{}",
+        sql_path.value.trim_end_matches('\\'),
+        relative.replace('/', "\\")
+    );
+    let quoted = database.replace(']', "]]");
+    let statement = match kind {
+        "log" => format!(
+            "BACKUP LOG [{quoted}] TO DISK = N'{}' WITH CHECKSUM, INIT",
+            disk.replace('\'', "''")
+        ),
+        "diff" => format!(
+            "BACKUP DATABASE [{quoted}] TO DISK = N'{}' WITH DIFFERENTIAL, CHECKSUM, INIT",
+            disk.replace('\'', "''")
+        ),
+        _ => format!(
+            "BACKUP DATABASE [{quoted}] TO DISK = N'{}' WITH CHECKSUM, INIT",
+            disk.replace('\'', "''")
+        ),
+    };
+    let instance = match item.item.kind {
+        ItemKind::Database(db, _) => db.instance.value.clone(),
+        _ => String::new(),
+    };
+    Action::new(
+        address,
+        ActionKind::BackupDatabase,
+        &[code],
+        statement,
+        Operation::BackupDatabase {
+            site: item.item.site.name.value.clone(),
+            instance,
+            database: database.to_owned(),
+            backup_type: kind.to_owned(),
+            sql_path: disk,
+            local_path: local,
+        },
+    )
+}
+
+/// A copy of one backup into the copy store.
+pub(super) fn copy_action(
+    item: &ItemState<'_>,
+    from: &Path,
+    to: &Path,
+    sha256: Option<String>,
+    code: FindingCode,
+) -> Action {
+    let copy_store = item.copy_store.map_or("?", |s| s.name.value.as_str());
+    Action::new(
+        &item.item.address,
+        ActionKind::CopyBackup,
+        &[code],
+        format!(
+            "copy {} to store `{copy_store}` ({})",
+            from.display(),
+            to.display()
+        ),
+        Operation::Copy {
+            from: from.to_owned(),
+            to: to.to_owned(),
+            sha256,
+        },
+    )
+}
+
+/// The store-relative paths of some backups, for messages.
+pub(super) fn list(backups: &[&Backup<'_>]) -> String {
+    const SHOWN: usize = 3;
+    let mut names: Vec<&str> = backups
+        .iter()
+        .take(SHOWN)
+        .map(|b| b.entry.path.rsplit('/').next().unwrap_or_default())
+        .collect();
+    if backups.len() > SHOWN {
+        names.push("…");
+    }
+    names.join(", ")
+}
