@@ -149,7 +149,8 @@ pub(crate) fn observe(
             k.mtime == entry.mtime && (k.size == entry.size || entry.kind == EntryKind::Snapshot)
         });
         if let Some(known) = known.filter(|_| unchanged) {
-            entry.sha256 = Some(known.sha256.clone());
+            entry.sha256 = Some(known.mismatch.clone().unwrap_or_else(|| known.sha256.clone()));
+            entry.recorded_sha256 = known.mismatch.as_ref().map(|_| known.sha256.clone());
             entry.verified_at = Some(known.last_verified);
             if entry.kind == EntryKind::Snapshot {
                 entry.size = known.size;
@@ -209,27 +210,23 @@ pub(crate) fn observe(
                     entry.files = outcome.files;
                     entry.bad_files = outcome.bad_files;
                 }
-                match recorded {
-                    Some(recorded) if recorded.sha256 != outcome.sha256 => {
-                        // Changed after it was written: keep reporting it, never forget the
-                        // hash it had.
-                        entry.recorded_sha256 = Some(recorded.sha256.clone());
-                        entry.sha256 = Some(outcome.sha256);
-                    }
-                    recorded => {
-                        catalog.insert(CatalogEntry {
-                            address: layout_address(&entry.path),
-                            path: absolute,
-                            size: entry.size,
-                            mtime: entry.mtime,
-                            sha256: outcome.sha256.clone(),
-                            files: entry.files,
-                            first_seen: recorded.map_or(now, |r| r.first_seen),
-                            last_verified: now,
-                        });
-                        entry.sha256 = Some(outcome.sha256);
-                    }
-                }
+                // The first hash ever recorded stays the reference: content that differs from
+                // it later is corruption, remembered until the content is right again.
+                let reference = recorded.as_ref().map_or(&outcome.sha256, |r| &r.sha256).clone();
+                let mismatch = (reference != outcome.sha256).then(|| outcome.sha256.clone());
+                entry.recorded_sha256 = mismatch.as_ref().map(|_| reference.clone());
+                entry.sha256 = Some(outcome.sha256);
+                catalog.insert(CatalogEntry {
+                    address: layout_address(&entry.path),
+                    path: absolute,
+                    size: entry.size,
+                    mtime: entry.mtime,
+                    sha256: reference,
+                    mismatch,
+                    files: entry.files,
+                    first_seen: recorded.map_or(now, |r| r.first_seen),
+                    last_verified: now,
+                });
             }
         }
     }

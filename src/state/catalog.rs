@@ -22,6 +22,10 @@ pub struct CatalogEntry {
     /// The content hash recorded when the file was first hashed. Never overwritten by a
     /// different hash: a later difference is corruption, and stays reported.
     pub sha256: String,
+    /// The different hash the content had when last read, while it differs from `sha256`:
+    /// the file is corrupt, and stays reported until its content is right again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mismatch: Option<String>,
     /// For a fileset snapshot: how many files it holds (`size` is their total).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<u64>,
@@ -141,6 +145,7 @@ mod tests {
             size: 3,
             mtime: now,
             sha256: "ab".repeat(32),
+            mismatch: None,
             files: None,
             first_seen: now,
             last_verified: now,

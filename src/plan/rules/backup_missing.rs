@@ -32,7 +32,7 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
             std::path::MAIN_SEPARATOR
         ))
         .observed(format!("{found}"))
-        .hint("`standby apply` takes one now; check the schedule that should have"),
+        .hint("the planned action takes one now; check the schedule that should have"),
     );
     super::new_backup(item, FindingCode::BackupMissing, out);
 }

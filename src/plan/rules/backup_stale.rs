@@ -33,7 +33,7 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
             policy.every.value, policy.warn, policy.crit
         ))
         .observed(format!("newest {} ({})", newest.time, newest.entry.path))
-        .hint("`standby apply` takes one now; find out why the schedule did not"),
+        .hint("the planned action takes one now; find out why the schedule did not"),
     );
     super::new_backup(item, FindingCode::BackupStale, out);
 }

@@ -27,7 +27,7 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
                 Severity::Warning,
                 format!("{} backup(s) in store `{}` never hashed: {}", unverified.len(), store.name.value, super::list(&unverified)),
             )
-            .hint("run `standby discover` without --verify none, or `standby apply` to hash and record them"),
+            .hint("run `standby discover` without --verify none to hash and record them"),
         );
         for backup in unverified {
             let path = store.path.value.join(&backup.entry.path);

@@ -45,23 +45,19 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
             copy.entry.size,
             copy.entry.sha256.as_deref().unwrap_or("?")
         ))
-        .hint("`standby apply` replaces the copy from the verified original"),
+        .hint("the planned action replaces the copy from the verified original"),
     );
     for (backup, _) in mismatched {
-        let from = item.store.path.value.join(&backup.entry.path);
-        let to = copy_store.path.value.join(&backup.entry.path);
         let mut action = super::copy_action(
             item,
-            &from,
-            &to,
+            &backup.entry.path,
             backup.entry.sha256.clone(),
             FindingCode::CopyMismatch,
         );
         action.destructive = true;
         action.preview = format!(
-            "replace {} with a fresh copy of {}",
-            to.display(),
-            from.display()
+            "replace {} in `{}` with a fresh copy from `{}`",
+            backup.entry.path, copy_store.name.value, item.store.name.value
         );
         out.action(action);
     }

@@ -45,15 +45,12 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
             copy_store.path.value.display()
         ))
         .observed(format!("{} copied", kept - missing.len()))
-        .hint("`standby apply` copies them (temporary name, fsync, sha256 check, rename)"),
+        .hint("the planned copy-backup actions copy them (temporary name, fsync, sha256 check, rename)"),
     );
     for backup in missing {
-        let from = item.store.path.value.join(&backup.entry.path);
-        let to = copy_store.path.value.join(&backup.entry.path);
         out.action(super::copy_action(
             item,
-            &from,
-            &to,
+            &backup.entry.path,
             backup.entry.sha256.clone(),
             FindingCode::CopyMissing,
         ));

@@ -15,8 +15,6 @@ pub(super) mod unmanaged;
 #[cfg(test)]
 mod fixture;
 
-use std::path::Path;
-
 use super::Out;
 use super::action::{Action, ActionKind, Operation};
 use super::finding::FindingCode;
@@ -101,9 +99,9 @@ pub(super) fn new_backup(item: &ItemState<'_>, code: FindingCode, out: &mut Out)
                     ActionKind::SnapshotFileset,
                     &[code],
                     format!(
-                        "snapshot {} into {}",
+                        "snapshot {} into `{}` as {relative}",
                         fileset.path.value.display(),
-                        local.display()
+                        item.store.name.value
                     ),
                     Operation::Snapshot {
                         source: fileset.path.value.clone(),
@@ -117,10 +115,8 @@ pub(super) fn new_backup(item: &ItemState<'_>, code: FindingCode, out: &mut Out)
     let manual = action.manual;
     let id = out.action(action);
     out.remember_new_backup(address, id.clone());
-    if let (false, Some(copy_store)) = (manual, item.copy_store) {
-        let from = item.store.path.value.join(&relative);
-        let to = copy_store.path.value.join(&relative);
-        let mut copy = copy_action(item, &from, &to, None, FindingCode::CopyMissing);
+    if !manual && item.copy_store.is_some() {
+        let mut copy = copy_action(item, &relative, None, FindingCode::CopyMissing);
         copy.depends_on.push(id);
         copy.resolves = vec![code];
         out.action(copy);
@@ -191,26 +187,22 @@ fn database_backup(
 /// A copy of one backup into the copy store.
 pub(super) fn copy_action(
     item: &ItemState<'_>,
-    from: &Path,
-    to: &Path,
+    relative: &str,
     sha256: Option<String>,
     code: FindingCode,
 ) -> Action {
-    let copy_store = item.copy_store.map_or("?", |s| s.name.value.as_str());
+    let copy_store = item.copy_store.unwrap_or(item.store);
+    let from = item.store.path.value.join(relative);
+    let to = copy_store.path.value.join(relative);
     Action::new(
         &item.item.address,
         ActionKind::CopyBackup,
         &[code],
         format!(
-            "copy {} to store `{copy_store}` ({})",
-            from.display(),
-            to.display()
+            "copy {relative} from `{}` to `{}`",
+            item.store.name.value, copy_store.name.value
         ),
-        Operation::Copy {
-            from: from.to_owned(),
-            to: to.to_owned(),
-            sha256,
-        },
+        Operation::Copy { from, to, sha256 },
     )
 }
 

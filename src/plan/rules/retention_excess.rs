@@ -49,7 +49,7 @@ fn check_store(item: &ItemState<'_>, store: &Store, backups: &[Backup<'_>], out:
         )
         .desired(format!("keep {}", policy.keep.value))
         .observed(format!("{}", backups.len()))
-        .hint("`standby apply` deletes the oldest; the newest verified backup is never deleted"),
+        .hint("the planned prune-backup actions delete the oldest; the newest verified backup is never deleted"),
     );
     for backup in prune {
         let path = store.path.value.join(&backup.entry.path);
@@ -58,8 +58,9 @@ fn check_store(item: &ItemState<'_>, store: &Store, backups: &[Backup<'_>], out:
             ActionKind::PruneBackup,
             &[FindingCode::RetentionExcess],
             format!(
-                "delete {} ({})",
-                path.display(),
+                "delete {} from `{}` ({})",
+                backup.entry.path,
+                store.name.value,
                 super::super::bytes(backup.entry.size)
             ),
             Operation::Prune {

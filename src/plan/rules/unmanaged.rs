@@ -51,10 +51,10 @@ fn group_of(path: &str) -> String {
         return "temporary files".into();
     }
     let parts: Vec<&str> = path.split('/').collect();
-    if parts.len() > 3 {
-        parts[..3].join("/") + "/"
-    } else {
-        path.to_owned()
+    match parts.len() {
+        1 => path.to_owned(),
+        2..=3 => parts[..parts.len() - 1].join("/") + "/",
+        _ => parts[..3].join("/") + "/",
     }
 }
 
@@ -90,7 +90,7 @@ pub(in crate::plan) fn check(
         let address = Address::new(&store.site, "store", &store.store);
         for (group, (count, size, in_item_dir)) in groups {
             let hint = if group == "temporary files" {
-                "left by an interrupted apply; the next apply removes them, or delete them when no apply runs"
+                "left by an interrupted write; delete them when no standby run is writing"
             } else if in_item_dir {
                 "these files sit among a declared item's backups but are not named like them; move them out or adopt them with `pattern`"
             } else {
