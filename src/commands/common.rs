@@ -127,16 +127,14 @@ pub(crate) fn observation(
 
 /// Writes a report to `out` atomically, or to stdout.
 pub(crate) fn emit(out: Option<&PathBuf>, text: &str) -> Result<(), Failure> {
-    match out {
-        Some(path) => state::atomic::write(path, text.as_bytes())
-            .map_err(|e| Failure(format!("cannot write {}: {e}", path.display()))),
-        None => {
-            use std::io::Write as _;
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-                .map_err(|e| Failure(format!("cannot write to stdout: {e}")))
-        }
+    use std::io::Write as _;
+    if let Some(path) = out {
+        return state::atomic::write(path, text.as_bytes())
+            .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())));
     }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Failure(format!("cannot write to stdout: {e}")))
 }

@@ -118,21 +118,21 @@ pub(crate) fn observe(
     };
     for dir in snapshots {
         let manifest = root.join(&dir).join(MANIFEST);
-        let metadata = std::fs::metadata(&manifest);
-        let (size, mtime) = metadata
+        let manifest_metadata = std::fs::metadata(&manifest);
+        let (manifest_len, manifest_mtime) = manifest_metadata
             .as_ref()
             .map_or((0, Timestamp::UNIX_EPOCH), |m| (m.len(), mtime_of(m)));
         entries.push(StoreEntry {
             path: dir,
             kind: EntryKind::Snapshot,
-            size,
-            mtime,
+            size: manifest_len,
+            mtime: manifest_mtime,
             sha256: None,
             recorded_sha256: None,
             verified_at: None,
             files: None,
             bad_files: Vec::new(),
-            error: metadata.err().map(|e| e.to_string()),
+            error: manifest_metadata.err().map(|e| e.to_string()),
         });
     }
 
@@ -149,7 +149,12 @@ pub(crate) fn observe(
             k.mtime == entry.mtime && (k.size == entry.size || entry.kind == EntryKind::Snapshot)
         });
         if let Some(known) = known.filter(|_| unchanged) {
-            entry.sha256 = Some(known.mismatch.clone().unwrap_or_else(|| known.sha256.clone()));
+            entry.sha256 = Some(
+                known
+                    .mismatch
+                    .clone()
+                    .unwrap_or_else(|| known.sha256.clone()),
+            );
             entry.recorded_sha256 = known.mismatch.as_ref().map(|_| known.sha256.clone());
             entry.verified_at = Some(known.last_verified);
             if entry.kind == EntryKind::Snapshot {
@@ -212,7 +217,10 @@ pub(crate) fn observe(
                 }
                 // The first hash ever recorded stays the reference: content that differs from
                 // it later is corruption, remembered until the content is right again.
-                let reference = recorded.as_ref().map_or(&outcome.sha256, |r| &r.sha256).clone();
+                let reference = recorded
+                    .as_ref()
+                    .map_or(&outcome.sha256, |r| &r.sha256)
+                    .clone();
                 let mismatch = (reference != outcome.sha256).then(|| outcome.sha256.clone());
                 entry.recorded_sha256 = mismatch.as_ref().map(|_| reference.clone());
                 entry.sha256 = Some(outcome.sha256);

@@ -118,11 +118,23 @@ fn every_filesystem_finding_from_a_real_tree_then_clean_after_fixing_it() {
     }
     estate.write("offsite", &full("20261122T060000Z"), "a truncated copy");
     // db/diff: newest 11 h old — past warn (10h), before crit (12h).
-    estate.write("local", "s/database/db/diff/db_diff_20261122T010000Z.bak", "diff");
+    estate.write(
+        "local",
+        "s/database/db/diff/db_diff_20261122T010000Z.bak",
+        "diff",
+    );
     // cfg/full: dated tomorrow.
-    estate.write("local", "s/database/cfg/full/cfg_full_20261123T000000Z.bak", "future");
+    estate.write(
+        "local",
+        "s/database/cfg/full/cfg_full_20261123T000000Z.bak",
+        "future",
+    );
     // global settings: 30 h old, past crit (24 h).
-    estate.write("local", "s/settings/global/export/global_export_20261121T060000Z.xml", "<settings/>");
+    estate.write(
+        "local",
+        "s/settings/global/export/global_export_20261121T060000Z.xml",
+        "<settings/>",
+    );
     // A stray file nothing declares.
     estate.write("local", "old-job/rtc_2019.bak", "stray");
 
@@ -132,8 +144,16 @@ fn every_filesystem_finding_from_a_real_tree_then_clean_after_fixing_it() {
     assert!(estate.root.join("state/catalog.json").is_file());
 
     // After discovery: one backup changes behind standby's back, one arrives unhashed.
-    estate.write("local", &full("20261121T180000Z"), "full backup 20261121T18000X");
-    estate.write("local", "s/database/cfg/full/cfg_full_20261122T000000Z.bak", "new, not yet hashed");
+    estate.write(
+        "local",
+        &full("20261121T180000Z"),
+        "full backup 20261121T18000X",
+    );
+    estate.write(
+        "local",
+        "s/database/cfg/full/cfg_full_20261122T000000Z.bak",
+        "new, not yet hashed",
+    );
 
     // Without reading content, the new file is unverified (and the changed one too).
     let (_, found) = estate.findings(&["--verify", "none", "--target", "s/database/cfg"]);
@@ -166,23 +186,50 @@ fn every_filesystem_finding_from_a_real_tree_then_clean_after_fixing_it() {
     // copy is repaired: copy-missing needs a verified original without a copy.
     fs::remove_file(estate.root.join("offsite").join(full("20261122T060000Z"))).expect("rm");
     let (_, found) = estate.findings(&[]);
-    assert!(found.contains(&finding("s/database/db/full", "copy-missing", "warning")), "{found:?}");
+    assert!(
+        found.contains(&finding("s/database/db/full", "copy-missing", "warning")),
+        "{found:?}"
+    );
 
     // Fix everything by hand.
     fs::remove_file(estate.root.join("local").join(full("20261121T060000Z"))).expect("rm");
     fs::remove_file(estate.root.join("local").join(full("20261121T180000Z"))).expect("rm");
-    estate.write("local", &full("20261122T000000Z"), "full backup 20261122T000000Z");
+    estate.write(
+        "local",
+        &full("20261122T000000Z"),
+        "full backup 20261122T000000Z",
+    );
     for stamp in ["20261122T060000Z", "20261122T000000Z"] {
         let content = fs::read(estate.root.join("local").join(full(stamp))).expect("read");
         estate.write("offsite", &full(stamp), &String::from_utf8_lossy(&content));
     }
-    estate.write("local", "s/database/db/diff/db_diff_20261122T080000Z.bak", "diff");
-    fs::remove_file(estate.root.join("local/s/database/cfg/full/cfg_full_20261123T000000Z.bak")).expect("rm");
-    estate.write("local", "s/settings/global/export/global_export_20261122T010000Z.xml", "<settings/>");
+    estate.write(
+        "local",
+        "s/database/db/diff/db_diff_20261122T080000Z.bak",
+        "diff",
+    );
+    fs::remove_file(
+        estate
+            .root
+            .join("local/s/database/cfg/full/cfg_full_20261123T000000Z.bak"),
+    )
+    .expect("rm");
+    estate.write(
+        "local",
+        "s/settings/global/export/global_export_20261122T010000Z.xml",
+        "<settings/>",
+    );
     snapshot(&estate, "20261122T010000Z");
     fs::remove_dir_all(estate.root.join("local/old-job")).expect("rm");
     fs::create_dir_all(estate.root.join("archive-not-mounted")).expect("mkdir");
-    fs::write(estate.root.join("desired/d.kdl"), DESIRED.replace(r#"fileset "logs" path="../src" every="24h" keep=2 store="archive""#, "")).expect("write");
+    fs::write(
+        estate.root.join("desired/d.kdl"),
+        DESIRED.replace(
+            r#"fileset "logs" path="../src" every="24h" keep=2 store="archive""#,
+            "",
+        ),
+    )
+    .expect("write");
 
     let (status, found) = estate.findings(&[]);
     assert_eq!(found, BTreeSet::new());
@@ -199,14 +246,25 @@ fn full_verification_finds_silent_corruption_that_a_changed_only_run_cannot() {
     estate.write("offsite", &full("20261122T060000Z"), "full backup, good");
     assert_eq!(estate.run(&["discover"]).status, 0);
     // Flip the content, keep size and mtime: only reading it again can tell.
-    let mtime = fs::metadata(&file).and_then(|m| m.modified()).expect("mtime");
+    let mtime = fs::metadata(&file)
+        .and_then(|m| m.modified())
+        .expect("mtime");
     fs::write(&file, "full backup, b0d!").expect("write");
-    fs::File::options().write(true).open(&file).and_then(|f| f.set_modified(mtime)).expect("set mtime");
+    fs::File::options()
+        .write(true)
+        .open(&file)
+        .and_then(|f| f.set_modified(mtime))
+        .expect("set mtime");
 
-    let corrupt = |found: &BTreeSet<(String, String, String)>| found.iter().any(|(_, code, _)| code == "backup-corrupt");
+    let corrupt = |found: &BTreeSet<(String, String, String)>| {
+        found.iter().any(|(_, code, _)| code == "backup-corrupt")
+    };
     let target = ["--target", "s/database/db/full"];
     let (status, found) = estate.findings(&target);
-    assert!(!corrupt(&found), "a changed-only run trusts size and mtime: {found:?}");
+    assert!(
+        !corrupt(&found),
+        "a changed-only run trusts size and mtime: {found:?}"
+    );
     assert_eq!(status, 0);
     let (status, found) = estate.findings(&[target[0], target[1], "--verify", "full"]);
     assert!(corrupt(&found), "{found:?}");
@@ -222,7 +280,15 @@ fn a_saved_observation_plans_without_touching_the_stores() {
     estate.write("local", &full("20261122T060000Z"), "x");
     assert_eq!(estate.run(&["discover", "--out", "snap.json"]).status, 0);
     fs::remove_dir_all(estate.root.join("local")).expect("rm");
-    let out = estate.run(&["plan", "--observed", "snap.json", "--format", "json", "--target", "s/database/db/full"]);
+    let out = estate.run(&[
+        "plan",
+        "--observed",
+        "snap.json",
+        "--format",
+        "json",
+        "--target",
+        "s/database/db/full",
+    ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     let json = out.json();
     assert_eq!(json["format_version"], "1");
@@ -236,25 +302,53 @@ fn a_saved_observation_plans_without_touching_the_stores() {
 fn ignored_findings_are_counted_not_hidden() {
     let estate = Estate::new();
     estate.write("local", "stray.bin", "x");
-    fs::write(estate.root.join("desired/.standbyignore"), "# strays are expected\ns/store/local:unmanaged\ns/fileset/*\n").expect("write");
-    let out = estate.run(&["check", "--format", "json", "--target", "s/store", "--target", "s/fileset"]);
+    fs::write(
+        estate.root.join("desired/.standbyignore"),
+        "# strays are expected\ns/store/local:unmanaged\ns/fileset/*\n",
+    )
+    .expect("write");
+    let out = estate.run(&[
+        "check",
+        "--format",
+        "json",
+        "--target",
+        "s/store",
+        "--target",
+        "s/fileset",
+    ]);
     let json = out.json();
     assert_eq!(json["summary"]["ignored"], 3, "{}", out.stdout);
     assert_eq!(json["findings"].as_array().map(Vec::len), Some(0));
     assert_eq!(out.status, 0);
     let table = estate.run(&["check", "--target", "s/store", "--target", "s/fileset"]);
-    assert_eq!(table.stdout, "check: no findings · 3 ignored by .standbyignore\n");
+    assert_eq!(
+        table.stdout,
+        "check: no findings · 3 ignored by .standbyignore\n"
+    );
 
-    fs::write(estate.root.join("desired/.standbyignore"), "s/store/[local:unmanaged\n").expect("write");
+    fs::write(
+        estate.root.join("desired/.standbyignore"),
+        "s/store/[local:unmanaged\n",
+    )
+    .expect("write");
     let out = estate.run(&["check"]);
     assert_eq!(out.status, 1);
-    assert!(out.stderr.contains(".standbyignore:1:1: \"s/store/[local\" is not a valid glob"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(".standbyignore:1:1: \"s/store/[local\" is not a valid glob"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn a_broken_observation_file_is_an_error_with_its_place() {
     let estate = Estate::new();
-    fs::write(estate.root.join("bad.json"), "{\n  \"format_version\": \"1\",\n  \"taken_at\": 12\n}\n").expect("write");
+    fs::write(
+        estate.root.join("bad.json"),
+        "{\n  \"format_version\": \"1\",\n  \"taken_at\": 12\n}\n",
+    )
+    .expect("write");
     let out = estate.run(&["plan", "--observed", "bad.json"]);
     assert_eq!(out.status, 1);
     assert!(out.stderr.contains("bad.json:3:"), "{}", out.stderr);
@@ -263,11 +357,19 @@ fn a_broken_observation_file_is_an_error_with_its_place() {
 #[test]
 fn markdown_puts_the_summary_first_and_folds_the_details() {
     let estate = Estate::new();
-    let out = estate.run(&["plan", "--format", "markdown", "--target", "s/fileset/files"]);
+    let out = estate.run(&[
+        "plan",
+        "--format",
+        "markdown",
+        "--target",
+        "s/fileset/files",
+    ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
-    insta::assert_snapshot!(out.stdout.replace(estate.root.to_str().unwrap_or_default(), "[ROOT]"));
+    insta::assert_snapshot!(
+        out.stdout
+            .replace(estate.root.to_str().unwrap_or_default(), "[ROOT]")
+    );
 }
-
 
 /// The README's first command: the shipped example planned from the saved snapshot, on a
 /// machine with none of its servers.
@@ -275,13 +377,25 @@ fn markdown_puts_the_summary_first_and_folds_the_details() {
 fn the_readme_main_command_plans_the_shipped_example() {
     let out = standby(
         &crate::support::repo(),
-        &["plan", "--observed", "state/observed.json", "--now", "2026-11-22T06:30:00Z"],
+        &[
+            "plan",
+            "--observed",
+            "state/observed.json",
+            "--now",
+            "2026-11-22T06:30:00Z",
+        ],
     );
     assert_eq!(out.status, 0, "{}", out.stderr);
     insta::assert_snapshot!(out.stdout);
     let check = standby(
         &crate::support::repo(),
-        &["check", "--observed", "state/observed.json", "--now", "2026-11-22T06:30:00Z"],
+        &[
+            "check",
+            "--observed",
+            "state/observed.json",
+            "--now",
+            "2026-11-22T06:30:00Z",
+        ],
     );
     assert_eq!(check.status, 2, "the example deliberately has drift");
 }

@@ -25,7 +25,12 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
                 address,
                 FindingCode::BackupUnverified,
                 Severity::Warning,
-                format!("{} backup(s) in store `{}` never hashed: {}", unverified.len(), store.name.value, super::list(&unverified)),
+                format!(
+                    "{} backup(s) in store `{}` never hashed: {}",
+                    unverified.len(),
+                    store.name.value,
+                    super::list(&unverified)
+                ),
             )
             .hint("run `standby discover` without --verify none to hash and record them"),
         );

@@ -33,7 +33,7 @@ impl Claimed {
                 store.name.value.clone(),
                 item.layout.dir.clone(),
             ));
-            for backup in backups.iter() {
+            for backup in backups {
                 self.paths.insert((
                     site.clone(),
                     store.name.value.clone(),
