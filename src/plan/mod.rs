@@ -28,6 +28,52 @@ pub struct Plan {
     pub findings: Vec<Finding>,
     pub actions: Vec<Action>,
     pub ignored: Vec<Finding>,
+    /// The freshness of every backed-up item, for metrics and monitoring perfdata.
+    pub items: Vec<ItemStatus>,
+}
+
+/// How fresh one backed-up item is, as of the plan's `now`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ItemStatus {
+    pub address: Address,
+    pub site: String,
+    /// `database`, `settings` or `fileset`.
+    pub kind: &'static str,
+    pub item: String,
+    /// `full`, `diff`, `log`, `export` or `snapshot`.
+    pub backup_type: &'static str,
+    /// Whether its store could be observed; when not, the rest is unknown.
+    pub known: bool,
+    pub backups: usize,
+    pub newest: Option<Timestamp>,
+    pub age_seconds: Option<i64>,
+    pub warn_seconds: u64,
+    pub crit_seconds: u64,
+}
+
+impl ItemStatus {
+    fn of(state: &ItemState<'_>) -> Self {
+        let kind = match state.item.kind {
+            crate::desired::ItemKind::Database(..) => "database",
+            crate::desired::ItemKind::Settings(..) => "settings",
+            crate::desired::ItemKind::Fileset(..) => "fileset",
+        };
+        let known = state.store_seen.is_some_and(|s| s.error.is_none());
+        let newest = state.backups.first().map(|b| b.time).filter(|_| known);
+        Self {
+            address: state.item.address.clone(),
+            site: state.item.site.name.value.clone(),
+            kind,
+            item: state.layout.name.clone(),
+            backup_type: state.layout.backup_type,
+            known,
+            backups: state.backups.len(),
+            newest,
+            age_seconds: newest.map(|t| state.now.as_second() - t.as_second()),
+            warn_seconds: state.item.policy.warn.as_secs(),
+            crit_seconds: state.item.policy.crit.as_secs(),
+        }
+    }
 }
 
 /// Where rules put what they find. Keeps one "make a new backup" action per item, however
@@ -109,6 +155,7 @@ impl Out {
             findings,
             actions,
             ignored: Vec::new(),
+            items: Vec::new(),
         }
     }
 }
@@ -117,15 +164,19 @@ impl Out {
 pub fn plan(desired: &Desired, observed: &Observed, now: Timestamp) -> Plan {
     let mut out = Out::default();
     let mut claimed = rules::unmanaged::Claimed::default();
+    let mut items = Vec::new();
     for item in desired.backup_items() {
         let Some(state) = ItemState::new(desired, observed, item, now) else {
             continue;
         };
         claimed.add(&state);
         rules::check_item(&state, &mut out);
+        items.push(ItemStatus::of(&state));
     }
     rules::unmanaged::check(desired, observed, &claimed, &mut out);
-    out.finish()
+    let mut plan = out.finish();
+    plan.items = items;
+    plan
 }
 
 impl Plan {
@@ -145,6 +196,7 @@ impl Plan {
             }
         }
         self.findings = kept;
+        self.items.retain(|item| targets.selects(&item.address));
         let findings = &self.findings;
         self.actions.retain(|action| {
             targets.selects(&action.address)

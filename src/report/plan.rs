@@ -10,7 +10,7 @@ use serde::Serialize;
 use tabled::settings::Style;
 use tabled::{Table, Tabled};
 
-use crate::plan::{Action, Finding, Plan, Severity};
+use crate::plan::{Action, Finding, ItemStatus, Plan, Severity};
 
 /// Which command is reporting: `check` shows findings only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +108,8 @@ struct Json<'a> {
     ignored: &'a [Finding],
     #[serde(skip_serializing_if = "Option::is_none")]
     actions: Option<&'a [Action]>,
+    /// Per item: newest backup, its age and the thresholds.
+    items: &'a [ItemStatus],
 }
 
 pub fn json(
@@ -125,6 +127,7 @@ pub fn json(
         findings: &plan.findings,
         ignored: &plan.ignored,
         actions: (report == Report::Plan).then_some(plan.actions.as_slice()),
+        items: &plan.items,
     })
     .map(|mut s| {
         s.push('\n');
