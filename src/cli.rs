@@ -45,8 +45,11 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
+    /// Colour a terminal, unless `NO_COLOR` is set.
     Auto,
+    /// Always colour, even into a pipe or file.
     Always,
+    /// Never colour.
     Never,
 }
 
@@ -74,8 +77,33 @@ pub enum Command {
     /// Check that everything is backed up, fresh and copied; for CI and monitoring.
     ///
     /// Exits 0 when in sync (info findings alone are in sync), 2 on warning or critical
-    /// findings, 1 on error.
+    /// findings, 1 on error. With --format nagios it follows the monitoring-plugin
+    /// convention instead: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (could not check).
     Check(CheckArgs),
+
+    /// Print a shell completion script.
+    ///
+    /// For example `standby completions bash > ~/.local/share/bash-completion/completions/standby`,
+    /// `standby completions zsh > "${fpath[1]}/_standby"` or
+    /// `standby completions fish > ~/.config/fish/completions/standby.fish`.
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff), or write a page per command into a directory.
+    ///
+    /// `standby man | man -l -` reads it; `standby man --out /usr/local/share/man/man1`
+    /// installs standby.1 and standby-COMMAND.1.
+    Man(ManArgs),
+
+    /// Carry out a plan: take backups, copy them, snapshot, export, verify and prune.
+    ///
+    /// Every write goes to a temporary name, is fsynced and hash-checked, then renamed.
+    /// Actions are journaled in state/journal.jsonl; state/lock keeps a second apply out.
+    /// Exits 0 when every action ran or was deliberately deferred, 1 when one failed or the
+    /// plan was refused.
+    Apply(ApplyArgs),
+
+    /// Remove a stale lock left by an apply that died.
+    ForceUnlock(ForceUnlockArgs),
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +156,68 @@ pub struct PlanArgs {
     /// Exit 2 when there is drift or anything to do, 0 when in sync.
     #[arg(long)]
     pub detailed_exitcode: bool,
+
+    /// Also save the plan to PLAN (JSON, with fingerprints of the desired state and the
+    /// observation) for `standby apply PLAN`.
+    #[arg(long, value_name = "PLAN")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved by `plan --out`. Applying it is the approval; it is refused if the
+    /// desired state or the stores changed since. Without it, apply plans now and asks.
+    #[arg(value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
+
+    /// Apply without asking (required when stdin is not a terminal and no PLAN is given).
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// Only actions on addresses matching GLOB, and everything below them (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub target: Vec<String>,
+
+    /// How many actions run at once.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub parallelism: usize,
+
+    /// Keep scheduling independent actions after one fails.
+    #[arg(long)]
+    pub continue_on_error: bool,
+
+    /// Run heavy actions (backups, copies, snapshots, exports) outside the deployment's
+    /// backup window.
+    #[arg(long)]
+    pub ignore_window: bool,
+
+    /// How long to wait for another apply's lock before giving up (e.g. 30s, 5m).
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_wait)]
+    pub lock_timeout: std::time::Duration,
+
+    /// How long an export command may run before it is killed.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_wait)]
+    pub export_timeout: std::time::Duration,
+
+    #[command(flatten)]
+    pub observe: ObserveArgs,
+}
+
+/// `0s`, `30s`, `5m`, `1h`: a wait, where zero is allowed.
+fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
+    if text.trim_end_matches(|c: char| c.is_ascii_alphabetic()) == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    text.parse::<crate::desired::Duration>()
+        .map(|d| std::time::Duration::from_secs(d.as_secs()))
+        .map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    /// The id of the lock to remove, as `apply` reported it.
+    #[arg(value_name = "LOCK_ID")]
+    pub id: String,
 }
 
 #[derive(Debug, Args)]
@@ -136,8 +226,8 @@ pub struct CheckArgs {
     pub select: SelectArgs,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
 
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
@@ -154,6 +244,50 @@ pub enum ReportFormat {
     Markdown,
 }
 
+/// What `check` can report in: the plan formats plus those CI and monitoring systems read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Summary line, then findings grouped by site.
+    Table,
+    /// `format_version`, `summary`, `findings`, `ignored` and `items` (freshness per item).
+    Json,
+    /// JUnit XML for CI test reports: a suite per site, a test case per address, a failure
+    /// per warning or critical finding.
+    Junit,
+    /// Monitoring plugin (Nagios, Icinga): status line with each item's backup age as
+    /// perfdata, then one line per problem; exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    Nagios,
+    /// Prometheus text format for node_exporter's textfile collector (with --out FILE).
+    Prometheus,
+    /// Summary first, details collapsible: for a pull-request comment.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// Bash (with the bash-completion package).
+    Bash,
+    /// Zsh: save as `_standby` in a directory on `$fpath`.
+    Zsh,
+    /// Fish: save as `standby.fish` in `~/.config/fish/completions`.
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write standby.1 and a standby-COMMAND.1 per command into DIR (created) instead of
+    /// printing standby.1.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Output format: `table` for people (diagnostics on stderr), `json` for editors and CI.
@@ -163,6 +297,8 @@ pub struct ValidateArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ValidateFormat {
+    /// Every mistake with its source excerpt, on stderr.
     Table,
+    /// The diagnostics as JSON on stdout, with file, line and column.
     Json,
 }

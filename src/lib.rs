@@ -4,6 +4,7 @@
 //! Data flows `desired` → (`observe`) → `plan` → `apply`/`report`; see SPEC §1.
 
 pub mod address;
+pub mod apply;
 pub mod cli;
 mod commands;
 pub mod desired;

@@ -104,12 +104,22 @@ pub(crate) fn discover(
     args: &ObserveArgs,
 ) -> Result<Observed, Failure> {
     let catalog_path = state::catalog_path(&global.state);
-    let mut catalog = Catalog::load(&catalog_path).map_err(|e| Failure(e.to_string()))?;
+    // Listing needs no catalog, and on a large store takes about as long as loading it:
+    // do both at once.
+    let (catalog, mut observed) = rayon::join(
+        || Catalog::load(&catalog_path),
+        || observe::list(desired, now(args)),
+    );
+    let mut catalog = catalog.map_err(|e| Failure(e.to_string()))?;
     let progress = Progress::new(super::stderr_is_terminal() && !global.quiet);
-    let observed = observe::discover(desired, &mut catalog, args.verify, now(args), &progress);
-    catalog
-        .save(&catalog_path)
-        .map_err(|e| Failure(e.to_string()))?;
+    observe::hash_content(&mut observed, &mut catalog, args.verify, &progress);
+    // Re-discovery of unchanged stores leaves the catalog as it was: rewriting it would be
+    // most of the run's work.
+    if catalog.is_changed() {
+        catalog
+            .save(&catalog_path)
+            .map_err(|e| Failure(e.to_string()))?;
+    }
     Ok(observed)
 }
 

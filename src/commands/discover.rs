@@ -17,7 +17,9 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
             .out
             .clone()
             .unwrap_or_else(|| state::observed_path(&global.state));
-        let json = serde_json::to_vec_pretty(&observed).map_err(|e| Failure(e.to_string()))?;
+        // Compact: a quarter smaller and faster to write than pretty-printed on a large store
+        // (`jq . FILE` shows it indented).
+        let json = serde_json::to_vec(&observed).map_err(|e| Failure(e.to_string()))?;
         state::atomic::write(&path, &json)
             .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
         let entries: usize = observed.stores.iter().map(|s| s.entries.len()).sum();

@@ -1,7 +1,9 @@
 //! One module per subcommand: each takes the parsed arguments, does the work through the
 //! engine modules, and returns the process exit code.
 
+mod apply;
 mod common;
+mod completions;
 mod discover;
 mod plan;
 mod validate;
@@ -40,5 +42,9 @@ pub(crate) fn dispatch(cli: Cli) -> ExitCode {
         Command::Discover(args) => discover::run(&cli.global, &args),
         Command::Plan(args) => plan::run_plan(&cli.global, &args),
         Command::Check(args) => plan::run_check(&cli.global, &args),
+        Command::Completions(args) => completions::run_completions(&args),
+        Command::Man(args) => completions::run_man(&args),
+        Command::Apply(args) => apply::run(&cli.global, &args),
+        Command::ForceUnlock(args) => apply::force_unlock(&cli.global, &args),
     }
 }

@@ -4,18 +4,41 @@
 use std::process::ExitCode;
 
 use super::common::{self, Failure};
-use crate::cli::{CheckArgs, GlobalArgs, PlanArgs, ReportFormat, SelectArgs};
-use crate::plan::{Plan, plan};
+use crate::cli::{CheckArgs, CheckFormat, GlobalArgs, PlanArgs, ReportFormat, SelectArgs};
+use crate::desired::Desired;
+use crate::observe::Observed;
+use crate::plan::{Plan, SavedPlan, plan};
+use crate::report::nagios::{self, Status};
 use crate::report::plan::{self as render, Report};
+use crate::report::{junit, prometheus};
 
-struct Planned {
-    plan: Plan,
-    now: jiff::Timestamp,
-    observed_at: jiff::Timestamp,
+pub(super) struct Planned {
+    pub(super) plan: Plan,
+    pub(super) now: jiff::Timestamp,
+    pub(super) observed_at: jiff::Timestamp,
+    pub(super) desired: Desired,
+    pub(super) observed: Observed,
 }
 
-fn make(global: &GlobalArgs, select: &SelectArgs) -> Result<Planned, ExitCode> {
-    let desired = common::desired(global)?;
+/// Why there is no plan. It has been reported on stderr already; `reason` is its one-line
+/// summary for the outputs that must say it themselves (nagios, junit).
+pub(super) struct Unplanned {
+    pub(super) reason: String,
+}
+
+impl From<Unplanned> for ExitCode {
+    fn from(_: Unplanned) -> Self {
+        ExitCode::FAILURE
+    }
+}
+
+pub(super) fn make(global: &GlobalArgs, select: &SelectArgs) -> Result<Planned, Unplanned> {
+    let desired = common::desired(global).map_err(|_| Unplanned {
+        reason: format!(
+            "the desired state in {} is invalid; run `standby validate`",
+            global.desired.display()
+        ),
+    })?;
     let prepared = (|| -> Result<Planned, Failure> {
         let ignore = common::ignore_rules(global)?;
         let targets = common::targets(select)?;
@@ -26,9 +49,15 @@ fn make(global: &GlobalArgs, select: &SelectArgs) -> Result<Planned, ExitCode> {
             plan,
             now,
             observed_at: observed.taken_at,
+            desired: desired.clone(),
+            observed,
         })
     })();
-    prepared.map_err(Failure::report)
+    prepared.map_err(|failure| {
+        let reason = failure.0.clone();
+        failure.report();
+        Unplanned { reason }
+    })
 }
 
 fn render(
@@ -48,8 +77,26 @@ fn render(
 pub(super) fn run_plan(global: &GlobalArgs, args: &PlanArgs) -> ExitCode {
     let planned = match make(global, &args.select) {
         Ok(planned) => planned,
-        Err(code) => return code,
+        Err(unplanned) => return unplanned.into(),
     };
+    if let Some(path) = &args.out {
+        let saved = SavedPlan::new(
+            &planned.plan,
+            &planned.desired,
+            &planned.observed,
+            planned.now,
+            jiff::Timestamp::now(),
+        );
+        let written = serde_json::to_vec_pretty(&saved)
+            .map_err(|e| Failure(e.to_string()))
+            .and_then(|bytes| {
+                crate::state::atomic::write(path, &bytes)
+                    .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+            });
+        if let Err(failure) = written {
+            return failure.report();
+        }
+    }
     let color = super::stdout_color(global.color);
     if let Err(failure) = render(&planned, Report::Plan, args.format, color)
         .and_then(|text| common::emit(None, &text))
@@ -67,17 +114,58 @@ pub(super) fn run_plan(global: &GlobalArgs, args: &PlanArgs) -> ExitCode {
 pub(super) fn run_check(global: &GlobalArgs, args: &CheckArgs) -> ExitCode {
     let planned = match make(global, &args.select) {
         Ok(planned) => planned,
-        Err(code) => return code,
+        Err(unplanned) => return cannot_check(args, &unplanned.reason),
     };
-    let color = args.out.is_none() && super::stdout_color(global.color);
-    if let Err(failure) = render(&planned, Report::Check, args.format, color)
+    let color = args.format == CheckFormat::Table
+        && args.out.is_none()
+        && super::stdout_color(global.color);
+    if let Err(failure) = check_report(&planned, args.format, color)
         .and_then(|text| common::emit(args.out.as_ref(), &text))
     {
-        return failure.report();
+        let reason = failure.0.clone();
+        failure.report();
+        return cannot_check(args, &reason);
     }
-    if planned.plan.has_drift() {
+    let plan = &planned.plan;
+    if args.format == CheckFormat::Nagios {
+        ExitCode::from(Status::of(plan).exit_code())
+    } else if plan.has_drift() {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+fn check_report(planned: &Planned, format: CheckFormat, color: bool) -> Result<String, Failure> {
+    let (plan, now, observed_at) = (&planned.plan, planned.now, planned.observed_at);
+    Ok(match format {
+        CheckFormat::Table => render(planned, Report::Check, ReportFormat::Table, color)?,
+        CheckFormat::Json => render(planned, Report::Check, ReportFormat::Json, false)?,
+        CheckFormat::Markdown => render(planned, Report::Check, ReportFormat::Markdown, false)?,
+        CheckFormat::Junit => junit::junit(plan, now, observed_at),
+        CheckFormat::Nagios => nagios::nagios(plan),
+        CheckFormat::Prometheus => prometheus::prometheus(plan, now, observed_at),
+    })
+}
+
+/// Check could not run (the reason is on stderr already). The formats machines read still
+/// say so in their own terms: nagios UNKNOWN (exit 3), a JUnit error, `standby_check_success
+/// 0`; the others only exit 1.
+fn cannot_check(args: &CheckArgs, reason: &str) -> ExitCode {
+    let now = common::now(&args.select.observe);
+    let (text, code) = match args.format {
+        CheckFormat::Nagios => (
+            nagios::unknown(reason),
+            ExitCode::from(Status::Unknown.exit_code()),
+        ),
+        CheckFormat::Junit => (junit::junit_error(reason, now), ExitCode::FAILURE),
+        CheckFormat::Prometheus => (prometheus::prometheus_failed(now), ExitCode::FAILURE),
+        CheckFormat::Table | CheckFormat::Json | CheckFormat::Markdown => {
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(failure) = common::emit(args.out.as_ref(), &text) {
+        failure.report();
+    }
+    code
 }

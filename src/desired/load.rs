@@ -318,8 +318,9 @@ fn syntax_span(text: &str, offset: usize, len: usize) -> (usize, usize) {
         return (offset, end - offset);
     }
     let token_start = text[..end]
-        .rfind(char::is_whitespace)
-        .map_or(offset, |i| i + 1);
+        .char_indices()
+        .rfind(|(_, c)| c.is_whitespace())
+        .map_or(offset, |(i, c)| i + c.len_utf8());
     let token_end = text[end..]
         .find(|c: char| c.is_whitespace() || c == ';' || c == '}')
         .map_or(text.len(), |i| end + i);
@@ -337,5 +338,13 @@ mod tests {
         let (offset, len) = syntax_span(text, 0, stop);
         assert_eq!(&text[offset..offset + len], "rpo=24h");
         assert_eq!(syntax_span(text, 3, 2), (3, 2));
+    }
+
+    #[test]
+    fn a_syntax_span_after_a_multi_byte_space_starts_on_a_char_boundary() {
+        let text = "deployment \"x\" {\n  objectives\u{2028}rpo=24h\n}\n";
+        let stop = text.find("h\n").unwrap_or_default();
+        let (offset, len) = syntax_span(text, 0, stop);
+        assert_eq!(text.get(offset..offset + len), Some("rpo=24h"));
     }
 }

@@ -77,8 +77,9 @@ choice!(SettingsLevel { Global = "global", Pool = "pool", Computer = "computer" 
 choice!(RecordType { Srv = "SRV", A = "A", Cname = "CNAME" });
 
 /// The whole desired state of one deployment.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Desired {
+    #[serde(skip)]
     pub sources: Sources,
     pub deployment: Deployment,
     pub sites: Vec<Site>,
@@ -86,10 +87,11 @@ pub struct Desired {
     pub restore_sequence: Vec<Spanned<String>>,
     /// Declarations that could not be lowered, as (node kind, name). Only non-empty while
     /// the desired state has errors; references to them are not reported as dangling.
+    #[serde(skip)]
     pub incomplete: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Deployment {
     pub name: Spanned<String>,
     pub product: Option<Spanned<Product>>,
@@ -101,27 +103,27 @@ pub struct Deployment {
     pub owners: Vec<Owner>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Objectives {
     pub rpo: Option<Spanned<Duration>>,
     pub rto: Option<Spanned<Duration>>,
     pub restore_test: Option<Spanned<Duration>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct BackupWindow {
     pub start: Spanned<TimeOfDay>,
     pub end: Spanned<TimeOfDay>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Owner {
     pub id: Spanned<String>,
     pub name: Option<String>,
     pub contact: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Site {
     pub name: Spanned<String>,
     pub role: Spanned<SiteRole>,
@@ -151,7 +153,7 @@ impl Site {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Store {
     pub name: Spanned<String>,
     /// The store root on this machine, resolved against the KDL file's directory.
@@ -162,13 +164,13 @@ pub struct Store {
     pub located_at: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Pool {
     pub fqdn: Spanned<String>,
     pub edition: Spanned<Edition>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Server {
     pub fqdn: Spanned<String>,
     pub role: Spanned<ServerRole>,
@@ -177,7 +179,7 @@ pub struct Server {
     pub pool: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct SqlInstance {
     pub id: Spanned<String>,
     pub host: Spanned<String>,
@@ -191,7 +193,7 @@ pub struct SqlInstance {
     pub trust_cert: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Database {
     pub name: Spanned<String>,
     pub instance: Spanned<String>,
@@ -200,14 +202,14 @@ pub struct Database {
     pub backups: Vec<DatabaseBackup>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct DatabaseBackup {
     pub kind: Spanned<DatabaseBackupKind>,
     pub policy: Policy,
 }
 
 /// Schedule, freshness thresholds, retention and placement of one backed-up item.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Policy {
     pub every: Spanned<Duration>,
     pub keep: Spanned<u32>,
@@ -223,7 +225,7 @@ pub struct Policy {
     pub pattern: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Settings {
     pub name: Spanned<String>,
     pub level: Spanned<SettingsLevel>,
@@ -234,7 +236,7 @@ pub struct Settings {
     pub export: Option<Spanned<Vec<String>>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Fileset {
     pub name: Spanned<String>,
     pub path: Spanned<PathBuf>,
@@ -243,7 +245,7 @@ pub struct Fileset {
     pub exclude: Vec<Spanned<String>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct DnsRecord {
     pub name: Spanned<String>,
     pub record_type: Spanned<RecordType>,
@@ -251,27 +253,27 @@ pub struct DnsRecord {
     pub port: Option<Spanned<u16>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Omit {
     /// A server role (`archiving`) or a primary component as `KIND/NAME` (`database/lcslog`).
     pub component: Spanned<String>,
     pub reason: Spanned<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct SettingsCompare {
     pub name: Spanned<String>,
     pub rewrites: Vec<Rewrite>,
     pub ignore_lines: Vec<Spanned<String>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Rewrite {
     pub from: Spanned<String>,
     pub to: Spanned<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Scenario {
     pub name: Spanned<String>,
     pub owner: Option<Spanned<String>>,
@@ -280,7 +282,7 @@ pub struct Scenario {
     pub steps: Vec<Step>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Step {
     pub text: Spanned<String>,
     pub minutes: Option<Spanned<u32>>,

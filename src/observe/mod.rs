@@ -7,6 +7,8 @@ mod observed;
 mod store;
 mod walk;
 
+use std::collections::HashSet;
+use std::path::{Component, Path};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -15,6 +17,7 @@ use jiff::Timestamp;
 pub use fileset::{Selection, glob_set};
 pub use hash::VerifyMode;
 pub use observed::*;
+pub use walk::walk_tree;
 
 use crate::desired::Desired;
 use crate::state::catalog::Catalog;
@@ -73,37 +76,197 @@ pub fn discover(
     now: Timestamp,
     progress: &Progress,
 ) -> Observed {
+    let mut observed = list(desired, now);
+    hash_content(&mut observed, catalog, mode, progress);
+    observed
+}
+
+/// The first half of [`discover`]: lists every store and fileset the desired state declares,
+/// reading no backup content. Needs no catalog, so it can run while the catalog loads.
+pub fn list(desired: &Desired, now: Timestamp) -> Observed {
     let mut stores = Vec::new();
     let mut filesets = Vec::new();
     for site in &desired.sites {
         for declared in &site.stores {
-            stores.push(store::observe(
-                &site.name,
-                &declared.name,
-                &declared.path,
-                catalog,
-                mode,
-                now,
-                progress,
-            ));
+            stores.push(store::list(&site.name, &declared.name, &declared.path));
         }
         for declared in &site.filesets {
             filesets.push(fileset::observe(site, declared));
         }
     }
-    // Forget files that are gone from stores that could be listed.
-    let listed: Vec<_> = stores.iter().filter(|s| s.error.is_none()).collect();
-    let present: std::collections::HashSet<std::path::PathBuf> = listed
-        .iter()
-        .flat_map(|s| s.entries.iter().map(|e| s.root.join(&e.path)))
-        .collect();
-    catalog
-        .retain(|path| present.contains(path) || !listed.iter().any(|s| path.starts_with(&s.root)));
-    progress.finish();
     Observed {
         format_version: FORMAT_VERSION.to_owned(),
         taken_at: now,
         stores,
         filesets,
+    }
+}
+
+/// The second half of [`discover`]: hashes what `mode` asks for in the listed stores (the
+/// catalog caches the hashes of unchanged files and records new ones), then forgets the
+/// catalog's files that are gone.
+pub fn hash_content(
+    observed: &mut Observed,
+    catalog: &mut Catalog,
+    mode: VerifyMode,
+    progress: &Progress,
+) {
+    let now = observed.taken_at;
+    for store in &mut observed.stores {
+        store::hash(store, catalog, mode, now, progress);
+    }
+    forget_gone(catalog, &observed.stores);
+    progress.finish();
+}
+
+/// Forgets the catalog's files that are gone from stores that could be listed; files outside
+/// every listed store are kept.
+fn forget_gone(catalog: &mut Catalog, stores: &[StoreObservation]) {
+    let listed: Vec<Listed<'_>> = stores
+        .iter()
+        .filter(|s| s.error.is_none())
+        .map(Listed::new)
+        .collect();
+    catalog.retain(|path| {
+        listed.iter().any(|s| s.holds(path)) || !listed.iter().any(|s| path.starts_with(s.root))
+    });
+}
+
+/// A listed store, indexed to tell whether a catalog path is one of its entries without
+/// joining every entry to the root (an allocation and a path hash per file).
+struct Listed<'a> {
+    root: &'a Path,
+    /// `root` as its entries' absolute paths start (`root/`), when it is UTF-8.
+    prefix: Option<String>,
+    entries: HashSet<&'a str>,
+}
+
+impl<'a> Listed<'a> {
+    fn new(store: &'a StoreObservation) -> Self {
+        let mut prefix = store.root.to_str().map(str::to_owned);
+        if let Some(prefix) = &mut prefix {
+            // Where `PathBuf::push` puts a separator.
+            if !prefix.is_empty() && !prefix.ends_with('/') {
+                prefix.push('/');
+            }
+        }
+        Self {
+            root: &store.root,
+            prefix,
+            entries: store.entries.iter().map(|e| e.path.as_str()).collect(),
+        }
+    }
+
+    /// Whether `path` is the root joined to one of the entries, compared as paths.
+    fn holds(&self, path: &Path) -> bool {
+        // Spelled exactly as discovery joins them, as the catalog's own paths are: one string
+        // lookup.
+        if let Some((text, prefix)) = path.to_str().zip(self.prefix.as_deref())
+            && let Some(relative) = text.strip_prefix(prefix)
+            && self.entries.contains(relative)
+        {
+            return true;
+        }
+        // Spelled otherwise (`.`, doubled separators): component by component. Entry paths
+        // are plain names joined with `/`.
+        path.strip_prefix(self.root)
+            .ok()
+            .and_then(|relative| {
+                relative
+                    .components()
+                    .map(|c| match c {
+                        Component::Normal(name) => name.to_str(),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()
+            })
+            .is_some_and(|names| self.entries.contains(names.join("/").as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::catalog::CatalogEntry;
+
+    fn store(root: &str, paths: &[&str], error: Option<&str>) -> StoreObservation {
+        StoreObservation {
+            site: "s".into(),
+            store: root.into(),
+            root: root.into(),
+            error: error.map(str::to_owned),
+            unreadable: Vec::new(),
+            entries: paths
+                .iter()
+                .map(|path| StoreEntry {
+                    path: (*path).to_owned(),
+                    kind: EntryKind::File,
+                    size: 1,
+                    mtime: Timestamp::UNIX_EPOCH,
+                    sha256: None,
+                    recorded_sha256: None,
+                    verified_at: None,
+                    files: None,
+                    bad_files: Vec::new(),
+                    error: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn catalog(paths: &[&str]) -> Catalog {
+        let mut catalog = Catalog::default();
+        for path in paths {
+            catalog.insert(CatalogEntry {
+                address: None,
+                path: (*path).into(),
+                size: 1,
+                mtime: Timestamp::UNIX_EPOCH,
+                sha256: "ab".repeat(32),
+                mismatch: None,
+                files: None,
+                first_seen: Timestamp::UNIX_EPOCH,
+                last_verified: Timestamp::UNIX_EPOCH,
+            });
+        }
+        catalog
+    }
+
+    #[test]
+    fn files_gone_from_listed_stores_are_forgotten() {
+        let mut known = catalog(&[
+            "/srv/a/s/x.bak",
+            "/srv/a/s/gone.bak",
+            "/srv/a/./s/y.bak",
+            "/srv/a//s/gone2.bak",
+            "/srv/down/s/x.bak",
+            "/elsewhere/x.bak",
+        ]);
+        let stores = [
+            store("/srv/a/", &["s/x.bak", "s/y.bak"], None),
+            store("/srv/down", &[], Some("unreachable")),
+        ];
+        forget_gone(&mut known, &stores);
+        let mut kept: Vec<_> = [
+            "/srv/a/s/x.bak",
+            "/srv/a/s/gone.bak",
+            "/srv/a/./s/y.bak",
+            "/srv/a//s/gone2.bak",
+            "/srv/down/s/x.bak",
+            "/elsewhere/x.bak",
+        ]
+        .into_iter()
+        .filter(|p| known.get(Path::new(p)).is_some())
+        .collect();
+        kept.sort_unstable();
+        assert_eq!(
+            kept,
+            vec![
+                "/elsewhere/x.bak",
+                "/srv/a/./s/y.bak",
+                "/srv/a/s/x.bak",
+                "/srv/down/s/x.bak"
+            ]
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The store provider: lists every backup file and fileset snapshot under a store root,
 //! with size, mtime and content hash (cached in the catalog).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use rayon::prelude::*;
@@ -53,17 +53,9 @@ fn snapshot_size(dir: &Path) -> (u64, u64) {
     (files, bytes)
 }
 
-/// Lists a store root. Hashes what `mode` asks for, on every core, and records new hashes
-/// in the catalog.
-pub(crate) fn observe(
-    site: &str,
-    store: &str,
-    root: &Path,
-    catalog: &mut Catalog,
-    mode: VerifyMode,
-    now: Timestamp,
-    progress: &Progress,
-) -> StoreObservation {
+/// Lists a store root: every file, symbolic link and fileset snapshot with its size and
+/// mtime. Reads no content, so it needs no catalog.
+pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
     let mut entries = Vec::new();
     let mut snapshots = Vec::new();
     let walked = walk(root, |dir, children| {
@@ -78,7 +70,6 @@ pub(crate) fn observe(
         }
         let mut descend = Vec::new();
         for child in children {
-            let path = join(dir, &child.name);
             let file_type = child.metadata.file_type();
             let kind = if file_type.is_symlink() {
                 EntryKind::Symlink
@@ -89,7 +80,7 @@ pub(crate) fn observe(
                 EntryKind::File
             };
             entries.push(StoreEntry {
-                path,
+                path: join(dir, &child.name),
                 kind,
                 size: child.metadata.len(),
                 mtime: mtime_of(&child.metadata),
@@ -135,15 +126,55 @@ pub(crate) fn observe(
             error: manifest_metadata.err().map(|e| e.to_string()),
         });
     }
+    StoreObservation {
+        site: site.to_owned(),
+        store: store.to_owned(),
+        root: root.to_owned(),
+        error: None,
+        unreadable,
+        entries,
+    }
+}
 
-    // Decide what to read: unknown or changed files always (unless --verify none), known
-    // unchanged ones when the verify mode says so.
+/// Completes a listed store: takes the hashes of unchanged files from the catalog, hashes
+/// what `mode` asks for on every core, records new hashes in the catalog, and sorts the
+/// entries by path.
+pub(crate) fn hash(
+    observation: &mut StoreObservation,
+    catalog: &mut Catalog,
+    mode: VerifyMode,
+    now: Timestamp,
+    progress: &Progress,
+) {
+    let StoreObservation { root, entries, .. } = observation;
+    let to_hash = reuse_known(entries, root, catalog, mode);
+    progress.add(to_hash.iter().map(|&i| entries[i].size).sum());
+    let results = read_content(entries, &to_hash, root, progress);
+    record(entries, results, root, catalog, now);
+    // Paths are unique within a store, so an unstable sort gives the same order; it moves
+    // these large entries around less.
+    entries.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+}
+
+/// Fills in what the catalog knows of unchanged entries, and returns the indexes of the
+/// entries to read: unknown or changed files always (unless `--verify none`), known
+/// unchanged ones when the verify mode says so.
+fn reuse_known(
+    entries: &mut [StoreEntry],
+    root: &Path,
+    catalog: &Catalog,
+    mode: VerifyMode,
+) -> Vec<usize> {
     let mut to_hash = Vec::new();
+    // One buffer for every absolute path looked up: no allocation per file.
+    let mut absolute = PathBuf::new();
     for (index, entry) in entries.iter_mut().enumerate() {
         if entry.kind == EntryKind::Symlink || entry.error.is_some() {
             continue;
         }
-        let absolute = root.join(&entry.path);
+        absolute.clear();
+        absolute.push(root);
+        absolute.push(&entry.path);
         let known = catalog.get(&absolute);
         let unchanged = known.is_some_and(|k| {
             k.mtime == entry.mtime && (k.size == entry.size || entry.kind == EntryKind::Snapshot)
@@ -170,9 +201,17 @@ pub(crate) fn observe(
         }
         to_hash.push(index);
     }
+    to_hash
+}
 
-    progress.add(to_hash.iter().map(|&i| entries[i].size).sum());
-    let results: Vec<(usize, Result<HashOutcome, String>)> = to_hash
+/// Hashes the entries at `to_hash`, on every core.
+fn read_content(
+    entries: &[StoreEntry],
+    to_hash: &[usize],
+    root: &Path,
+    progress: &Progress,
+) -> Vec<(usize, Result<HashOutcome, String>)> {
+    to_hash
         .par_iter()
         .map(|&index| {
             let entry = &entries[index];
@@ -197,8 +236,17 @@ pub(crate) fn observe(
             progress.advance(entry.size);
             (index, outcome.map_err(|e| e.to_string()))
         })
-        .collect();
+        .collect()
+}
 
+/// Records fresh hashes in the entries and the catalog.
+fn record(
+    entries: &mut [StoreEntry],
+    results: Vec<(usize, Result<HashOutcome, String>)>,
+    root: &Path,
+    catalog: &mut Catalog,
+    now: Timestamp,
+) {
     for (index, outcome) in results {
         let entry = &mut entries[index];
         let absolute = root.join(&entry.path);
@@ -237,15 +285,6 @@ pub(crate) fn observe(
                 });
             }
         }
-    }
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
-    StoreObservation {
-        site: site.to_owned(),
-        store: store.to_owned(),
-        root: root.to_owned(),
-        error: None,
-        unreadable,
-        entries,
     }
 }
 

@@ -70,3 +70,21 @@ pub(crate) fn join(dir: &str, name: &str) -> String {
         format!("{dir}/{name}")
     }
 }
+
+/// Visits every regular file under `root` (relative path, metadata), never following links.
+pub fn walk_tree(
+    root: &Path,
+    mut visit: impl FnMut(&str, &fs::Metadata),
+) -> std::io::Result<Vec<UnreadablePath>> {
+    walk(root, |dir, entries| {
+        let mut descend = Vec::new();
+        for entry in entries {
+            if entry.metadata.is_dir() {
+                descend.push(entry.name);
+            } else if entry.metadata.is_file() {
+                visit(&join(dir, &entry.name), &entry.metadata);
+            }
+        }
+        descend
+    })
+}

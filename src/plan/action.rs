@@ -63,7 +63,8 @@ pub enum Operation {
         sql_path: String,
         local_path: PathBuf,
     },
-    /// Run the export argv with `{file}` replaced by `file`.
+    /// Run the export argv, `{file}` replaced by a temporary name beside `file` that is
+    /// renamed to `file` once the command succeeded.
     Export { argv: Vec<String>, file: PathBuf },
     /// Copy the fileset's selected files into a new snapshot directory.
     Snapshot {

@@ -6,6 +6,7 @@ mod finding;
 mod item;
 mod recognise;
 mod rules;
+mod saved;
 mod select;
 
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ pub use action::{Action, ActionKind, Operation};
 pub use finding::{Finding, FindingCode, Severity, age, bytes};
 pub use item::ItemState;
 pub use recognise::{Backup, Layout, parse_stamp};
+pub use saved::{SavedPlan, desired_fingerprint, observed_fingerprint};
 pub use select::{IgnoreError, IgnoreRules, Targets};
 
 use crate::address::Address;

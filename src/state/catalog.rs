@@ -2,12 +2,16 @@
 //! first seen. Doubles as the hash cache: a file whose (path, size, mtime) is unchanged is
 //! not read again unless a verification asks for it.
 
-use std::collections::HashMap;
+use std::borrow::Borrow;
+use std::collections::HashSet;
+use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::de::{SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 pub const FORMAT_VERSION: &str = "1";
 
@@ -33,15 +37,75 @@ pub struct CatalogEntry {
     pub last_verified: Timestamp,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 struct CatalogFile {
     format_version: String,
-    entries: Vec<CatalogEntry>,
+    #[serde(deserialize_with = "entries_by_path")]
+    entries: HashSet<ByPath>,
+}
+
+/// What `save` writes: the same shape as [`CatalogFile`], borrowing the entries.
+#[derive(Serialize)]
+struct CatalogFileRef<'a> {
+    format_version: &'a str,
+    entries: Vec<&'a CatalogEntry>,
+}
+
+/// A catalog entry that hashes and compares as its path: a set of them is a map keyed by
+/// path that does not hold a second copy of every path.
+#[derive(Debug, Clone)]
+struct ByPath(CatalogEntry);
+
+impl PartialEq for ByPath {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.path == other.0.path
+    }
+}
+
+impl Eq for ByPath {}
+
+impl Hash for ByPath {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.path.hash(state);
+    }
+}
+
+impl Borrow<Path> for ByPath {
+    fn borrow(&self) -> &Path {
+        &self.0.path
+    }
+}
+
+/// Reads the entries straight into the set (no list of them first); a later entry for the
+/// same path replaces an earlier one.
+fn entries_by_path<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<HashSet<ByPath>, D::Error> {
+    struct Entries;
+    impl<'de> Visitor<'de> for Entries {
+        type Value = HashSet<ByPath>;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+            formatter.write_str("a list of catalog entries")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut entries = HashSet::with_capacity(seq.size_hint().unwrap_or(0));
+            while let Some(entry) = seq.next_element()? {
+                entries.replace(ByPath(entry));
+            }
+            Ok(entries)
+        }
+    }
+    deserializer.deserialize_seq(Entries)
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
-    entries: HashMap<PathBuf, CatalogEntry>,
+    entries: HashSet<ByPath>,
+    /// Whether the content differs from the file it was loaded from (or there is no file):
+    /// an unchanged catalog need not be written again.
+    changed: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +128,12 @@ impl Catalog {
     pub fn load(path: &Path) -> Result<Self, CatalogError> {
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(Self {
+                    changed: true,
+                    ..Self::default()
+                });
+            }
             Err(source) => {
                 return Err(CatalogError::Read {
                     path: path.to_owned(),
@@ -84,18 +153,26 @@ impl Catalog {
             });
         }
         Ok(Self {
-            entries: file
-                .entries
-                .into_iter()
-                .map(|e| (e.path.clone(), e))
-                .collect(),
+            entries: file.entries,
+            changed: false,
         })
     }
 
+    /// Whether the catalog differs from the file it was loaded from, or there was none.
+    pub fn is_changed(&self) -> bool {
+        self.changed
+    }
+
     pub fn save(&self, path: &Path) -> Result<(), CatalogError> {
-        let mut entries: Vec<&CatalogEntry> = self.entries.values().collect();
-        entries.sort_by(|a, b| a.path.cmp(&b.path));
-        let file = serde_json::json!({ "format_version": FORMAT_VERSION, "entries": entries });
+        let mut entries: Vec<&CatalogEntry> = self.entries.iter().map(|e| &e.0).collect();
+        // Paths are unique keys, so an unstable sort gives the same order, with less work.
+        entries.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        // Serialized straight from the entries: going through `serde_json::Value` first
+        // copied the whole catalog into a tree of maps.
+        let file = CatalogFileRef {
+            format_version: FORMAT_VERSION,
+            entries,
+        };
         let bytes = serde_json::to_vec(&file).map_err(|e| CatalogError::Write {
             path: path.to_owned(),
             source: io::Error::other(e),
@@ -107,16 +184,20 @@ impl Catalog {
     }
 
     pub fn get(&self, path: &Path) -> Option<&CatalogEntry> {
-        self.entries.get(path)
+        self.entries.get(path).map(|e| &e.0)
     }
 
+    /// Adds an entry, or replaces the one with the same path.
     pub fn insert(&mut self, entry: CatalogEntry) {
-        self.entries.insert(entry.path.clone(), entry);
+        self.entries.replace(ByPath(entry));
+        self.changed = true;
     }
 
     /// Forgets files that are gone, so the catalog does not grow without bound.
     pub fn retain(&mut self, mut keep: impl FnMut(&Path) -> bool) {
-        self.entries.retain(|path, _| keep(path));
+        let before = self.entries.len();
+        self.entries.retain(|e| keep(&e.0.path));
+        self.changed |= self.entries.len() != before;
     }
 
     pub fn len(&self) -> usize {
@@ -157,6 +238,82 @@ mod tests {
             loaded.get(Path::new("/srv/b/rtc.bak")).map(|e| e.size),
             Some(3)
         );
+        Ok(())
+    }
+
+    fn entry(path: &str, sha256: &str) -> Result<CatalogEntry, jiff::Error> {
+        let now = Timestamp::from_second(1_800_000_000)?;
+        Ok(CatalogEntry {
+            address: None,
+            path: path.into(),
+            size: 1,
+            mtime: now,
+            sha256: sha256.repeat(32),
+            mismatch: None,
+            files: None,
+            first_seen: now,
+            last_verified: now,
+        })
+    }
+
+    #[test]
+    fn only_a_changed_catalog_needs_saving() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("catalog.json");
+        let mut catalog = Catalog::load(&path)?;
+        assert!(catalog.is_changed(), "a missing catalog is written");
+        catalog.insert(entry("/srv/b/a.bak", "aa")?);
+        catalog.insert(entry("/srv/b/b.bak", "bb")?);
+        catalog.save(&path)?;
+        let mut catalog = Catalog::load(&path)?;
+        assert!(!catalog.is_changed());
+        catalog.retain(|_| true);
+        assert!(!catalog.is_changed(), "keeping everything changes nothing");
+        catalog.retain(|p| p != Path::new("/srv/b/b.bak"));
+        assert!(catalog.is_changed());
+        assert_eq!(catalog.len(), 1);
+        let mut catalog = Catalog::load(&path)?;
+        catalog.insert(entry("/srv/b/a.bak", "cc")?);
+        assert!(catalog.is_changed());
+        assert_eq!(
+            catalog.len(),
+            2,
+            "an insert replaces the entry of the same path"
+        );
+        assert_eq!(
+            catalog
+                .get(Path::new("/srv/b/a.bak"))
+                .map(|e| &e.sha256[..2]),
+            Some("cc")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_last_entry_for_a_path_wins_and_saving_sorts_by_path()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("catalog.json");
+        let file = serde_json::json!({
+            "format_version": FORMAT_VERSION,
+            "entries": [entry("/b/z", "11")?, entry("/b/a", "22")?, entry("/b/z", "33")?],
+        });
+        std::fs::write(&path, serde_json::to_vec(&file)?)?;
+        let catalog = Catalog::load(&path)?;
+        assert_eq!(catalog.len(), 2);
+        assert_eq!(
+            catalog.get(Path::new("/b/z")).map(|e| &e.sha256[..2]),
+            Some("33")
+        );
+        catalog.save(&path)?;
+        let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;
+        let paths: Vec<_> = saved["entries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["path"].as_str())
+            .collect();
+        assert_eq!(paths, vec![Some("/b/a"), Some("/b/z")]);
         Ok(())
     }
 

@@ -3,6 +3,8 @@
 
 pub mod atomic;
 pub mod catalog;
+pub mod journal;
+pub mod lock;
 
 use std::path::{Path, PathBuf};
 

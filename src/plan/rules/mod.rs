@@ -13,7 +13,7 @@ mod source_unreachable;
 pub(super) mod unmanaged;
 
 #[cfg(test)]
-mod fixture;
+pub(super) mod fixture;
 
 use super::Out;
 use super::action::{Action, ActionKind, Operation};
@@ -73,7 +73,7 @@ pub(super) fn new_backup(item: &ItemState<'_>, code: FindingCode, out: &mut Out)
             ItemKind::Settings(settings) => match &settings.export {
                 Some(argv) => {
                     let file = local.display().to_string();
-                    let argv: Vec<String> = argv
+                    let preview: Vec<String> = argv
                         .value
                         .iter()
                         .map(|a| a.replace("{file}", &file))
@@ -82,8 +82,11 @@ pub(super) fn new_backup(item: &ItemState<'_>, code: FindingCode, out: &mut Out)
                         address,
                         ActionKind::ExportSettings,
                         &[code],
-                        argv.join(" "),
-                        Operation::Export { argv, file: local },
+                        preview.join(" "),
+                        Operation::Export {
+                            argv: argv.value.clone(),
+                            file: local,
+                        },
                     )
                 }
                 None => Action::manual(address, &[code], "Export the settings by hand", item.owner),

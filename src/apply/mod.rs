@@ -1,0 +1,403 @@
+//! The executor of `apply`: runs a plan's actions in dependency order, independent ones in
+//! parallel, each crash-safe and journaled; stops scheduling after a failure unless told to
+//! go on. Never writes outside a declared store root.
+
+mod copy;
+mod export;
+mod guard;
+mod prune;
+mod snapshot;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+
+pub use guard::Roots;
+
+use crate::desired::{Desired, ItemKind};
+use crate::observe::{Selection, hash};
+use crate::plan::{Action, ActionKind, Operation};
+use crate::state::catalog::{Catalog, CatalogEntry};
+use crate::state::journal::{Journal, JournalLine};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub parallelism: usize,
+    pub continue_on_error: bool,
+    pub ignore_window: bool,
+    pub export_timeout: Duration,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Failed(String),
+    Skipped(String),
+    /// A manual action: listed for a person, never run.
+    Manual,
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub id: String,
+    pub status: Status,
+    pub duration: Duration,
+    /// What the action did, for the report ("4.2 MiB copied", "12 files, 11 linked").
+    pub detail: Option<String>,
+    pub sha256: Option<String>,
+    pub output: Option<String>,
+    /// Files written or verified, for the catalog.
+    catalog: Vec<(std::path::PathBuf, String)>,
+}
+
+impl Outcome {
+    fn new(id: &str, status: Status) -> Self {
+        Self {
+            id: id.to_owned(),
+            status,
+            duration: Duration::ZERO,
+            detail: None,
+            sha256: None,
+            output: None,
+            catalog: Vec::new(),
+        }
+    }
+}
+
+/// Heavy actions wait for the backup window (SPEC §2 `backup-window`).
+fn is_heavy(kind: ActionKind) -> bool {
+    matches!(
+        kind,
+        ActionKind::BackupDatabase
+            | ActionKind::CopyBackup
+            | ActionKind::SnapshotFileset
+            | ActionKind::ExportSettings
+            | ActionKind::VerifyBackup
+            | ActionKind::RestoreTest
+    )
+}
+
+/// Whether `now` falls inside the deployment's backup window (always, without one).
+pub fn in_window(desired: &Desired, now: Timestamp) -> bool {
+    let Some(window) = &desired.deployment.backup_window else {
+        return true;
+    };
+    let minute = u16::try_from(now.as_second().rem_euclid(86_400) / 60).unwrap_or(0);
+    let (start, end) = (window.start.minutes(), window.end.minutes());
+    if start <= end {
+        (start..end).contains(&minute)
+    } else {
+        minute >= start || minute < end
+    }
+}
+
+/// Everything a worker needs, shared read-only.
+struct Context<'a> {
+    desired: &'a Desired,
+    roots: Roots,
+    catalog: &'a Catalog,
+    export_timeout: Duration,
+}
+
+impl Context<'_> {
+    fn selection(&self, action: &Action) -> Option<Selection> {
+        self.desired
+            .backup_items()
+            .find(|i| i.address == action.address)
+            .and_then(|i| match i.kind {
+                ItemKind::Fileset(f) => Some(Selection::of(f)),
+                _ => None,
+            })
+    }
+
+    fn min_of(&self, action: &Action) -> usize {
+        self.desired
+            .backup_items()
+            .find(|i| i.address == action.address)
+            .map_or(1, |i| i.policy.min as usize)
+    }
+
+    /// Runs one action; `Err` is the failure message (and any command output).
+    fn run(&self, action: &Action, outcome: &mut Outcome) -> Result<(), String> {
+        match &action.operation {
+            Operation::Copy { from, to, sha256 } => {
+                self.roots.check(to)?;
+                let copied = copy::copy(from, to, sha256.as_deref())?;
+                outcome.detail = Some(format!("{} copied", crate::plan::bytes(copied.bytes)));
+                outcome.sha256 = Some(copied.sha256.clone());
+                if !from.is_dir() {
+                    outcome.catalog.push((to.clone(), copied.sha256));
+                }
+                Ok(())
+            }
+            Operation::Snapshot { source, snapshot, previous } => {
+                self.roots.check(snapshot)?;
+                let selection = self.selection(action).ok_or_else(|| format!("{} is not a declared fileset", action.address))?;
+                let previous = previous.as_deref().filter(|p| self.roots.check(p).is_ok());
+                let made = snapshot::snapshot(source, &selection, snapshot, previous)?;
+                outcome.detail = Some(format!("{} files, {} linked to the previous snapshot, {}", made.files, made.linked, crate::plan::bytes(made.bytes)));
+                outcome.sha256 = Some(made.sha256);
+                Ok(())
+            }
+            Operation::Export { argv, file } => {
+                self.roots.check(file)?;
+                match export::export(argv, file, self.export_timeout) {
+                    Ok(done) => {
+                        outcome.detail = Some(format!("{} written", crate::plan::bytes(done.bytes)));
+                        outcome.output = Some(done.output).filter(|o| !o.is_empty());
+                        outcome.sha256 = Some(done.sha256.clone());
+                        outcome.catalog.push((file.clone(), done.sha256));
+                        Ok(())
+                    }
+                    Err((message, output)) => {
+                        outcome.output = Some(output).filter(|o| !o.is_empty());
+                        Err(message)
+                    }
+                }
+            }
+            Operation::Verify { path } => {
+                self.roots.check(path)?;
+                let sha256 = hash::sha256_file(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                if let Some(recorded) = self.catalog.get(path).filter(|e| e.sha256 != sha256) {
+                    return Err(format!("{} hashes to {sha256}, but {} was recorded when first seen", path.display(), recorded.sha256));
+                }
+                outcome.sha256 = Some(sha256.clone());
+                outcome.catalog.push((path.clone(), sha256));
+                Ok(())
+            }
+            Operation::Prune { path, store_root } => prune::prune(path, store_root, &self.roots, self.catalog, self.min_of(action)),
+            Operation::BackupDatabase { .. } => Err("backing up a database needs the SQL Server provider, which this build does not have yet; take the backup with the T-SQL shown".into()),
+            Operation::Manual => Ok(()),
+        }
+    }
+}
+
+/// What the executor reports as it goes.
+pub trait Progress {
+    fn started(&mut self, action: &Action);
+    fn finished(&mut self, action: &Action, outcome: &Outcome);
+}
+
+fn journal_line(run: &str, action: &Action, step: &str) -> JournalLine {
+    JournalLine {
+        at: Timestamp::now(),
+        run: run.to_owned(),
+        action: action.id.clone(),
+        kind: action.kind.to_string(),
+        address: action.address.to_string(),
+        step: step.to_owned(),
+        outcome: None,
+        message: None,
+        duration_ms: None,
+        sha256: None,
+        output: None,
+    }
+}
+
+/// Runs `actions`; returns one outcome per action, in plan order.
+pub fn apply(
+    desired: &Desired,
+    actions: &[Action],
+    catalog: &mut Catalog,
+    journal: &mut Journal,
+    run: &str,
+    options: &Options,
+    progress: &mut dyn Progress,
+) -> Vec<Outcome> {
+    let window_open = options.ignore_window || in_window(desired, options.now);
+    let mut outcomes: HashMap<String, Outcome> = HashMap::new();
+    // Manual actions are listed, never run; heavy ones outside the window wait for it.
+    for action in actions {
+        if action.manual {
+            outcomes.insert(action.id.clone(), Outcome::new(&action.id, Status::Manual));
+        } else if !window_open && is_heavy(action.kind) {
+            outcomes.insert(
+                action.id.clone(),
+                Outcome::new(
+                    &action.id,
+                    Status::Skipped(
+                        "outside the backup window (pass --ignore-window to run it now)".into(),
+                    ),
+                ),
+            );
+        }
+    }
+    // Prunes run last: after every copy and backup of this run succeeded or failed.
+    let phases: [Vec<&Action>; 2] = [
+        actions
+            .iter()
+            .filter(|a| !outcomes.contains_key(&a.id) && a.kind != ActionKind::PruneBackup)
+            .collect(),
+        actions
+            .iter()
+            .filter(|a| !outcomes.contains_key(&a.id) && a.kind == ActionKind::PruneBackup)
+            .collect(),
+    ];
+    let mut stopped = false;
+    for phase in phases {
+        let snapshot = catalog.clone();
+        let context = Context {
+            desired,
+            roots: Roots::of(desired),
+            catalog: &snapshot,
+            export_timeout: options.export_timeout,
+        };
+        let mut pending: Vec<&Action> = phase;
+        let mut running: HashSet<String> = HashSet::new();
+        std::thread::scope(|scope| {
+            let (done_tx, done_rx) = mpsc::channel::<Outcome>();
+            loop {
+                // Settle what can no longer run.
+                pending.retain(|action| {
+                    let failed_dependency = action
+                        .depends_on
+                        .iter()
+                        .find(|d| outcomes.get(*d).is_some_and(|o| o.status != Status::Ok));
+                    if let Some(dependency) = failed_dependency {
+                        outcomes.insert(
+                            action.id.clone(),
+                            Outcome::new(
+                                &action.id,
+                                Status::Skipped(format!("{dependency} did not succeed")),
+                            ),
+                        );
+                        return false;
+                    }
+                    if stopped {
+                        outcomes.insert(
+                            action.id.clone(),
+                            Outcome::new(
+                                &action.id,
+                                Status::Skipped(
+                                    "an earlier action failed (pass --continue-on-error to go on)"
+                                        .into(),
+                                ),
+                            ),
+                        );
+                        return false;
+                    }
+                    true
+                });
+                // Start what is ready, up to the parallelism.
+                while running.len() < options.parallelism.max(1) {
+                    let Some(index) = pending.iter().position(|a| {
+                        a.depends_on.iter().all(|d| {
+                            outcomes.get(d).is_some_and(|o| o.status == Status::Ok)
+                                || !actions.iter().any(|x| &x.id == d)
+                        })
+                    }) else {
+                        break;
+                    };
+                    let action = pending.remove(index);
+                    progress.started(action);
+                    let _ = journal.append(&journal_line(run, action, "start"));
+                    running.insert(action.id.clone());
+                    let tx = done_tx.clone();
+                    let context = &context;
+                    scope.spawn(move || {
+                        let started = Instant::now();
+                        let mut outcome = Outcome::new(&action.id, Status::Ok);
+                        if let Err(message) = context.run(action, &mut outcome) {
+                            outcome.status = Status::Failed(message);
+                        }
+                        outcome.duration = started.elapsed();
+                        let _ = tx.send(outcome);
+                    });
+                }
+                if running.is_empty() {
+                    break;
+                }
+                let Ok(outcome) = done_rx.recv() else { break };
+                running.remove(&outcome.id);
+                if matches!(outcome.status, Status::Failed(_)) && !options.continue_on_error {
+                    stopped = true;
+                }
+                let Some(action) = actions.iter().find(|a| a.id == outcome.id) else {
+                    continue;
+                };
+                let mut line = journal_line(run, action, "end");
+                let (result, message) = match &outcome.status {
+                    Status::Ok => ("ok", outcome.detail.clone()),
+                    Status::Failed(m) => ("failed", Some(m.clone())),
+                    Status::Skipped(m) => ("skipped", Some(m.clone())),
+                    Status::Manual => ("manual", None),
+                };
+                line.outcome = Some(result.to_owned());
+                line.message = message;
+                line.duration_ms = u64::try_from(outcome.duration.as_millis()).ok();
+                line.sha256.clone_from(&outcome.sha256);
+                line.output.clone_from(&outcome.output);
+                let _ = journal.append(&line);
+                for (path, sha256) in &outcome.catalog {
+                    record(catalog, path, sha256, options.now);
+                }
+                progress.finished(action, &outcome);
+                outcomes.insert(outcome.id.clone(), outcome);
+            }
+        });
+    }
+    for action in actions {
+        if let Some(outcome) = outcomes.get(&action.id)
+            && matches!(outcome.status, Status::Skipped(_) | Status::Manual)
+            && !matches!(outcome.status, Status::Ok)
+        {
+            progress.finished(action, outcome);
+        }
+    }
+    actions
+        .iter()
+        .filter_map(|a| outcomes.remove(&a.id))
+        .collect()
+}
+
+/// Records a file standby wrote or verified, with the hash it has now.
+fn record(catalog: &mut Catalog, path: &Path, sha256: &str, now: Timestamp) {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| Timestamp::try_from(t).ok())
+        .unwrap_or(now);
+    let first_seen = catalog.get(path).map_or(now, |e| e.first_seen);
+    catalog.insert(CatalogEntry {
+        address: None,
+        path: path.to_owned(),
+        size: meta.len(),
+        mtime,
+        sha256: sha256.to_owned(),
+        mismatch: None,
+        files: None,
+        first_seen,
+        last_verified: now,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_wraps_around_midnight() {
+        let desired = |window: &str| {
+            let text = format!("deployment \"t\" {{\n backup-window {window}\n}}\n");
+            crate::desired::load_texts(vec![("/d/t.kdl".into(), text)])
+                .desired
+                .expect("valid")
+        };
+        let at = |t: &str| t.parse::<Timestamp>().expect("time");
+        let night = desired("start=\"01:00\" end=\"05:00\"");
+        assert!(in_window(&night, at("2026-11-22T01:00:00Z")));
+        assert!(in_window(&night, at("2026-11-22T04:59:00Z")));
+        assert!(!in_window(&night, at("2026-11-22T05:00:00Z")));
+        let wraps = desired("start=\"22:00\" end=\"02:00\"");
+        assert!(in_window(&wraps, at("2026-11-22T23:30:00Z")));
+        assert!(in_window(&wraps, at("2026-11-22T01:30:00Z")));
+        assert!(!in_window(&wraps, at("2026-11-22T12:00:00Z")));
+    }
+}

@@ -1,0 +1,109 @@
+//! `prune-backup`: deletes one backup beyond retention — and checks again, at the moment of
+//! deleting, that it is not the newest (or newest verified) backup, that at least `min`
+//! remain, and that the path lies inside its store root with no symbolic link on the way.
+
+use std::fs;
+use std::path::Path;
+
+use super::guard::Roots;
+use crate::plan::parse_stamp;
+use crate::state::atomic::sync_dir;
+use crate::state::catalog::Catalog;
+
+/// `NAME_TYPE_` and the timestamp of a backup file or snapshot name, when it has one.
+fn split_name(name: &str) -> Option<(&str, jiff::Timestamp)> {
+    let stem = name.split_once('.').map_or(name, |(stem, _)| stem);
+    let at = stem.rfind('_')?;
+    Some((&name[..=at], parse_stamp(&stem[at + 1..])?))
+}
+
+pub(super) fn prune(
+    path: &Path,
+    store_root: &Path,
+    roots: &Roots,
+    catalog: &Catalog,
+    min: usize,
+) -> Result<(), String> {
+    let root = roots.check(path)?;
+    if root != store_root {
+        return Err(format!(
+            "{} is not inside store root {}",
+            path.display(),
+            store_root.display()
+        ));
+    }
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("cannot inspect {}: {e}", path.display())),
+    };
+    if meta.file_type().is_symlink() {
+        return Err(format!(
+            "{} is a symbolic link; prune never deletes through one",
+            path.display()
+        ));
+    }
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let (prefix, stamp) = split_name(name)
+        .ok_or_else(|| format!("{name} is not named like a backup; refusing to delete it"))?;
+    let parent = path
+        .parent()
+        .ok_or_else(|| format!("{} has no parent", path.display()))?;
+    let mut siblings: Vec<(jiff::Timestamp, std::path::PathBuf)> = fs::read_dir(parent)
+        .map_err(|e| format!("cannot list {}: {e}", parent.display()))?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let file = e.file_name().to_string_lossy().into_owned();
+            let (p, t) = split_name(&file)?;
+            (p == prefix).then(|| (t, e.path()))
+        })
+        .collect();
+    siblings.sort();
+    let newest = siblings.last().map(|(t, _)| *t);
+    if newest == Some(stamp) {
+        return Err(format!(
+            "{} is the newest backup; refusing to delete it",
+            path.display()
+        ));
+    }
+    let verified = |p: &Path| catalog.get(p).is_some_and(|e| e.mismatch.is_none());
+    if let Some((_, newest_verified)) = siblings.iter().rev().find(|(_, p)| verified(p))
+        && newest_verified == path
+    {
+        return Err(format!(
+            "{} is the newest verified backup; refusing to delete it",
+            path.display()
+        ));
+    }
+    if siblings.len().saturating_sub(1) < min.max(1) {
+        return Err(format!(
+            "deleting {} would leave fewer than {} backups",
+            path.display(),
+            min.max(1)
+        ));
+    }
+    let removed = if meta.is_dir() {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    };
+    removed.map_err(|e| format!("cannot delete {}: {e}", path.display()))?;
+    sync_dir(parent).map_err(|e| format!("cannot sync {}: {e}", parent.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backup_names_split_into_prefix_and_time() {
+        let (prefix, _) = split_name("rtc_full_20261122T010000Z.bak")
+            .unwrap_or(("", jiff::Timestamp::UNIX_EPOCH));
+        assert_eq!(prefix, "rtc_full_");
+        assert!(split_name("mc_snapshot_20261122T010000Z").is_some());
+        assert!(split_name("notes.txt").is_none());
+    }
+}

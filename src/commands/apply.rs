@@ -1,0 +1,239 @@
+//! `standby apply` and `standby force-unlock`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use jiff::Timestamp;
+
+use super::common::{self, Failure};
+use crate::apply::{self, Options, Outcome, Progress, Status};
+use crate::cli::{ApplyArgs, ForceUnlockArgs, GlobalArgs, ObserveArgs};
+use crate::desired::Desired;
+use crate::plan::{Action, Plan, SavedPlan, Targets, plan};
+use crate::report::plan::{Report, table};
+use crate::state::{self, catalog::Catalog, journal::Journal, lock::Lock};
+
+/// Prints each action as it starts and ends, on stderr.
+struct Lines {
+    quiet: bool,
+}
+
+impl Progress for Lines {
+    fn started(&mut self, action: &Action) {
+        if !self.quiet {
+            eprintln!("{} {} {} …", action.id, action.kind, action.address);
+        }
+    }
+
+    fn finished(&mut self, action: &Action, outcome: &Outcome) {
+        let took = format!("{:.1}s", outcome.duration.as_secs_f64());
+        let line = match &outcome.status {
+            Status::Ok => format!(
+                "ok ({took}{})",
+                outcome
+                    .detail
+                    .as_ref()
+                    .map_or(String::new(), |d| format!(", {d}"))
+            ),
+            Status::Failed(message) => format!("FAILED after {took}: {message}"),
+            Status::Skipped(reason) => format!("skipped: {reason}"),
+            Status::Manual => return,
+        };
+        if !self.quiet || !matches!(outcome.status, Status::Ok) {
+            eprintln!("{} {} {} {line}", action.id, action.kind, action.address);
+        }
+        if let (Status::Failed(_), Some(output)) = (&outcome.status, &outcome.output) {
+            for l in output.lines() {
+                eprintln!("    | {l}");
+            }
+        }
+    }
+}
+
+fn read_saved(path: &std::path::Path) -> Result<SavedPlan, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?;
+    let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| {
+        Failure(format!(
+            "{}:{}:{}: not a saved plan: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if saved.format_version != "1" {
+        return Err(Failure(format!(
+            "{} has plan format {}; this standby reads format 1",
+            path.display(),
+            saved.format_version
+        )));
+    }
+    Ok(saved)
+}
+
+/// Asks for `yes` on a terminal; refuses without one.
+fn approve(count: usize) -> Result<(), Failure> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure(
+            "stdin is not a terminal: pass --auto-approve, or apply a saved plan".into(),
+        ));
+    }
+    print!("\nApply these {count} actions? Only 'yes' is accepted: ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(Failure("apply cancelled".into()))
+    }
+}
+
+fn observe_args(args: &ApplyArgs) -> ObserveArgs {
+    ObserveArgs {
+        verify: args.observe.verify,
+        now: args.observe.now,
+    }
+}
+
+/// The actions to run: the saved plan's (refused if stale) or a fresh plan's.
+fn actions(
+    global: &GlobalArgs,
+    desired: &Desired,
+    args: &ApplyArgs,
+    targets: &Targets,
+) -> Result<(Plan, Timestamp), Failure> {
+    let observed = common::discover(global, desired, &observe_args(args))?;
+    if let Some(path) = &args.plan {
+        let saved = read_saved(path)?;
+        if let Some(why) = saved.staleness(desired, &observed) {
+            return Err(Failure(format!(
+                "saved plan is stale: {why} since {} was made; run `standby plan` again",
+                path.display()
+            )));
+        }
+        let now = saved.now;
+        let clock = args.observe.now.unwrap_or_else(Timestamp::now);
+        // New backups are named after the plan's time: a plan from the future would name
+        // them younger than they are.
+        if now.as_second() > clock.as_second() + 300 {
+            return Err(Failure(format!(
+                "{} was planned for {now}, which is after now ({clock}); plan again",
+                path.display()
+            )));
+        }
+        let mut plan = saved.into_plan();
+        plan.actions.retain(|a| targets.selects(&a.address));
+        return Ok((plan, now));
+    }
+    let now = common::now(&args.observe);
+    let ignore = common::ignore_rules(global)?;
+    let plan = plan(desired, &observed, now).select(targets, &ignore);
+    print!(
+        "{}",
+        table(&plan, Report::Plan, super::stdout_color(global.color))
+    );
+    if !plan.actions.iter().all(|a| a.manual) && !args.auto_approve {
+        approve(plan.actions.iter().filter(|a| !a.manual).count())?;
+    }
+    Ok((plan, now))
+}
+
+pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
+    let desired = match common::desired(global) {
+        Ok(desired) => desired,
+        Err(code) => return code,
+    };
+    let result = (|| -> Result<ExitCode, Failure> {
+        let targets = common::targets(&crate::cli::SelectArgs {
+            observed: None,
+            target: args.target.clone(),
+            observe: observe_args(args),
+        })?;
+        let lock = Lock::acquire(&global.state, "apply", args.lock_timeout)
+            .map_err(|e| Failure(e.to_string()))?;
+        let (plan, _planned_for) = actions(global, &desired, args, &targets)?;
+        let runnable = plan.actions.iter().filter(|a| !a.manual).count();
+        if runnable == 0 {
+            println!("apply: nothing to do");
+        }
+        let catalog_path = state::catalog_path(&global.state);
+        let mut catalog = Catalog::load(&catalog_path).map_err(|e| Failure(e.to_string()))?;
+        let mut journal = Journal::open(&global.state)
+            .map_err(|e| Failure(format!("cannot open the journal: {e}")))?;
+        let options = Options {
+            parallelism: args.parallelism,
+            continue_on_error: args.continue_on_error,
+            ignore_window: args.ignore_window,
+            export_timeout: args.export_timeout,
+            // The window and the catalog go by the clock, not by when the plan was made.
+            now: args.observe.now.unwrap_or_else(Timestamp::now),
+        };
+        let outcomes = apply::apply(
+            &desired,
+            &plan.actions,
+            &mut catalog,
+            &mut journal,
+            &lock.info.id,
+            &options,
+            &mut Lines {
+                quiet: global.quiet,
+            },
+        );
+        catalog
+            .save(&catalog_path)
+            .map_err(|e| Failure(e.to_string()))?;
+        let count = |f: fn(&Status) -> bool| outcomes.iter().filter(|o| f(&o.status)).count();
+        let (ok, failed, skipped) = (
+            count(|s| *s == Status::Ok),
+            count(|s| matches!(s, Status::Failed(_))),
+            count(|s| matches!(s, Status::Skipped(_))),
+        );
+        println!("\napply: {ok} succeeded, {failed} failed, {skipped} skipped");
+        for action in plan.actions.iter().filter(|a| a.manual) {
+            println!(
+                "  manual {} {}: {}{}",
+                action.id,
+                action.address,
+                action.preview,
+                action
+                    .owner
+                    .as_ref()
+                    .map_or(String::new(), |o| format!(" [owner: {o}]"))
+            );
+        }
+        drop(lock);
+        // What remains, from a fresh look.
+        let observed = common::discover(
+            global,
+            &desired,
+            &ObserveArgs {
+                verify: crate::observe::VerifyMode::Changed,
+                now: args.observe.now,
+            },
+        )?;
+        let ignore = common::ignore_rules(global)?;
+        let after = crate::plan::plan(&desired, &observed, options.now).select(&targets, &ignore);
+        print!(
+            "\n{}",
+            table(&after, Report::Plan, super::stdout_color(global.color))
+        );
+        let dependency_skips = outcomes.iter().any(|o| matches!(&o.status, Status::Skipped(r) if !r.starts_with("outside the backup window")));
+        Ok(if failed > 0 || dependency_skips {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
+    })();
+    result.unwrap_or_else(Failure::report)
+}
+
+pub(super) fn force_unlock(global: &GlobalArgs, args: &ForceUnlockArgs) -> ExitCode {
+    match state::lock::force_unlock(&global.state, &args.id) {
+        Ok(holder) => {
+            println!("removed {}", holder.describe());
+            ExitCode::SUCCESS
+        }
+        Err(e) => Failure(e.to_string()).report(),
+    }
+}

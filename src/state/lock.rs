@@ -1,0 +1,207 @@
+//! `state/lock`: held while `apply` runs, so two applies never act on the same stores.
+//!
+//! Taken atomically by creating the file exclusively. A lock whose process is gone from this
+//! host is stale: reported, never removed silently; `standby force-unlock ID` removes it.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LockInfo {
+    pub id: String,
+    pub operation: String,
+    /// `user@host`
+    pub who: String,
+    pub pid: u32,
+    pub created: Timestamp,
+}
+
+impl LockInfo {
+    /// Whether the holder is a process of this host that no longer exists.
+    pub fn is_stale(&self) -> bool {
+        let here = format!("@{}", hostname());
+        self.who.ends_with(&here) && !Path::new(&format!("/proc/{}", self.pid)).exists()
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "lock {} held by {} (pid {}) for `{}` since {}",
+            self.id, self.who, self.pid, self.operation, self.created
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("{0}; wait for it to finish, or pass --lock-timeout")]
+    Held(String),
+    #[error("{0}, which is gone: the lock is stale; remove it with `standby force-unlock {1}`")]
+    Stale(String, String),
+    #[error("cannot take {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("no lock {0} to remove{1}")]
+    NotHeld(String, String),
+}
+
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+fn user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// A short id unlikely to repeat: hash of pid, time and address of a local.
+fn new_id() -> String {
+    use sha2::{Digest, Sha256};
+    let seed = format!(
+        "{}-{:?}-{}",
+        std::process::id(),
+        std::time::SystemTime::now(),
+        user()
+    );
+    hex::encode(Sha256::digest(seed.as_bytes()))[..12].to_owned()
+}
+
+pub fn lock_path(state: &Path) -> PathBuf {
+    state.join("lock")
+}
+
+pub fn read(state: &Path) -> Option<LockInfo> {
+    let text = std::fs::read_to_string(lock_path(state)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// A held lock; released when dropped.
+#[derive(Debug)]
+pub struct Lock {
+    path: PathBuf,
+    pub info: LockInfo,
+}
+
+impl Lock {
+    /// Takes the lock, waiting up to `timeout` for another holder to release it.
+    pub fn acquire(state: &Path, operation: &str, timeout: Duration) -> Result<Self, LockError> {
+        let path = lock_path(state);
+        std::fs::create_dir_all(state).map_err(|source| LockError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let info = LockInfo {
+            id: new_id(),
+            operation: operation.to_owned(),
+            who: format!("{}@{}", user(), hostname()),
+            pid: std::process::id(),
+            created: Timestamp::now(),
+        };
+        let started = Instant::now();
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut file) => {
+                    let bytes = serde_json::to_vec_pretty(&info).unwrap_or_default();
+                    file.write_all(&bytes)
+                        .and_then(|()| file.sync_all())
+                        .map_err(|source| LockError::Io {
+                            path: path.clone(),
+                            source,
+                        })?;
+                    return Ok(Self { path, info });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    let holder = read(state);
+                    if let Some(holder) = holder.as_ref().filter(|h| h.is_stale()) {
+                        return Err(LockError::Stale(holder.describe(), holder.id.clone()));
+                    }
+                    if started.elapsed() >= timeout {
+                        let who = holder
+                            .map_or_else(|| format!("{} exists", path.display()), |h| h.describe());
+                        return Err(LockError::Held(who));
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(source) => return Err(LockError::Io { path, source }),
+            }
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Only our own lock: never remove one somebody force-unlocked and retook.
+        if read(self.path.parent().unwrap_or(Path::new("."))).is_some_and(|h| h.id == self.info.id)
+        {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Removes the lock with this id (`standby force-unlock ID`).
+pub fn force_unlock(state: &Path, id: &str) -> Result<LockInfo, LockError> {
+    let holder = read(state).ok_or_else(|| LockError::NotHeld(id.to_owned(), String::new()))?;
+    if holder.id != id {
+        return Err(LockError::NotHeld(
+            id.to_owned(),
+            format!("; the current lock is {}", holder.describe()),
+        ));
+    }
+    let path = lock_path(state);
+    std::fs::remove_file(&path).map_err(|source| LockError::Io { path, source })?;
+    Ok(holder)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_taker_is_refused_with_the_holder_named() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let first = Lock::acquire(dir.path(), "apply", Duration::ZERO)?;
+        let second = Lock::acquire(dir.path(), "apply", Duration::from_millis(250));
+        let Err(LockError::Held(message)) = second else {
+            panic!("the second apply must be refused");
+        };
+        assert!(message.contains(&first.info.id), "{message}");
+        drop(first);
+        assert!(Lock::acquire(dir.path(), "apply", Duration::ZERO).is_ok());
+        Ok(())
+    }
+
+    #[test]
+    fn a_dead_holder_is_stale_and_force_unlock_removes_it() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let dir = tempfile::tempdir()?;
+        let dead = LockInfo {
+            id: "abc123".into(),
+            operation: "apply".into(),
+            who: format!("someone@{}", hostname()),
+            pid: u32::MAX - 1,
+            created: Timestamp::now(),
+        };
+        std::fs::write(lock_path(dir.path()), serde_json::to_vec(&dead)?)?;
+        let Err(LockError::Stale(_, id)) = Lock::acquire(dir.path(), "apply", Duration::ZERO)
+        else {
+            panic!("a dead holder's lock is stale");
+        };
+        assert_eq!(id, "abc123");
+        assert!(force_unlock(dir.path(), "wrong").is_err());
+        force_unlock(dir.path(), "abc123")?;
+        assert!(Lock::acquire(dir.path(), "apply", Duration::ZERO).is_ok());
+        Ok(())
+    }
+}
