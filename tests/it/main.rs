@@ -3,6 +3,7 @@
 
 // Test helpers are `pub` for the test modules, not for anyone outside.
 #![allow(unreachable_pub)]
+mod apply;
 mod discovery;
 mod docs;
 mod support;
