@@ -1,8 +1,9 @@
 //! The command line as the user typed it (clap only). `commands` turns it into work.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Keeps a multi-site server deployment recoverable.
 ///
@@ -22,6 +23,39 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses the process's arguments, with clap's own help and usage errors coloured as
+    /// `--color` says: clap heeds `NO_COLOR` and the terminal by itself, but would read
+    /// `--color` only after printing them, so the flag is picked out first.
+    pub fn parse_args() -> Self {
+        let args: Vec<OsString> = std::env::args_os().collect();
+        let color = match early_color(&args) {
+            Some(ColorChoice::Always) => clap::ColorChoice::Always,
+            Some(ColorChoice::Never) => clap::ColorChoice::Never,
+            Some(ColorChoice::Auto) | None => clap::ColorChoice::Auto,
+        };
+        let matches = Self::command().color(color).get_matches_from(args);
+        Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
+/// The last `--color WHEN` or `--color=WHEN` before `--`, if any.
+fn early_color(args: &[OsString]) -> Option<ColorChoice> {
+    let mut choice = None;
+    let mut args = args.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(arg) = args.next() {
+        let value = match arg {
+            "--" => break,
+            "--color" => args.next(),
+            _ => arg.strip_prefix("--color="),
+        };
+        if let Some(parsed) = value.and_then(|v| ColorChoice::from_str(v, false).ok()) {
+            choice = Some(parsed);
+        }
+    }
+    choice
 }
 
 #[derive(Debug, Args)]
@@ -251,13 +285,13 @@ pub enum CheckFormat {
     Table,
     /// `format_version`, `summary`, `findings`, `ignored` and `items` (freshness per item).
     Json,
-    /// JUnit XML for CI test reports: a suite per site, a test case per address, a failure
+    /// `JUnit` XML for CI test reports: a suite per site, a test case per address, a failure
     /// per warning or critical finding.
     Junit,
     /// Monitoring plugin (Nagios, Icinga): status line with each item's backup age as
     /// perfdata, then one line per problem; exits 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
     Nagios,
-    /// Prometheus text format for node_exporter's textfile collector (with --out FILE).
+    /// Prometheus text format for `node_exporter`'s textfile collector (with --out FILE).
     Prometheus,
     /// Summary first, details collapsible: for a pull-request comment.
     Markdown,
@@ -301,4 +335,29 @@ pub enum ValidateFormat {
     Table,
     /// The diagnostics as JSON on stdout, with file, line and column.
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn color_is_picked_out_before_clap_parses() {
+        let args = |line: &str| -> Vec<OsString> { line.split(' ').map(OsString::from).collect() };
+        assert_eq!(early_color(&args("standby check --help")), None);
+        assert_eq!(
+            early_color(&args("standby --color never check --help")),
+            Some(ColorChoice::Never)
+        );
+        assert_eq!(
+            early_color(&args("standby check --color=always --color auto")),
+            Some(ColorChoice::Auto)
+        );
+        assert_eq!(
+            early_color(&args("standby check --color=bogus")),
+            None,
+            "clap reports the bad value"
+        );
+        assert_eq!(early_color(&args("standby check -- --color never")), None);
+    }
 }

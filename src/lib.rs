@@ -15,10 +15,8 @@ pub mod state;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 /// Runs the command line and returns the process exit code.
 pub fn run() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse_args();
     commands::dispatch(cli)
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::observe::{MANIFEST, hash};
 use crate::state::atomic::{sync_dir, temp_path};
 
-/// Copies one file's bytes (the kernel's copy_file_range where it can) and fsyncs it.
+/// Copies one file's bytes (the kernel's `copy_file_range` where it can) and fsyncs it.
 fn copy_file(from: &Path, to: &Path) -> io::Result<u64> {
     let mut source = File::open(from)?;
     let mut target = File::create(to)?;

@@ -86,11 +86,11 @@ pub(super) fn export(
     })?;
     let temp = temp_path(file);
     let temp_text = temp.display().to_string();
-    let args: Vec<String> = argv
+    let command_line: Vec<String> = argv
         .iter()
         .map(|a| a.replace("{file}", &temp_text))
         .collect();
-    let Some((program, rest)) = args.split_first() else {
+    let Some((program, rest)) = command_line.split_first() else {
         return Err(("the export command is empty".into(), String::new()));
     };
     let cleanup = || {

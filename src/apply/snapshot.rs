@@ -141,10 +141,15 @@ fn build(
         ));
     }
     manifest.sort();
-    let text: String = manifest
+    let text = manifest
         .iter()
-        .map(|(name, hash)| format!("{hash}  {name}\n"))
-        .collect();
+        .fold(String::new(), |mut text, (name, hash)| {
+            text.push_str(hash);
+            text.push_str("  ");
+            text.push_str(name);
+            text.push('\n');
+            text
+        });
     let manifest_path = temp.join(MANIFEST);
     let mut file = File::create(&manifest_path)
         .map_err(|e| format!("cannot write {}: {e}", manifest_path.display()))?;

@@ -25,22 +25,21 @@ pub(super) fn run_completions(args: &CompletionsArgs) -> ExitCode {
 
 pub(super) fn run_man(args: &ManArgs) -> ExitCode {
     let command = Cli::command();
-    let written = match &args.out {
-        Some(dir) => std::fs::create_dir_all(dir)
+    let written = if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)
             .and_then(|()| clap_mangen::generate_to(command, dir))
             .map_err(|e| {
                 Failure(format!(
                     "cannot write manual pages to {}: {e}",
                     dir.display()
                 ))
-            }),
-        None => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(command)
-                .render(&mut page)
-                .map_err(|e| Failure(format!("cannot render the manual page: {e}")))
-                .and_then(|()| common::emit(None, &String::from_utf8_lossy(&page)))
-        }
+            })
+    } else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command)
+            .render(&mut page)
+            .map_err(|e| Failure(format!("cannot render the manual page: {e}")))
+            .and_then(|()| common::emit(None, &String::from_utf8_lossy(&page)))
     };
     match written {
         Ok(()) => ExitCode::SUCCESS,

@@ -149,7 +149,7 @@ fn check_report(planned: &Planned, format: CheckFormat, color: bool) -> Result<S
 }
 
 /// Check could not run (the reason is on stderr already). The formats machines read still
-/// say so in their own terms: nagios UNKNOWN (exit 3), a JUnit error, `standby_check_success
+/// say so in their own terms: nagios UNKNOWN (exit 3), a `JUnit` error, `standby_check_success
 /// 0`; the others only exit 1.
 fn cannot_check(args: &CheckArgs, reason: &str) -> ExitCode {
     let now = common::now(&args.select.observe);

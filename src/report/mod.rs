@@ -1,4 +1,7 @@
 //! Renderers: turn diagnostics, findings and plans into what people and tools read.
 
 pub mod diagnostics;
+pub mod junit;
+pub mod nagios;
 pub mod plan;
+pub mod prometheus;

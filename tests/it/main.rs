@@ -6,6 +6,7 @@
 mod apply;
 mod discovery;
 mod docs;
+mod formats;
 mod support;
 mod tds_server;
 mod validate;
