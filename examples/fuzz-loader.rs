@@ -5,7 +5,11 @@
 //! splices from other seeds, strings replaced by edge-case values). Runs on every core.
 //! `cargo fuzz` needs a nightly toolchain this project does not use; this needs none.
 //!
-//!     cargo run --release --example fuzz-loader -- --inputs 1000000 [--seed N]
+//!     cargo run --release --example fuzz-loader -- --inputs 1000000 [--seed N] [--differential]
+//!
+//! `--differential` also parses every mutated file with both KDL parsers (the fast path
+//! built on just-kdl and the kdl crate's own) and saves each input where they disagree,
+//! with the disagreement in `why.txt`, like a panic.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -64,6 +68,68 @@ const TOKENS: &[&str] = &[
     "type=\"SRV\"",
     "omit \"\" reason=\"\"",
     "resolver \"[::1]:53\"",
+    // KDL syntax for the differential mode: every base, raw and multi-line strings,
+    // escapes, slashdashes, annotations, newline kinds.
+    "0x1F",
+    "-0o17",
+    "0b1_0",
+    "1_000.5e-3",
+    "+1E+2",
+    "1.",
+    "0X1",
+    "#\"raw \" str\"#",
+    "##\"a\"#b\"##",
+    "\"\"\"\n  multi\n   line\n  \"\"\"",
+    "#\"\"\"\n  raw\n  \"\"\"#",
+    "\"esc\\n\\t\\\"\\\\\\s\\b\\f\"",
+    "\\u{1F600}",
+    "\\u{0}",
+    "\\   ",
+    "\\\n",
+    "/-{ x }",
+    "/- ",
+    "(u8)",
+    "( t )",
+    "\u{85}",
+    "\u{2028}",
+    "\u{b}",
+    "\r",
+    "\u{a0}",
+    ".5",
+    "+x",
+    "-.y",
+    "é=1",
+    "/* /* */ */",
+];
+
+/// Seeds for `--differential` that use all of KDL v2's syntax, which the desired files do
+/// not.
+const SYNTAX_SEEDS: &[&str] = &[
+    r###"// KDL v2 syntax
+deployment "d" product=ocs domain=#"contoso.com"# {
+    objectives rpo="24h" /- rto="4h" restore-test=(dur)"30d" (u8)7
+}
+(kind)site "s" role=primary n=0x1F m=-0o17 b=0b1_0 f=1_000.5e-3 g=+1E+2 h=#inf i=#-inf j=#nan {
+    store "\u{1F600}\t\"x\"\\" k=#null l=#true path="""
+        /srv/a
+          b \
+          c
+        """ raw=##"a"#b"## /* a /* nested */ comment */
+    /- pool "p" {
+        server x
+    }
+    pool "p" /-{ hidden } {
+        server "a\
+               b"; server c
+    }
+    sql-instance ノード 値="é" \
+        user=+x pw=-.y
+    multi #"""
+        raw "multi"
+        """#
+}
+"###,
+    "a 1\r\nb {\r\n  c \"\"\"\r\n    x\r\n    \"\"\"\r\n}\r\n/-d\r\n",
 ];
 
 const STRINGS: &[&str] = &[
@@ -179,14 +245,19 @@ fn kdl_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn main() {
     let mut inputs: u64 = 1_000_000;
     let mut seed: u64 = 0x5eed_5eed;
+    let mut differential = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
+        if arg == "--differential" {
+            differential = true;
+            continue;
+        }
         let value = args.next().and_then(|v| v.parse().ok());
         match (arg.as_str(), value) {
             ("--inputs", Some(v)) => inputs = v,
             ("--seed", Some(v)) => seed = v,
             _ => {
-                eprintln!("usage: fuzz-loader [--inputs N] [--seed N]");
+                eprintln!("usage: fuzz-loader [--inputs N] [--seed N] [--differential]");
                 std::process::exit(2);
             }
         }
@@ -196,7 +267,10 @@ fn main() {
     kdl_files(&root.join("desired"), &mut files);
     kdl_files(&root.join("tests/invalid"), &mut files);
     files.sort();
-    let seeds: Vec<Vec<u8>> = files.iter().filter_map(|f| std::fs::read(f).ok()).collect();
+    let mut seeds: Vec<Vec<u8>> = files.iter().filter_map(|f| std::fs::read(f).ok()).collect();
+    if differential {
+        seeds.extend(SYNTAX_SEEDS.iter().map(|s| s.as_bytes().to_vec()));
+    }
     assert!(
         !seeds.is_empty(),
         "no seed files under desired/ and tests/invalid/"
@@ -206,10 +280,12 @@ fn main() {
     let done = AtomicU64::new(0);
     let valid = AtomicU64::new(0);
     let panics = AtomicU64::new(0);
+    let disagreements = AtomicU64::new(0);
     let started = Instant::now();
     std::thread::scope(|scope| {
         for t in 0..threads {
             let (seeds, done, valid, panics) = (&seeds, &done, &valid, &panics);
+            let disagreements = &disagreements;
             scope.spawn(move || {
                 let mut rng = Rng(seed ^ (t + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
                 let share = inputs / threads + u64::from(t < inputs % threads);
@@ -227,6 +303,38 @@ fn main() {
                             )
                         })
                         .collect();
+                    if differential {
+                        // Both parsers on every file; a panic in either counts as a
+                        // disagreement too.
+                        let why: Vec<String> = texts
+                            .iter()
+                            .filter_map(|(path, text)| {
+                                catch_unwind(AssertUnwindSafe(|| {
+                                    standby::desired::parse_differential(text)
+                                }))
+                                .unwrap_or_else(|_| Err("a parser panicked".into()))
+                                .err()
+                                .map(|why| format!("{}: {why}\n", path.display()))
+                            })
+                            .collect();
+                        if !why.is_empty() {
+                            let at = disagreements.fetch_add(1, Ordering::Relaxed);
+                            let dir = root.join(format!("target/fuzz-disagree-{t}-{n}-{at}"));
+                            let _ = std::fs::create_dir_all(&dir);
+                            for (path, text) in &texts {
+                                let _ = std::fs::write(
+                                    dir.join(path.file_name().unwrap_or_default()),
+                                    text,
+                                );
+                            }
+                            let _ = std::fs::write(dir.join("why.txt"), why.concat());
+                            eprintln!(
+                                "disagreement: {}input saved under {}",
+                                why.concat(),
+                                dir.display()
+                            );
+                        }
+                    }
                     let kept = texts.clone();
                     match catch_unwind(AssertUnwindSafe(|| standby::desired::load_texts(texts))) {
                         Ok(loaded) if loaded.desired.is_some() => {
@@ -261,8 +369,18 @@ fn main() {
         valid,
         done - valid - panics,
     );
-    println!("fuzz-loader: {} passed, {panics} failed", done - panics);
-    if panics > 0 {
+    let disagreements = disagreements.into_inner();
+    if differential {
+        println!(
+            "fuzz-loader: differential: {disagreements} inputs where the fast KDL path and kdl disagree"
+        );
+    }
+    let failed = panics + disagreements;
+    println!(
+        "fuzz-loader: {} passed, {failed} failed",
+        done.saturating_sub(failed)
+    );
+    if failed > 0 {
         std::process::exit(1);
     }
 }

@@ -135,7 +135,7 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
         let dir = base_dir(&path);
         let file = sources.add(SourceFile::new(path.display().to_string(), text));
         let text = sources.get(file).text.clone();
-        let document = match kdl::KdlDocument::parse_v2(&text) {
+        let document = match super::parse::parse(&text) {
             Ok(document) => document,
             Err(error) => {
                 diagnostics.extend(syntax_errors(file, &text, &error));

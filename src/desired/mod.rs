@@ -7,6 +7,7 @@ mod load;
 mod lower;
 mod model;
 mod node_reader;
+mod parse;
 mod source;
 mod validate;
 
@@ -14,4 +15,6 @@ pub use diagnostic::{Code, Diagnostic, Label, Severity, did_you_mean};
 pub use duration::{Duration, TimeOfDay};
 pub use load::{Loaded, load_dir, load_texts};
 pub use model::*;
+#[doc(hidden)]
+pub use parse::parse_differential;
 pub use source::{FileId, SourceFile, Sources, Span, Spanned};
