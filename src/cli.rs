@@ -115,6 +115,16 @@ pub enum Command {
     /// convention instead: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (could not check).
     Check(CheckArgs),
 
+    /// Check that each standby site could stand in for its primary.
+    ///
+    /// Every primary component (server role, database, settings, fileset, DNS record) needs a
+    /// counterpart at the standby site or an `omit` with a reason; every backup needs equal
+    /// copies in a store at the standby site; the latest settings exports must agree under
+    /// `settings-compare`; declared DNS records must resolve as declared. Prints a parity
+    /// table per kind, then the findings. Exits 0 when in sync, 2 on warning or critical
+    /// findings, 1 on error.
+    Audit(AuditArgs),
+
     /// Print a shell completion script.
     ///
     /// For example `standby completions bash > ~/.local/share/bash-completion/completions/standby`,
@@ -266,6 +276,17 @@ pub struct CheckArgs {
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// Output format: `table` (parity tables, findings, coloured diffs), `json` (with the
+    /// `parity` rows) or `markdown`.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod apply;
+pub mod audit;
 pub mod cli;
 mod commands;
 pub mod desired;

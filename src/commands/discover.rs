@@ -12,7 +12,8 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
         Err(code) => return code,
     };
     let result = (|| -> Result<ExitCode, Failure> {
-        let observed = common::discover(global, &desired, &args.observe)?;
+        let mut observed = common::discover(global, &desired, &args.observe)?;
+        crate::observe::observe_standby(&desired, &mut observed);
         let path = args
             .out
             .clone()
@@ -28,12 +29,18 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
                 .filesets
                 .iter()
                 .filter(|f| f.error.is_some())
-                .count();
+                .count()
+            + observed.dns.iter().filter(|d| d.error.is_some()).count();
         if !global.quiet {
             eprintln!(
-                "discover: {} stores ({entries} entries), {} filesets{} → {}",
+                "discover: {} stores ({entries} entries), {} filesets{}{} → {}",
                 observed.stores.len(),
                 observed.filesets.len(),
+                if observed.dns.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} DNS records", observed.dns.len())
+                },
                 if unreachable > 0 {
                     format!(", {unreachable} unreachable")
                 } else {

@@ -2,6 +2,7 @@
 //! engine modules, and returns the process exit code.
 
 mod apply;
+mod audit;
 mod common;
 mod completions;
 mod discover;
@@ -42,6 +43,7 @@ pub(crate) fn dispatch(cli: Cli) -> ExitCode {
         Command::Discover(args) => discover::run(&cli.global, &args),
         Command::Plan(args) => plan::run_plan(&cli.global, &args),
         Command::Check(args) => plan::run_check(&cli.global, &args),
+        Command::Audit(args) => audit::run(&cli.global, &args),
         Command::Completions(args) => completions::run_completions(&args),
         Command::Man(args) => completions::run_man(&args),
         Command::Apply(args) => apply::run(&cli.global, &args),

@@ -1,9 +1,11 @@
 //! Discovery: providers observe reality and report it as an [`Observed`] snapshot. They
 //! never decide what is wrong; that is `plan`'s job.
 
+mod dns;
 mod fileset;
 pub mod hash;
 mod observed;
+mod settings_export;
 mod store;
 mod walk;
 
@@ -14,9 +16,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jiff::Timestamp;
 
+pub use dns::{DnsObservation, QUERY_TIMEOUT, resolve as resolve_dns};
 pub use fileset::{Selection, glob_set};
 pub use hash::VerifyMode;
 pub use observed::*;
+pub use settings_export::{MAX_EXPORT_BYTES, SettingsExport};
 pub use walk::walk_tree;
 
 use crate::desired::Desired;
@@ -99,7 +103,17 @@ pub fn list(desired: &Desired, now: Timestamp) -> Observed {
         taken_at: now,
         stores,
         filesets,
+        settings_exports: Vec::new(),
+        dns: Vec::new(),
     }
+}
+
+/// What only `audit` compares, added to a discovered observation: the newest export of
+/// every settings item a `settings-compare` names (after [`hash_content`], which leaves the
+/// listings sorted), and what every declared DNS record resolves to.
+pub fn observe_standby(desired: &Desired, observed: &mut Observed) {
+    observed.settings_exports = settings_export::observe(desired, observed);
+    observed.dns = dns::resolve(desired);
 }
 
 /// The second half of [`discover`]: hashes what `mode` asks for in the listed stores (the

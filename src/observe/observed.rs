@@ -20,6 +20,12 @@ pub struct Observed {
     pub stores: Vec<StoreObservation>,
     #[serde(default)]
     pub filesets: Vec<FilesetObservation>,
+    /// The text of the newest exports that `settings-compare` compares (for `audit`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settings_exports: Vec<super::settings_export::SettingsExport>,
+    /// What every declared DNS record resolved to (for `audit`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<super::dns::DnsObservation>,
 }
 
 /// One store root as it was found.
@@ -135,6 +141,10 @@ impl Observed {
         }
         copy.filesets
             .sort_by(|a, b| (&a.site, &a.fileset).cmp(&(&b.site, &b.fileset)));
+        // Only `audit` reads these, and no action depends on them: DNS answers and export
+        // texts must not make a saved plan stale.
+        copy.settings_exports.clear();
+        copy.dns.clear();
         copy
     }
 }

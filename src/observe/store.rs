@@ -152,56 +152,59 @@ pub(crate) fn hash(
     let results = read_content(entries, &to_hash, root, progress);
     record(entries, results, root, catalog, now);
     // Paths are unique within a store, so an unstable sort gives the same order; it moves
-    // these large entries around less.
-    entries.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    // these large entries around less, and on every core.
+    entries.par_sort_unstable_by(|a, b| a.path.cmp(&b.path));
 }
 
 /// Fills in what the catalog knows of unchanged entries, and returns the indexes of the
 /// entries to read: unknown or changed files always (unless `--verify none`), known
-/// unchanged ones when the verify mode says so.
+/// unchanged ones when the verify mode says so. Looks entries up on every core: on a large
+/// store the lookups are much of a re-discovery's work.
 fn reuse_known(
     entries: &mut [StoreEntry],
     root: &Path,
     catalog: &Catalog,
     mode: VerifyMode,
 ) -> Vec<usize> {
-    let mut to_hash = Vec::new();
-    // One buffer for every absolute path looked up: no allocation per file.
-    let mut absolute = PathBuf::new();
-    for (index, entry) in entries.iter_mut().enumerate() {
-        if entry.kind == EntryKind::Symlink || entry.error.is_some() {
-            continue;
-        }
-        absolute.clear();
-        absolute.push(root);
-        absolute.push(&entry.path);
-        let known = catalog.get(&absolute);
-        let unchanged = known.is_some_and(|k| {
-            k.mtime == entry.mtime && (k.size == entry.size || entry.kind == EntryKind::Snapshot)
-        });
-        if let Some(known) = known.filter(|_| unchanged) {
-            entry.sha256 = Some(
-                known
-                    .mismatch
-                    .clone()
-                    .unwrap_or_else(|| known.sha256.clone()),
-            );
-            entry.recorded_sha256 = known.mismatch.as_ref().map(|_| known.sha256.clone());
-            entry.verified_at = Some(known.last_verified);
-            if entry.kind == EntryKind::Snapshot {
-                entry.size = known.size;
-                entry.files = known.files;
+    entries
+        .par_iter_mut()
+        .enumerate()
+        // One buffer per thread for the absolute paths looked up: no allocation per file.
+        .map_init(PathBuf::new, |absolute, (index, entry)| {
+            if entry.kind == EntryKind::Symlink || entry.error.is_some() {
+                return None;
             }
-            if !mode.rehash_known(&entry.path) {
-                continue;
-            }
+            absolute.clear();
+            absolute.push(root);
+            absolute.push(&entry.path);
+            reuse(entry, catalog.get(absolute), mode).then_some(index)
+        })
+        .flatten()
+        .collect()
+}
+
+/// Fills in what the catalog knows of a file or snapshot when it is unchanged; whether its
+/// content is to be read.
+fn reuse(entry: &mut StoreEntry, known: Option<&CatalogEntry>, mode: VerifyMode) -> bool {
+    let unchanged = known.is_some_and(|k| {
+        k.mtime == entry.mtime && (k.size == entry.size || entry.kind == EntryKind::Snapshot)
+    });
+    if let Some(known) = known.filter(|_| unchanged) {
+        entry.sha256 = Some(
+            known
+                .mismatch
+                .clone()
+                .unwrap_or_else(|| known.sha256.clone()),
+        );
+        entry.recorded_sha256 = known.mismatch.as_ref().map(|_| known.sha256.clone());
+        entry.verified_at = Some(known.last_verified);
+        if entry.kind == EntryKind::Snapshot {
+            entry.size = known.size;
+            entry.files = known.files;
         }
-        if mode == VerifyMode::None && !unchanged {
-            continue;
-        }
-        to_hash.push(index);
+        return mode.rehash_known(&entry.path);
     }
-    to_hash
+    mode != VerifyMode::None
 }
 
 /// Hashes the entries at `to_hash`, on every core.

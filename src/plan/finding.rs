@@ -90,6 +90,9 @@ pub struct Finding {
     pub observed: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// A unified diff of what differs (`settings-drift`), uncoloured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }
 
 impl Finding {
@@ -107,6 +110,7 @@ impl Finding {
             desired: None,
             observed: None,
             hint: None,
+            diff: None,
         }
     }
 
@@ -125,6 +129,12 @@ impl Finding {
     #[must_use]
     pub fn hint(mut self, text: impl Into<String>) -> Self {
         self.hint = Some(text.into());
+        self
+    }
+
+    #[must_use]
+    pub fn diff(mut self, text: impl Into<String>) -> Self {
+        self.diff = Some(text.into());
         self
     }
 }

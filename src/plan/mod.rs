@@ -16,7 +16,9 @@ use jiff::Timestamp;
 pub use action::{Action, ActionKind, Operation};
 pub use finding::{Finding, FindingCode, Severity, age, bytes};
 pub use item::ItemState;
+pub(crate) use recognise::backups;
 pub use recognise::{Backup, Layout, parse_stamp};
+pub(crate) use rules::copy_parity;
 pub use saved::{SavedPlan, desired_fingerprint, observed_fingerprint};
 pub use select::{IgnoreError, IgnoreRules, Targets};
 

@@ -124,7 +124,7 @@ pub(super) fn under<'o>(store: &'o StoreObservation, prefix: &str) -> &'o [Store
 
 /// The item's backups in one store, newest first. With a `pattern`, the matching entries
 /// dated by their mtime; otherwise the entries named by the layout.
-pub(super) fn backups<'o>(
+pub(crate) fn backups<'o>(
     item: &BackupItem<'_>,
     layout: &Layout,
     store: &'o StoreObservation,

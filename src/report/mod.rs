@@ -1,5 +1,6 @@
 //! Renderers: turn diagnostics, findings and plans into what people and tools read.
 
+pub mod audit;
 pub mod diagnostics;
 pub mod junit;
 pub mod nagios;

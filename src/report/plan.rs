@@ -159,7 +159,7 @@ struct ActionRow {
     preview: String,
 }
 
-fn paint(severity: Severity, color: bool) -> String {
+pub(crate) fn paint(severity: Severity, color: bool) -> String {
     let text = severity.as_str();
     match (color, severity) {
         (false, _) => text.to_owned(),

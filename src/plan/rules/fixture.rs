@@ -120,6 +120,8 @@ pub(crate) fn healthy() -> Observed {
             newest_mtime: None,
             unreadable: Vec::new(),
         }],
+        settings_exports: Vec::new(),
+        dns: Vec::new(),
     }
 }
 

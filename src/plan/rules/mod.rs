@@ -39,6 +39,21 @@ pub(super) fn check_item(item: &ItemState<'_>, out: &mut Out) {
     retention_excess::check(item, out, known.copy);
 }
 
+/// The copy rules alone, for `audit`: `copy-missing` and `copy-mismatch` of the item, or
+/// `source-unreachable` when its store or copy store is unknown. Actions are not kept.
+pub(crate) fn copy_parity(item: &ItemState<'_>) -> Vec<super::Finding> {
+    let mut out = Out::default();
+    let known = source_unreachable::check(item, &mut out);
+    if !(known.store && known.copy) {
+        return out.findings;
+    }
+    // The item's other problems (an unreadable fileset source, say) are check's business.
+    let mut out = Out::default();
+    copy_missing::check(item, &mut out);
+    copy_mismatch::check(item, &mut out);
+    out.findings
+}
+
 /// Plans one new backup of the item (and its copy), or adds `code` to the one already
 /// planned. What "a new backup" is depends on the item: a BACKUP statement, an export
 /// command, a fileset snapshot, or a person running the tool that `pattern` adopts.
