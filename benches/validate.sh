@@ -12,6 +12,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
 cargo build --release --quiet --bin standby --example kdl-parse
+target=${CARGO_TARGET_DIR:-target}
 python3 benches/gen_desired.py "$dir/desired" "$databases"
 bytes=$(wc -c < "$dir/desired/bench.kdl")
 
@@ -35,7 +36,7 @@ measure() {
 echo "standby $(git describe --always --dirty 2>/dev/null || echo unknown) · $(nproc) cores · $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "desired state: $databases databases, $((bytes / 1024)) KiB of KDL; median of $runs runs"
 printf '%-44s %10s %12s\n' "command" "time (ms)" "peak (MiB)"
-read -r ms mb < <(measure target/release/standby validate --desired "$dir/desired")
+read -r ms mb < <(measure "$target/release/standby" validate --desired "$dir/desired")
 printf '%-44s %10s %12s\n' "standby validate" "$ms" "$mb"
-read -r ms mb < <(measure target/release/examples/kdl-parse "$dir/desired/bench.kdl")
+read -r ms mb < <(measure "$target/release/examples/kdl-parse" "$dir/desired/bench.kdl")
 printf '%-44s %10s %12s\n' "kdl 6.7.1 parse only (reference)" "$ms" "$mb"

@@ -8,8 +8,8 @@ mod guard;
 mod prune;
 mod snapshot;
 
-use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,8 @@ pub use guard::Roots;
 
 use crate::desired::{Desired, ItemKind};
 use crate::observe::{Selection, hash};
-use crate::plan::{Action, ActionKind, Operation};
+use crate::plan::{Action, ActionKind, Layout, Operation};
+use crate::state::atomic;
 use crate::state::catalog::{Catalog, CatalogEntry};
 use crate::state::journal::{Journal, JournalLine};
 
@@ -52,6 +53,9 @@ pub struct Outcome {
     pub output: Option<String>,
     /// Files written or verified, for the catalog.
     catalog: Vec<(std::path::PathBuf, String)>,
+    /// A snapshot written, for the catalog: its directory, how many files and bytes it
+    /// holds (its manifest's hash is `sha256`).
+    snapshot: Option<(PathBuf, u64, u64)>,
 }
 
 impl Outcome {
@@ -64,6 +68,7 @@ impl Outcome {
             sha256: None,
             output: None,
             catalog: Vec::new(),
+            snapshot: None,
         }
     }
 }
@@ -141,6 +146,7 @@ impl Context<'_> {
                 let made = snapshot::snapshot(source, &selection, snapshot, previous)?;
                 outcome.detail = Some(format!("{} files, {} linked to the previous snapshot, {}", made.files, made.linked, crate::plan::bytes(made.bytes)));
                 outcome.sha256 = Some(made.sha256);
+                outcome.snapshot = Some((snapshot.clone(), made.files, made.bytes));
                 Ok(())
             }
             Operation::Export { argv, file } => {
@@ -208,6 +214,7 @@ pub fn apply(
     options: &Options,
     progress: &mut dyn Progress,
 ) -> Vec<Outcome> {
+    remove_stale_temps(desired, actions);
     let window_open = options.ignore_window || in_window(desired, options.now);
     let mut outcomes: HashMap<String, Outcome> = HashMap::new();
     // Manual actions are listed, never run; heavy ones outside the window wait for it.
@@ -335,6 +342,11 @@ pub fn apply(
                 for (path, sha256) in &outcome.catalog {
                     record(catalog, path, sha256, options.now);
                 }
+                if let (Some((dir, files, bytes)), Some(sha256)) =
+                    (&outcome.snapshot, &outcome.sha256)
+                {
+                    record_snapshot(catalog, dir, sha256, (*files, *bytes), options.now);
+                }
                 progress.finished(action, &outcome);
                 outcomes.insert(outcome.id.clone(), outcome);
             }
@@ -352,6 +364,41 @@ pub fn apply(
         .iter()
         .filter_map(|a| outcomes.remove(&a.id))
         .collect()
+}
+
+/// Clears what an apply that was killed left under temporary names (a half-copied file, a
+/// half-built or half-deleted snapshot): in every declared item's backup directory of every
+/// store, and in the directory of every action's target. Only temporaries whose process is
+/// gone, only inside a store root; the caller holds the lock, so no other apply is writing.
+fn remove_stale_temps(desired: &Desired, actions: &[Action]) {
+    let roots = Roots::of(desired);
+    let stores: Vec<&Path> = desired
+        .sites
+        .iter()
+        .flat_map(|s| s.stores.iter().map(|store| store.path.value.as_path()))
+        .collect();
+    let mut dirs: BTreeSet<PathBuf> = desired
+        .backup_items()
+        .flat_map(|item| {
+            let dir = Layout::of(&item).dir;
+            stores.iter().map(move |root| root.join(&dir))
+        })
+        .collect();
+    for action in actions {
+        let target = match &action.operation {
+            Operation::Copy { to, .. } => to,
+            Operation::Snapshot { snapshot, .. } => snapshot,
+            Operation::Export { file, .. } => file,
+            Operation::Prune { path, .. } => path,
+            _ => continue,
+        };
+        dirs.extend(target.parent().map(Path::to_path_buf));
+    }
+    for dir in dirs {
+        if roots.check(&dir).is_ok() {
+            let _ = atomic::remove_stale_temps(&dir);
+        }
+    }
 }
 
 /// Records a file standby wrote or verified, with the hash it has now.
@@ -373,6 +420,38 @@ fn record(catalog: &mut Catalog, path: &Path, sha256: &str, now: Timestamp) {
         sha256: sha256.to_owned(),
         mismatch: None,
         files: None,
+        first_seen,
+        last_verified: now,
+    });
+}
+
+/// Records a snapshot standby just wrote as verified: every file in it was hashed as it was
+/// copied, or hard-linked to a verified snapshot whose manifest gave its hash. Keyed like
+/// discovery keys a snapshot (its manifest's mtime), so the look after `apply` does not read
+/// all of it again.
+fn record_snapshot(
+    catalog: &mut Catalog,
+    dir: &Path,
+    sha256: &str,
+    (files, bytes): (u64, u64),
+    now: Timestamp,
+) {
+    let Some(mtime) = std::fs::metadata(dir.join(crate::observe::MANIFEST))
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| Timestamp::try_from(t).ok())
+    else {
+        return;
+    };
+    let first_seen = catalog.get(dir).map_or(now, |e| e.first_seen);
+    catalog.insert(CatalogEntry {
+        address: None,
+        path: dir.to_owned(),
+        size: bytes,
+        mtime,
+        sha256: sha256.to_owned(),
+        mismatch: None,
+        files: Some(files),
         first_seen,
         last_verified: now,
     });

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::guard::Roots;
 use crate::plan::parse_stamp;
-use crate::state::atomic::sync_dir;
+use crate::state::atomic::{sync_dir, temp_path};
 use crate::state::catalog::Catalog;
 
 /// `NAME_TYPE_` and the timestamp of a backup file or snapshot name, when it has one.
@@ -85,12 +85,19 @@ pub(super) fn prune(
             min.max(1)
         ));
     }
-    let removed = if meta.is_dir() {
-        fs::remove_dir_all(path)
+    if meta.is_dir() {
+        // A snapshot goes in one step: renamed to a temporary name first, so a crash while
+        // deleting its files leaves a temporary (cleared by the next apply), never a
+        // half-deleted snapshot under its final name.
+        let doomed = temp_path(path);
+        fs::rename(path, &doomed)
+            .and_then(|()| sync_dir(parent))
+            .map_err(|e| format!("cannot delete {}: {e}", path.display()))?;
+        fs::remove_dir_all(&doomed)
+            .map_err(|e| format!("cannot delete {}: {e}", doomed.display()))?;
     } else {
-        fs::remove_file(path)
-    };
-    removed.map_err(|e| format!("cannot delete {}: {e}", path.display()))?;
+        fs::remove_file(path).map_err(|e| format!("cannot delete {}: {e}", path.display()))?;
+    }
     sync_dir(parent).map_err(|e| format!("cannot sync {}: {e}", parent.display()))
 }
 

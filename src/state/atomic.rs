@@ -36,6 +36,45 @@ pub fn write(target: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
+/// The pid in a temporary name `.standby-tmp-PID-…`, if `name` is one.
+fn temp_owner(name: &str) -> Option<u32> {
+    let (pid, _) = name.strip_prefix(TEMP_PREFIX)?.split_once('-')?;
+    pid.parse().ok()
+}
+
+/// Removes what a standby process that no longer runs left in `dir` under a temporary name
+/// (it was killed between writing and renaming). Temporaries of running processes, this
+/// one included, are left alone. Returns what it removed; a missing `dir` is empty.
+pub fn remove_stale_temps(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut removed = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let Some(pid) = entry.file_name().to_str().and_then(temp_owner) else {
+            continue;
+        };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let path = entry.path();
+        // `file_type` does not follow a symbolic link: a link is removed, not its target.
+        if entry.file_type()?.is_dir() {
+            fs::remove_dir_all(&path)?;
+        } else {
+            fs::remove_file(&path)?;
+        }
+        removed.push(path);
+    }
+    if !removed.is_empty() {
+        sync_dir(dir)?;
+    }
+    Ok(removed)
+}
+
 /// Makes a rename in `dir` durable.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
@@ -56,6 +95,32 @@ mod tests {
             .map(|e| e.map(|e| e.file_name()))
             .collect::<Result<_, _>>()?;
         assert_eq!(names, vec![std::ffi::OsString::from("observed.json")]);
+        Ok(())
+    }
+
+    #[test]
+    fn removes_only_the_temporaries_of_processes_that_are_gone() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let dead = u32::MAX - 1;
+        let gone = dir.path().join(format!("{TEMP_PREFIX}{dead}-x.bak"));
+        let gone_dir = dir.path().join(format!("{TEMP_PREFIX}{dead}-snap"));
+        fs::write(&gone, b"half")?;
+        fs::create_dir_all(gone_dir.join("sub"))?;
+        fs::write(gone_dir.join("sub/f"), b"half")?;
+        let mine = temp_path(&dir.path().join("y.bak"));
+        fs::write(&mine, b"busy")?;
+        fs::write(dir.path().join("x.bak"), b"whole")?;
+        let mut removed = remove_stale_temps(dir.path())?;
+        removed.sort();
+        let mut expected = vec![gone, gone_dir];
+        expected.sort();
+        assert_eq!(removed, expected);
+        let mut names: Vec<_> = fs::read_dir(dir.path())?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        names.sort();
+        assert_eq!(names, vec![mine, dir.path().join("x.bak")]);
+        assert!(remove_stale_temps(&dir.path().join("missing"))?.is_empty());
         Ok(())
     }
 }

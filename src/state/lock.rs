@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::atomic;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LockInfo {
     pub id: String,
@@ -83,6 +85,37 @@ pub fn read(state: &Path) -> Option<LockInfo> {
     serde_json::from_str(&text).ok()
 }
 
+/// Creates `path` with `bytes`, failing with `AlreadyExists` when it exists. The content
+/// is written and fsynced under a temporary name first, then hard-linked into place: a
+/// process killed half-way never leaves a lock without its id (which only deleting it by
+/// hand could clear). Where hard links are not supported, the file is created in place.
+fn create_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let temp = atomic::temp_path(path);
+    let written = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    let linked = written.and_then(|()| std::fs::hard_link(&temp, path));
+    let _ = std::fs::remove_file(&temp);
+    match linked {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(e),
+        Err(_) => {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)?;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+        }
+    }
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        atomic::sync_dir(dir)?;
+    }
+    Ok(())
+}
+
 /// A held lock; released when dropped.
 #[derive(Debug)]
 pub struct Lock {
@@ -106,20 +139,12 @@ impl Lock {
             created: Timestamp::now(),
         };
         let started = Instant::now();
+        let bytes = serde_json::to_vec_pretty(&info).unwrap_or_default();
         loop {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut file) => {
-                    let bytes = serde_json::to_vec_pretty(&info).unwrap_or_default();
-                    file.write_all(&bytes)
-                        .and_then(|()| file.sync_all())
-                        .map_err(|source| LockError::Io {
-                            path: path.clone(),
-                            source,
-                        })?;
+            match create_whole(&path, &bytes) {
+                Ok(()) => {
+                    // Holding the lock, clear what a killed apply left half-written here.
+                    let _ = atomic::remove_stale_temps(state);
                     return Ok(Self { path, info });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {

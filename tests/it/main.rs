@@ -5,6 +5,7 @@
 #![allow(unreachable_pub)]
 mod apply;
 mod audit;
+mod crash;
 mod discovery;
 mod docs;
 mod formats;
