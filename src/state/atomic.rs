@@ -12,7 +12,9 @@ pub fn temp_path(target: &Path) -> PathBuf {
     let name = target
         .file_name()
         .map_or_else(|| "unnamed".into(), |n| n.to_string_lossy().into_owned());
-    target.with_file_name(format!("{TEMP_PREFIX}{}-{name}", std::process::id()))
+    // Ends in `.tmp` so that readers globbing the final extension (node_exporter reads every
+    // `*.prom`) never pick up a half-written file.
+    target.with_file_name(format!("{TEMP_PREFIX}{}-{name}.tmp", std::process::id()))
 }
 
 /// Writes `bytes` to `target` atomically, creating its directory when missing.
