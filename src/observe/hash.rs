@@ -4,7 +4,6 @@ use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
-use std::sync::mpsc;
 
 use sha2::{Digest, Sha256};
 
@@ -74,80 +73,20 @@ thread_local! {
     static READ_BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; BUFFER]);
 }
 
-/// A file that goes on past this many bytes is read on a second thread while this one
-/// hashes (see [`hash_pipelined`]).
-const PIPELINE_FROM: u64 = 64 << 20;
-
 /// The lowercase hex SHA-256 of a reader's content.
 pub fn sha256_reader(mut reader: impl Read) -> io::Result<String> {
-    let mut hasher = Sha256::new();
-    hash_up_to(&mut reader, &mut hasher, u64::MAX)?;
-    Ok(hex::encode(hasher.finalize()))
+    READ_BUFFER.with_borrow_mut(|buffer| {
+        let mut hasher = Sha256::new();
+        while let Some(n) = read_some(&mut reader, buffer)? {
+            hasher.update(&buffer[..n]);
+        }
+        Ok(hex::encode(hasher.finalize()))
+    })
 }
 
 /// The lowercase hex SHA-256 of a file's content.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut file = File::open(path)?;
-    let mut hasher = Sha256::new();
-    // Most files end well before the limit; the rest are large enough to be worth a thread.
-    let ended = hash_up_to(&mut file, &mut hasher, PIPELINE_FROM)?;
-    if !ended {
-        if rayon::current_num_threads() > 1 {
-            hash_pipelined(file, &mut hasher)?;
-        } else {
-            hash_up_to(&mut file, &mut hasher, u64::MAX)?;
-        }
-    }
-    Ok(hex::encode(hasher.finalize()))
-}
-
-/// Hashes at least `limit` bytes of `reader`, or all of it: whether it reached the end.
-fn hash_up_to(reader: &mut impl Read, hasher: &mut Sha256, limit: u64) -> io::Result<bool> {
-    READ_BUFFER.with_borrow_mut(|buffer| {
-        let mut consumed: u64 = 0;
-        while consumed < limit {
-            let Some(n) = read_some(reader, buffer)? else {
-                return Ok(true);
-            };
-            hasher.update(&buffer[..n]);
-            consumed += n as u64;
-        }
-        Ok(false)
-    })
-}
-
-/// Hashes the rest of `file`. SHA-256 cannot be split across cores, but reading can leave
-/// the hashing thread: a second thread copies the next chunks out of the page cache while
-/// this one hashes. On one large file that is the margin over `openssl dgst`.
-fn hash_pipelined(mut file: File, hasher: &mut Sha256) -> io::Result<()> {
-    std::thread::scope(|scope| {
-        // Three buffers circulate: one being read, one waiting, one being hashed.
-        let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<(Vec<u8>, usize)>>(3);
-        let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
-        for _ in 0..3 {
-            let _ = empty_tx.send(vec![0; BUFFER]);
-        }
-        scope.spawn(move || {
-            // Ends at the end of the file, on an error, or when the hasher is gone.
-            for mut buffer in empty_rx {
-                let read = read_some(&mut file, &mut buffer);
-                let more = matches!(read, Ok(Some(_)));
-                let chunk = read.map(|n| (buffer, n.unwrap_or(0)));
-                if full_tx.send(chunk).is_err() || !more {
-                    break;
-                }
-            }
-        });
-        for chunk in &full_rx {
-            let (buffer, n) = chunk?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buffer[..n]);
-            let _ = empty_tx.send(buffer);
-        }
-        Ok(())
-    })
+    sha256_reader(File::open(path)?)
 }
 
 /// Reads what is available into `buffer`: `None` at the end, retried when interrupted.
@@ -209,7 +148,7 @@ mod tests {
     }
 
     #[test]
-    fn a_pipelined_read_hashes_like_a_plain_one() -> io::Result<()> {
+    fn a_file_of_several_buffers_hashes_like_its_content() -> io::Result<()> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("big.bak");
         // Several buffers and a partial one, with content that differs from buffer to buffer.
@@ -217,17 +156,14 @@ mod tests {
             .map(|i| u8::try_from(i * 7 % 251).unwrap_or(0))
             .collect();
         std::fs::write(&path, &content)?;
-        let mut hasher = Sha256::new();
-        hash_pipelined(File::open(&path)?, &mut hasher)?;
-        let expected = sha256_reader(content.as_slice())?;
-        assert_eq!(hex::encode(hasher.finalize()), expected);
+        let expected = hex::encode(Sha256::digest(&content));
         assert_eq!(sha256_file(&path)?, expected);
-        // Switching from the plain read to the pipelined one part way through.
-        let mut file = File::open(&path)?;
-        let mut hasher = Sha256::new();
-        assert!(!hash_up_to(&mut file, &mut hasher, BUFFER as u64)?);
-        hash_pipelined(file, &mut hasher)?;
-        assert_eq!(hex::encode(hasher.finalize()), expected);
+        // The reused buffer carries nothing over from one file to the next.
+        assert_eq!(sha256_file(&path)?, expected);
+        assert_eq!(
+            sha256_reader(&content[..10])?,
+            hex::encode(Sha256::digest(&content[..10]))
+        );
         Ok(())
     }
 
