@@ -40,6 +40,13 @@ impl Address {
         &self.0
     }
 
+    /// Whether `other` is this address or one below it (`s/database/db` covers
+    /// `s/database/db/full`).
+    pub fn covers(&self, other: &Self) -> bool {
+        other.0 == self.0
+            || (other.0.starts_with(&self.0) && other.0.as_bytes().get(self.0.len()) == Some(&b'/'))
+    }
+
     pub fn site(&self) -> &str {
         self.0.split('/').next().unwrap_or_default()
     }

@@ -162,6 +162,12 @@ pub struct ObserveArgs {
     /// now. For reproducing a past run, or planning against a saved snapshot.
     #[arg(long, value_name = "TIME")]
     pub now: Option<jiff::Timestamp>,
+
+    /// How long to wait for a SQL Server instance to accept the connection and the login,
+    /// and then for each answer to a discovery query. An instance that does not answer in
+    /// time is reported as `source-unreachable`.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_wait)]
+    pub sql_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]
@@ -242,6 +248,12 @@ pub struct ApplyArgs {
     /// How long an export command may run before it is killed.
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_wait)]
     pub export_timeout: std::time::Duration,
+
+    /// How long a BACKUP, RESTORE or DBCC CHECKDB may go without a word from SQL Server
+    /// before the action fails. A BACKUP sends nothing until it is done: size this for the
+    /// largest database.
+    #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_wait)]
+    pub sql_command_timeout: std::time::Duration,
 
     #[command(flatten)]
     pub observe: ObserveArgs,

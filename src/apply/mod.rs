@@ -7,6 +7,7 @@ mod export;
 mod guard;
 mod prune;
 mod snapshot;
+mod sql;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -30,6 +31,8 @@ pub struct Options {
     pub continue_on_error: bool,
     pub ignore_window: bool,
     pub export_timeout: Duration,
+    /// The longest silence from SQL Server during a BACKUP, RESTORE or DBCC CHECKDB.
+    pub sql_command_timeout: Duration,
     pub now: Timestamp,
 }
 
@@ -106,6 +109,7 @@ struct Context<'a> {
     roots: Roots,
     catalog: &'a Catalog,
     export_timeout: Duration,
+    sql: sql::SqlActions<'a>,
 }
 
 impl Context<'_> {
@@ -176,7 +180,33 @@ impl Context<'_> {
                 Ok(())
             }
             Operation::Prune { path, store_root } => prune::prune(path, store_root, &self.roots, self.catalog, self.min_of(action)),
-            Operation::BackupDatabase { .. } => Err("backing up a database needs the SQL Server provider, which this build does not have yet; take the backup with the T-SQL shown".into()),
+            Operation::BackupDatabase { site, instance, database, backup_type, sql_path, local_path } => {
+                self.roots.check(local_path)?;
+                let written = self.sql.backup(site, instance, database, backup_type, sql_path, local_path)?;
+                outcome.detail = Some(format!("{} written", crate::plan::bytes(written.bytes)));
+                outcome.sha256 = Some(written.sha256.clone());
+                outcome.catalog.push((local_path.clone(), written.sha256));
+                Ok(())
+            }
+            Operation::VerifyOnly { site, instance, disk } => {
+                self.sql.verify_only(site, instance, disk)?;
+                outcome.detail = Some("the backup set is complete and its checksums are valid".into());
+                Ok(())
+            }
+            Operation::SetRecoveryModel { site, instance, database, model } => {
+                self.sql.set_recovery_model(site, instance, database, model)?;
+                outcome.detail = Some(format!("{database} now uses the {model} recovery model"));
+                Ok(())
+            }
+            Operation::RestoreTest { site, instance, database, test_database, chain, moves } => {
+                let restored = self.sql.restore_test(site, instance, database, test_database, chain, moves)?;
+                outcome.detail = Some(format!(
+                    "{} backup(s) restored in {:.1}s as [{test_database}], DBCC CHECKDB clean, dropped",
+                    chain.len(),
+                    restored.as_secs_f64()
+                ));
+                Ok(())
+            }
             Operation::Manual => Ok(()),
         }
     }
@@ -252,6 +282,10 @@ pub fn apply(
             roots: Roots::of(desired),
             catalog: &snapshot,
             export_timeout: options.export_timeout,
+            sql: sql::SqlActions {
+                desired,
+                timeouts: crate::observe::sql::maintenance_timeouts(options.sql_command_timeout),
+            },
         };
         let mut pending: Vec<&Action> = phase;
         let mut running: HashSet<String> = HashSet::new();

@@ -126,7 +126,7 @@ fn observed_copies(
     out: &mut Out,
 ) {
     let address = item.address.clone();
-    let Some(state) = ItemState::new(desired, observed, item, now) else {
+    let Some(state) = ItemState::new(desired, observed, item, None, now) else {
         return;
     };
     let Some(copy_store) = state.copy_store else {

@@ -93,6 +93,7 @@ fn observe_args(args: &ApplyArgs) -> ObserveArgs {
     ObserveArgs {
         verify: args.observe.verify,
         now: args.observe.now,
+        sql_timeout: args.observe.sql_timeout,
     }
 }
 
@@ -166,6 +167,7 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             continue_on_error: args.continue_on_error,
             ignore_window: args.ignore_window,
             export_timeout: args.export_timeout,
+            sql_command_timeout: args.sql_command_timeout,
             // The window and the catalog go by the clock, not by when the plan was made.
             now: args.observe.now.unwrap_or_else(Timestamp::now),
         };
@@ -210,6 +212,7 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             &ObserveArgs {
                 verify: crate::observe::VerifyMode::Changed,
                 now: args.observe.now,
+                sql_timeout: args.observe.sql_timeout,
             },
         )?;
         let ignore = common::ignore_rules(global)?;

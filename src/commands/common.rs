@@ -106,10 +106,21 @@ pub(crate) fn discover(
     let catalog_path = state::catalog_path(&global.state);
     // Listing needs no catalog, and on a large store takes about as long as loading it:
     // do both at once.
-    let (catalog, mut observed) = rayon::join(
-        || Catalog::load(&catalog_path),
-        || observe::list(desired, now(args)),
+    let timeouts = observe::sql::Timeouts {
+        connect: args.sql_timeout,
+        command: args.sql_timeout,
+    };
+    let ((catalog, mut observed), sql) = rayon::join(
+        || {
+            rayon::join(
+                || Catalog::load(&catalog_path),
+                || observe::list(desired, now(args)),
+            )
+        },
+        || observe::sql::observe(desired, timeouts),
     );
+    observed.sql = sql;
+    observed.restore_tests = state::journal::restore_tests(&global.state);
     let mut catalog = catalog.map_err(|e| Failure(e.to_string()))?;
     let progress = Progress::new(super::stderr_is_terminal() && !global.quiet);
     observe::hash_content(&mut observed, &mut catalog, args.verify, &progress);

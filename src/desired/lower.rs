@@ -452,7 +452,7 @@ fn sql_instance(cx: &mut Cx<'_>, node: &KdlNode) -> Option<SqlInstance> {
     Some(SqlInstance {
         id: id?,
         host: host?,
-        port: port.map_or(1433, |p| u16::try_from(p.value).unwrap_or(1433)),
+        port: port.and_then(|p| u16::try_from(p.value).ok()),
         instance,
         user,
         password_env,

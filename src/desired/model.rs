@@ -183,7 +183,8 @@ pub struct Server {
 pub struct SqlInstance {
     pub id: Spanned<String>,
     pub host: Spanned<String>,
-    pub port: u16,
+    /// `None`: 1433 for the default instance; a named instance's port comes from SQL Browser.
+    pub port: Option<u16>,
     /// A named instance (`RTC`); `None` is the default instance.
     pub instance: Option<String>,
     pub user: Option<String>,

@@ -6,6 +6,7 @@ mod fileset;
 pub mod hash;
 mod observed;
 mod settings_export;
+pub mod sql;
 mod store;
 mod walk;
 
@@ -105,6 +106,8 @@ pub fn list(desired: &Desired, now: Timestamp) -> Observed {
         filesets,
         settings_exports: Vec::new(),
         dns: Vec::new(),
+        sql: Vec::new(),
+        restore_tests: Vec::new(),
     }
 }
 

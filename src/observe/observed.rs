@@ -26,6 +26,12 @@ pub struct Observed {
     /// What every declared DNS record resolved to (for `audit`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns: Vec<super::dns::DnsObservation>,
+    /// Every declared SQL Server instance as the SQL Server provider saw it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sql: Vec<super::sql::SqlInstanceObservation>,
+    /// The test restores `apply` ran, from `state/journal.jsonl`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restore_tests: Vec<super::sql::RestoreTestRecord>,
 }
 
 /// One store root as it was found.
@@ -118,6 +124,12 @@ impl Observed {
             .find(|s| s.site == site && s.store == store)
     }
 
+    pub fn sql_instance(&self, site: &str, instance: &str) -> Option<&super::sql::SqlInstanceObservation> {
+        self.sql
+            .iter()
+            .find(|i| i.site == site && i.instance == instance)
+    }
+
     pub fn fileset(&self, site: &str, fileset: &str) -> Option<&FilesetObservation> {
         self.filesets
             .iter()
@@ -139,6 +151,13 @@ impl Observed {
                 entry.verified_at = None;
             }
         }
+        copy.sql
+            .sort_by(|a, b| (&a.site, &a.instance).cmp(&(&b.site, &b.instance)));
+        for instance in &mut copy.sql {
+            instance.queries = 0;
+        }
+        copy.restore_tests
+            .sort_by(|a, b| (&a.address, a.finished).cmp(&(&b.address, b.finished)));
         copy.filesets
             .sort_by(|a, b| (&a.site, &a.fileset).cmp(&(&b.site, &b.fileset)));
         // Only `audit` reads these, and no action depends on them: DNS answers and export

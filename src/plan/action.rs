@@ -75,10 +75,44 @@ pub enum Operation {
     },
     /// Read a backup again and record its hash.
     Verify { path: PathBuf },
+    /// `RESTORE VERIFYONLY ... WITH CHECKSUM` of a backup file, by SQL Server.
+    VerifyOnly {
+        site: String,
+        instance: String,
+        disk: String,
+    },
+    /// `ALTER DATABASE ... SET RECOVERY ...`.
+    SetRecoveryModel {
+        site: String,
+        instance: String,
+        database: String,
+        /// `FULL`, `SIMPLE` or `BULK_LOGGED`.
+        model: String,
+    },
+    /// Restore the chain as `test_database`, `DBCC CHECKDB` it, drop it.
+    RestoreTest {
+        site: String,
+        instance: String,
+        database: String,
+        test_database: String,
+        /// The backups to restore, in order: a full, then a differential and logs.
+        chain: Vec<RestoreFile>,
+        /// Where each file of the database goes: (logical name, new physical name).
+        moves: Vec<(String, String)>,
+    },
     /// Delete one backup inside a store root.
     Prune { path: PathBuf, store_root: PathBuf },
     /// Nothing standby can do; a person must.
     Manual,
+}
+
+/// One backup of a restore chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreFile {
+    /// The path as SQL Server sees it.
+    pub disk: String,
+    /// `full`, `diff` or `log`.
+    pub backup_type: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

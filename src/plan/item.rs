@@ -2,6 +2,7 @@
 
 use jiff::Timestamp;
 
+use super::database::DatabaseState;
 use super::recognise::{self, Backup, Layout};
 use crate::desired::{BackupItem, Desired, ItemKind, SettingsLevel, Site, Store};
 use crate::observe::{FilesetObservation, Observed, StoreObservation};
@@ -23,6 +24,8 @@ pub struct ItemState<'a> {
     pub source: Option<&'a FilesetObservation>,
     /// Who acts on what standby cannot do itself.
     pub owner: Option<&'a str>,
+    /// A database item's database, as SQL Server reported it.
+    pub database: Option<&'a DatabaseState<'a>>,
 }
 
 /// The owner of the server an item lives on, else the site's owner.
@@ -49,6 +52,7 @@ impl<'a> ItemState<'a> {
         desired: &'a Desired,
         observed: &'a Observed,
         item: BackupItem<'a>,
+        database: Option<&'a DatabaseState<'a>>,
         now: Timestamp,
     ) -> Option<Self> {
         let _ = desired;
@@ -56,7 +60,7 @@ impl<'a> ItemState<'a> {
         let store = site.store(&item.policy.store)?;
         let layout = Layout::of(&item);
         let store_seen = observed.store(&site.name, &store.name);
-        let backups = store_seen
+        let mut backups = store_seen
             .map(|s| recognise::backups(&item, &layout, s))
             .unwrap_or_default();
         let copy_store = item.policy.copy_to.as_ref().and_then(|c| site.store(c));
@@ -64,6 +68,16 @@ impl<'a> ItemState<'a> {
         let copies = copy_seen
             .map(|s| recognise::backups(&item, &layout, s))
             .unwrap_or_default();
+        if let (Some(db), Some(sql_path)) = (database, &store.sql_path) {
+            let history: Vec<_> = db
+                .history
+                .iter()
+                .filter(|b| b.backup_type == layout.backup_type)
+                .copied()
+                .collect();
+            let adopted = item.policy.pattern.is_some();
+            recognise::join_history(&mut backups, sql_path, &history, adopted);
+        }
         let source = match item.kind {
             ItemKind::Fileset(f) => observed.fileset(&site.name, &f.name),
             _ => None,
@@ -81,6 +95,7 @@ impl<'a> ItemState<'a> {
             copies,
             source,
             owner,
+            database,
         })
     }
 

@@ -2,6 +2,7 @@
 //! findings and the actions that would resolve them. No I/O and no clock reads here.
 
 mod action;
+pub mod database;
 mod finding;
 mod item;
 mod recognise;
@@ -13,7 +14,7 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 
-pub use action::{Action, ActionKind, Operation};
+pub use action::{Action, ActionKind, Operation, RestoreFile};
 pub use finding::{Finding, FindingCode, Severity, age, bytes};
 pub use item::ItemState;
 pub(crate) use recognise::backups;
@@ -88,6 +89,8 @@ pub(crate) struct Out {
     actions: Vec<Action>,
     manual: Vec<Action>,
     new_backup: HashMap<Address, String>,
+    /// The set-recovery-model action of a database, by database address.
+    recovery_fix: HashMap<Address, String>,
 }
 
 impl Out {
@@ -110,6 +113,22 @@ impl Out {
     /// The provisional id of the new-backup action of `address`, if one was planned.
     pub(crate) fn new_backup_id(&self, address: &Address) -> Option<&String> {
         self.new_backup.get(address)
+    }
+
+    pub(crate) fn recovery_fix(&self, database: &Address) -> Option<&String> {
+        self.recovery_fix.get(database)
+    }
+
+    pub(crate) fn remember_recovery_fix(&mut self, database: &Address, id: String) {
+        self.recovery_fix.insert(database.clone(), id);
+    }
+
+    /// The operation of a planned action, by provisional id.
+    pub(crate) fn operation(&self, id: &str) -> Option<&Operation> {
+        self.actions
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| &a.operation)
     }
 
     pub(crate) fn remember_new_backup(&mut self, address: &Address, id: String) {
@@ -164,23 +183,78 @@ impl Out {
     }
 }
 
-/// Plans every backed-up item of the desired state against the observation, as of `now`.
+/// Plans every declared database and backed-up item against the observation, as of `now`.
 pub fn plan(desired: &Desired, observed: &Observed, now: Timestamp) -> Plan {
     let mut out = Out::default();
+    let index = database::SqlIndex::new(observed);
+    let databases: Vec<database::DatabaseState<'_>> = desired
+        .sites
+        .iter()
+        .flat_map(|site| site.databases.iter().map(move |db| (site, db)))
+        .map(|(site, db)| database::DatabaseState::new(desired, &index, site, db, now))
+        .collect();
+    let by_address: HashMap<&Address, &database::DatabaseState<'_>> =
+        databases.iter().map(|db| (&db.address, db)).collect();
+    for db in &databases {
+        rules::check_database(db, &mut out);
+    }
     let mut claimed = rules::unmanaged::Claimed::default();
     let mut items = Vec::new();
-    for item in desired.backup_items() {
-        let Some(state) = ItemState::new(desired, observed, item, now) else {
+    for item in backup_items_in_order(desired) {
+        let database = match item.kind {
+            crate::desired::ItemKind::Database(db, _) => by_address
+                .get(&item.site.address("database", &db.name))
+                .copied(),
+            _ => None,
+        };
+        let Some(state) = ItemState::new(desired, observed, item, database, now) else {
             continue;
         };
         claimed.add(&state);
         rules::check_item(&state, &mut out);
         items.push(ItemStatus::of(&state));
     }
+    for db in &databases {
+        rules::check_restores(db, observed, &mut out);
+    }
     rules::unmanaged::check(desired, observed, &claimed, &mut out);
+    rules::unmanaged::check_databases(desired, observed, &mut out);
     let mut plan = out.finish();
     plan.items = items;
     plan
+}
+
+/// The backed-up items with each database's full backup before its differential and log
+/// backups, which build on it (their actions depend on a planned full).
+fn backup_items_in_order(desired: &Desired) -> Vec<crate::desired::BackupItem<'_>> {
+    let mut items: Vec<_> = desired.backup_items().enumerate().collect();
+    let rank = |item: &crate::desired::BackupItem<'_>| match item.kind {
+        crate::desired::ItemKind::Database(_, backup) => match backup.kind.value {
+            crate::desired::DatabaseBackupKind::Full => 0,
+            crate::desired::DatabaseBackupKind::Diff => 1,
+            crate::desired::DatabaseBackupKind::Log => 2,
+        },
+        _ => 0,
+    };
+    // Items of one database are adjacent: key them by their database's first position.
+    let mut group = Vec::with_capacity(items.len());
+    let mut previous: Option<(String, usize)> = None;
+    for (position, item) in &items {
+        let key = match item.kind {
+            crate::desired::ItemKind::Database(db, _) => {
+                Some(format!("{}/{}", item.site.name.value, db.name.value))
+            }
+            _ => None,
+        };
+        let start = match (&key, &previous) {
+            (Some(k), Some((pk, start))) if k == pk => *start,
+            _ => *position,
+        };
+        previous = key.map(|k| (k, start));
+        group.push(start);
+    }
+    items.sort_by_key(|(position, item)| (group[*position], rank(item)));
+    items.into_iter().map(|(_, item)| item).collect()
 }
 
 impl Plan {
@@ -207,7 +281,7 @@ impl Plan {
                 && action.resolves.iter().any(|code| {
                     findings
                         .iter()
-                        .any(|f| f.address == action.address && f.code == *code)
+                        .any(|f| f.code == *code && f.address.covers(&action.address))
                 })
         });
         let kept: Vec<String> = self.actions.iter().map(|a| a.id.clone()).collect();

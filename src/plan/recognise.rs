@@ -4,6 +4,7 @@
 use jiff::{Timestamp, civil, tz::TimeZone};
 
 use crate::desired::{BackupItem, Choice, ItemKind};
+use crate::observe::sql::SqlBackup;
 use crate::observe::{EntryKind, StoreEntry, StoreObservation};
 
 /// A store entry recognised as one backup of an item, with the time it stands for.
@@ -11,6 +12,8 @@ use crate::observe::{EntryKind, StoreEntry, StoreObservation};
 pub struct Backup<'o> {
     pub entry: &'o StoreEntry,
     pub time: Timestamp,
+    /// What SQL Server's history says of this file, when it wrote it.
+    pub sql: Option<&'o SqlBackup>,
 }
 
 impl Backup<'_> {
@@ -145,20 +148,60 @@ pub(crate) fn backups<'o>(
                 .map(|entry| Backup {
                     entry,
                     time: entry.mtime,
+                    sql: None,
                 })
                 .collect()
         }
         None => under(store, &layout.dir)
             .iter()
-            .filter_map(|entry| layout.time_of(entry).map(|time| Backup { entry, time }))
+            .filter_map(|entry| {
+                layout.time_of(entry).map(|time| Backup {
+                    entry,
+                    time,
+                    sql: None,
+                })
+            })
             .collect(),
     };
-    found.sort_by(|a, b| {
+    newest_first(&mut found);
+    found
+}
+
+pub(super) fn newest_first(backups: &mut [Backup<'_>]) {
+    backups.sort_by(|a, b| {
         b.time
             .cmp(&a.time)
             .then_with(|| b.entry.path.cmp(&a.entry.path))
     });
-    found
+}
+
+/// Joins an item's backups in a store with SQL Server's history through the store's
+/// `sql-path`. A file adopted by `pattern` takes its time from the history.
+pub(super) fn join_history<'o>(
+    backups: &mut [Backup<'o>],
+    sql_path: &str,
+    history: &[&'o SqlBackup],
+    adopted: bool,
+) {
+    if history.is_empty() {
+        return;
+    }
+    let by_path: std::collections::HashMap<String, &'o SqlBackup> = history
+        .iter()
+        .rev()
+        .filter_map(|b| {
+            super::database::store_path(sql_path, &b.device).map(|p| (p.to_ascii_lowercase(), *b))
+        })
+        .collect();
+    for backup in backups.iter_mut() {
+        backup.sql = by_path.get(&backup.entry.path.to_ascii_lowercase()).copied();
+        if adopted && let Some(sql) = backup.sql {
+            backup.time = sql.finished;
+        }
+    }
+    if adopted {
+        newest_first(backups);
+    }
 }
 
 #[cfg(test)]

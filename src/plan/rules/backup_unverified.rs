@@ -1,4 +1,5 @@
-//! `backup-unverified`: a backup file whose content standby has never hashed.
+//! `backup-unverified`: a backup file whose content standby has never hashed, or a SQL
+//! backup taken without CHECKSUM (SQL Server cannot verify its pages when restoring).
 
 use super::super::Out;
 use super::super::action::{Action, ActionKind, Operation};
@@ -7,6 +8,7 @@ use super::super::item::ItemState;
 use super::super::recognise::Backup;
 
 pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
+    without_checksum(item, out);
     let address = &item.item.address;
     for (store, backups) in [
         (Some(item.store), &item.backups),
@@ -47,6 +49,31 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
     }
 }
 
+/// The newest backup was taken without CHECKSUM: a new one, with it, is planned.
+fn without_checksum(item: &ItemState<'_>, out: &mut Out) {
+    let Some(newest) = item.backups.first() else {
+        return;
+    };
+    let Some(sql) = newest.sql.filter(|s| !s.checksum) else {
+        return;
+    };
+    out.finding(
+        Finding::new(
+            &item.item.address,
+            FindingCode::BackupUnverified,
+            Severity::Warning,
+            format!(
+                "the newest backup {} was taken without CHECKSUM",
+                newest.entry.path.rsplit('/').next().unwrap_or_default()
+            ),
+        )
+        .desired("WITH CHECKSUM")
+        .observed(format!("no checksum ({})", sql.device))
+        .hint("have the job that takes it add WITH CHECKSUM; the planned backup uses it"),
+    );
+    super::new_backup(item, FindingCode::BackupUnverified, out);
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::fixture::{healthy, local, run};
@@ -66,5 +93,22 @@ mod tests {
         assert_eq!(codes, vec![FindingCode::BackupUnverified]);
         assert_eq!(plan.actions.len(), 1);
         assert_eq!(plan.actions[0].kind, ActionKind::VerifyBackup);
+    }
+
+    #[test]
+    fn a_backup_without_checksum_is_replaced_by_one_with_it() {
+        let mut observed = healthy();
+        for backup in &mut super::super::fixture::sql(&mut observed).backups {
+            backup.checksum = false;
+        }
+        let plan = run(observed);
+        let codes: Vec<_> = plan.findings.iter().map(|f| f.code).collect();
+        assert_eq!(codes, vec![FindingCode::BackupUnverified]);
+        let kinds: Vec<_> = plan.actions.iter().map(|a| a.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![ActionKind::BackupDatabase, ActionKind::VerifyBackup, ActionKind::CopyBackup]
+        );
+        assert!(plan.actions[0].preview.contains("WITH CHECKSUM"));
     }
 }

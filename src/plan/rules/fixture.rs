@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 
 use crate::desired::{Desired, load_texts};
+use crate::observe::sql::{SqlBackup, SqlDatabase, SqlFile, SqlInstanceObservation};
 use crate::observe::{EntryKind, FilesetObservation, Observed, StoreEntry, StoreObservation};
 use crate::plan::{Plan, plan};
 
@@ -122,7 +123,84 @@ pub(crate) fn healthy() -> Observed {
         }],
         settings_exports: Vec::new(),
         dns: Vec::new(),
+        sql: vec![healthy_instance()],
+        restore_tests: Vec::new(),
     }
+}
+
+/// The instance of the fixture: `db` online, FULL with a log chain, data on D: and log on
+/// E:, and SQL Server's history of the two full backups in the local store.
+fn healthy_instance() -> SqlInstanceObservation {
+    let backup = |stamp: &str, lsn: u64| SqlBackup {
+        database: "db".into(),
+        backup_type: "full".into(),
+        started: crate::plan::parse_stamp(stamp).unwrap_or(now()),
+        finished: crate::plan::parse_stamp(stamp).unwrap_or(now()),
+        first_lsn: (lsn * 1000).to_string(),
+        last_lsn: (lsn * 1000 + 500).to_string(),
+        database_backup_lsn: "0".into(),
+        checksum: true,
+        copy_only: false,
+        size: 100,
+        compressed_size: None,
+        device: format!(r"\\bk\backup\s\database\db\full\db_full_{stamp}.bak"),
+    };
+    SqlInstanceObservation {
+        site: "s".into(),
+        instance: "i".into(),
+        server: "sql.example:1433".into(),
+        error: None,
+        version: Some("Microsoft SQL Server 2008 R2 (SP2) - 10.50.4000.0 (X64)".into()),
+        utc_offset_minutes: 0,
+        queries: 5,
+        databases: vec![SqlDatabase {
+            name: "db".into(),
+            state: "ONLINE".into(),
+            recovery_model: "FULL".into(),
+            log_chain: true,
+            files: vec![
+                SqlFile {
+                    logical_name: "db".into(),
+                    kind: "ROWS".into(),
+                    physical_name: r"D:\Data\db.mdf".into(),
+                    size_bytes: 8192,
+                },
+                SqlFile {
+                    logical_name: "db_log".into(),
+                    kind: "LOG".into(),
+                    physical_name: r"E:\Logs\db_log.ldf".into(),
+                    size_bytes: 8192,
+                },
+            ],
+        }],
+        backups: vec![backup("20261122T060000Z", 2), backup("20261121T180000Z", 1)],
+        restores: Vec::new(),
+    }
+}
+
+pub(crate) fn sql(observed: &mut Observed) -> &mut SqlInstanceObservation {
+    &mut observed.sql[0]
+}
+
+/// Plans with extra properties on the fixture's database (`recovery-model="full"`).
+pub(crate) fn run_with(database_properties: &str, observed: Observed) -> Plan {
+    run_on(
+        &DESIRED.replace(
+            r#"database "db" instance="i""#,
+            &format!(r#"database "db" instance="i" {database_properties}"#),
+        ),
+        observed,
+    )
+}
+
+/// Plans against another desired text.
+pub(crate) fn run_on(text: &str, mut observed: Observed) -> Plan {
+    for store in &mut observed.stores {
+        store.entries.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    let loaded = load_texts(vec![("/d/t.kdl".into(), text.to_owned())]);
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    plan(&loaded.desired.expect("valid"), &observed, now())
 }
 
 pub(crate) fn local(observed: &mut Observed) -> &mut Vec<StoreEntry> {

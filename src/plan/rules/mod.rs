@@ -8,6 +8,11 @@ mod backup_stale;
 mod backup_unverified;
 mod copy_mismatch;
 mod copy_missing;
+mod database_missing;
+mod log_volume_shared;
+mod recovery_model_drift;
+mod restore_test_overdue;
+mod restore_too_slow;
 mod retention_excess;
 mod source_unreachable;
 pub(super) mod unmanaged;
@@ -16,17 +21,39 @@ pub(super) mod unmanaged;
 pub(super) mod fixture;
 
 use super::Out;
+use super::database::DatabaseState;
+use crate::observe::Observed;
 use super::action::{Action, ActionKind, Operation};
 use super::finding::FindingCode;
 use super::item::ItemState;
 use super::recognise::Backup;
 use crate::desired::{Choice, ItemKind};
 
+/// The rules about a database itself (not its backups), before its items are planned:
+/// their fixes (a recovery model switch) come first.
+pub(super) fn check_database(db: &DatabaseState<'_>, out: &mut Out) {
+    if !source_unreachable::check_database(db, out) || !database_missing::check(db, out) {
+        return;
+    }
+    recovery_model_drift::check(db, out);
+    log_volume_shared::check(db, out);
+}
+
+/// The test-restore rules, after the items: a restore test uses a backup planned for them.
+pub(super) fn check_restores(db: &DatabaseState<'_>, observed: &Observed, out: &mut Out) {
+    if !db.known() || db.observed.is_none_or(|o| !o.is_online()) {
+        return;
+    }
+    restore_test_overdue::check(db, observed, out);
+    restore_too_slow::check(db, out);
+}
+
 pub(super) fn check_item(item: &ItemState<'_>, out: &mut Out) {
     let known = source_unreachable::check(item, out);
     if !known.store {
         return;
     }
+    recovery_model_drift::check_item(item, out);
     backup_missing::check(item, out);
     backup_stale::check(item, out);
     backup_future::check(item, out);
@@ -84,6 +111,7 @@ pub(super) fn new_backup(item: &ItemState<'_>, code: FindingCode, out: &mut Out)
                 &relative,
                 local,
                 code,
+                out,
             ),
             ItemKind::Settings(settings) => match &settings.export {
                 Some(argv) => {
@@ -131,8 +159,22 @@ pub(super) fn new_backup(item: &ItemState<'_>, code: FindingCode, out: &mut Out)
         }
     };
     let manual = action.manual;
-    let id = out.action(action);
+    // A new SQL backup is checked by SQL Server before anything relies on it.
+    let verify = match &action.operation {
+        Operation::BackupDatabase {
+            site,
+            instance,
+            sql_path,
+            ..
+        } => Some(verify_only(address, site, instance, sql_path, code)),
+        _ => None,
+    };
+    let mut id = out.action(action);
     out.remember_new_backup(address, id.clone());
+    if let Some(mut verify) = verify {
+        verify.depends_on.push(id);
+        id = out.action(verify);
+    }
     if !manual && item.copy_store.is_some() {
         let mut copy = copy_action(item, &relative, None, FindingCode::CopyMissing);
         copy.depends_on.push(id);
@@ -148,6 +190,7 @@ fn database_backup(
     relative: &str,
     local: std::path::PathBuf,
     code: FindingCode,
+    out: &Out,
 ) -> Action {
     let address = &item.item.address;
     let Some(sql_path) = &item.store.sql_path else {
@@ -162,31 +205,70 @@ fn database_backup(
             item.owner,
         );
     };
-    let disk = format!(
-        "{}\\{}",
-        sql_path.value.trim_end_matches('\\'),
-        relative.replace('/', "\\")
-    );
-    let quoted = database.replace(']', "]]");
+    let mut depends_on = Vec::new();
+    if let Some(db) = item.database.filter(|db| db.known()) {
+        let Some(observed) = db.observed.filter(|o| o.is_online()) else {
+            // database-missing says why and what to do.
+            return Action::manual(
+                address,
+                &[code],
+                format!("Back up {database} ({kind}) once the database is back online"),
+                item.owner,
+            );
+        };
+        let full = db.address.detail("full");
+        let full_planned = out.new_backup_id(&full).cloned();
+        // What dbatools and Ola Hallengren's scripts refuse: SQL Server would fail these.
+        let refusal = if kind == "log" && observed.effective_recovery_model() == "SIMPLE" {
+            Some(format!(
+                "a log backup needs the FULL recovery model with an unbroken log chain; {database} is {}{}",
+                observed.recovery_model,
+                if observed.log_chain { "" } else { " without a log chain" }
+            ))
+        } else if kind != "full" && !db.has_full() {
+            Some(format!(
+                "a {kind} backup needs a full backup first, and SQL Server has none of {database}"
+            ))
+        } else {
+            None
+        };
+        match (refusal, full_planned) {
+            (None, _) => {}
+            (Some(_), Some(full_id)) => depends_on.push(full_id),
+            (Some(why), None) => {
+                return Action::manual(
+                    address,
+                    &[code],
+                    format!("Take a full backup of {database} before its {kind} backups: {why}"),
+                    item.owner,
+                );
+            }
+        }
+        if let Some(fix) = out.recovery_fix(&db.address) {
+            depends_on.push(fix.clone());
+        }
+    }
+    let disk = crate::plan::database::sql_disk(&sql_path.value, relative);
+    let quoted = quote_name(database);
     let statement = match kind {
         "log" => format!(
             "BACKUP LOG [{quoted}] TO DISK = N'{}' WITH CHECKSUM, INIT",
-            disk.replace('\'', "''")
+            quote_text(&disk)
         ),
         "diff" => format!(
             "BACKUP DATABASE [{quoted}] TO DISK = N'{}' WITH DIFFERENTIAL, CHECKSUM, INIT",
-            disk.replace('\'', "''")
+            quote_text(&disk)
         ),
         _ => format!(
             "BACKUP DATABASE [{quoted}] TO DISK = N'{}' WITH CHECKSUM, INIT",
-            disk.replace('\'', "''")
+            quote_text(&disk)
         ),
     };
     let instance = match item.item.kind {
         ItemKind::Database(db, _) => db.instance.value.clone(),
         _ => String::new(),
     };
-    Action::new(
+    let mut action = Action::new(
         address,
         ActionKind::BackupDatabase,
         &[code],
@@ -199,7 +281,43 @@ fn database_backup(
             sql_path: disk,
             local_path: local,
         },
+    );
+    action.depends_on = depends_on;
+    action
+}
+
+/// `RESTORE VERIFYONLY` of a backup file through SQL Server.
+pub(super) fn verify_only(
+    address: &crate::address::Address,
+    site: &str,
+    instance: &str,
+    disk: &str,
+    code: FindingCode,
+) -> Action {
+    Action::new(
+        address,
+        ActionKind::VerifyBackup,
+        &[code],
+        format!(
+            "RESTORE VERIFYONLY FROM DISK = N'{}' WITH CHECKSUM",
+            quote_text(disk)
+        ),
+        Operation::VerifyOnly {
+            site: site.to_owned(),
+            instance: instance.to_owned(),
+            disk: disk.to_owned(),
+        },
     )
+}
+
+/// A name inside `[...]`.
+pub(super) fn quote_name(name: &str) -> String {
+    name.replace(']', "]]")
+}
+
+/// Text inside `N'...'`.
+pub(super) fn quote_text(text: &str) -> String {
+    text.replace('\'', "''")
 }
 
 /// A copy of one backup into the copy store.

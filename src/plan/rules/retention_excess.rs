@@ -131,6 +131,7 @@ mod tests {
                 Some(Backup {
                     entry,
                     time: crate::plan::parse_stamp(stamp)?,
+                    sql: None,
                 })
             })
             .collect();
@@ -157,6 +158,7 @@ mod tests {
             .map(|entry| Backup {
                 entry,
                 time: entry.mtime,
+                sql: None,
             })
             .collect();
         assert!(prunable(&backups, 1, 3).is_empty());

@@ -5,6 +5,7 @@ use super::super::Out;
 use super::super::action::Action;
 use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::item::ItemState;
+use super::super::database::DatabaseState;
 use crate::observe::StoreObservation;
 
 /// What could be observed: the item's store, and its copy store.
@@ -119,9 +120,40 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) -> Known {
     Known { store, copy }
 }
 
+/// A database whose instance could not be observed: its state is unknown. `true` when the
+/// instance was observed.
+pub(super) fn check_database(db: &DatabaseState<'_>, out: &mut Out) -> bool {
+    let instance = &db.database.instance.value;
+    let problem = match db.instance {
+        None => format!(
+            "sql-instance `{instance}` was not observed (the observation predates it, or was taken without SQL Server)"
+        ),
+        Some(seen) => match &seen.error {
+            None => return true,
+            Some(error) => format!("sql-instance `{instance}` ({}): {error}", seen.server),
+        },
+    };
+    out.finding(
+        Finding::new(
+            &db.address,
+            FindingCode::SourceUnreachable,
+            Severity::Critical,
+            format!("state unknown: {problem}"),
+        )
+        .hint("check the address, the login and the password-env variable, then run `standby discover` again"),
+    );
+    out.action(Action::manual(
+        &db.address,
+        &[FindingCode::SourceUnreachable],
+        format!("Restore access: {problem}"),
+        db.owner,
+    ));
+    false
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{codes, healthy, run};
+    use super::super::fixture::{codes, healthy, run, sql};
     use crate::observe::UnreadablePath;
 
     #[test]
@@ -181,6 +213,32 @@ mod tests {
                 "s/fileset/files".to_owned(),
                 "source-unreachable".to_owned()
             )]
+        );
+    }
+
+    #[test]
+    fn an_instance_that_refused_the_login_makes_its_databases_unknown() {
+        let mut observed = healthy();
+        let instance = sql(&mut observed);
+        instance.error = Some("cannot log in to sql.example:1433: SQL Server error 18456 (severity 14, state 1): Login failed for user 'standby'.".into());
+        instance.databases.clear();
+        instance.backups.clear();
+        let plan = run(observed);
+        assert_eq!(
+            codes(&plan),
+            vec![("s/database/db".to_owned(), "source-unreachable".to_owned())]
+        );
+        assert!(plan.findings[0].message.contains("18456"));
+    }
+
+    #[test]
+    fn an_observation_without_the_instance_is_not_taken_as_healthy() {
+        let mut observed = healthy();
+        observed.sql.clear();
+        let plan = run(observed);
+        assert_eq!(
+            codes(&plan),
+            vec![("s/database/db".to_owned(), "source-unreachable".to_owned())]
         );
     }
 }

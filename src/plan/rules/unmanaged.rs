@@ -9,6 +9,7 @@ use super::super::item::ItemState;
 use crate::address::Address;
 use crate::desired::Desired;
 use crate::observe::Observed;
+use crate::plan::database::{RESTORE_TEST_PREFIX, SYSTEM_DATABASES};
 use crate::state::atomic::TEMP_PREFIX;
 
 /// Store entries claimed by some item, as (site, store, path).
@@ -112,9 +113,51 @@ pub(in crate::plan) fn check(
     }
 }
 
+/// Databases on an observed instance that no `database` of its site declares. A leftover
+/// test restore (an apply killed mid-test) is named as such.
+pub(in crate::plan) fn check_databases(desired: &Desired, observed: &Observed, out: &mut Out) {
+    for instance in observed.sql.iter().filter(|i| i.error.is_none()) {
+        let Some(site) = desired.site(&instance.site) else {
+            continue;
+        };
+        for db in &instance.databases {
+            let declared = site.databases.iter().any(|d| {
+                d.instance.value == instance.instance && d.name.value.eq_ignore_ascii_case(&db.name)
+            });
+            if declared
+                || SYSTEM_DATABASES
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(&db.name))
+            {
+                continue;
+            }
+            let leftover = db.name.starts_with(RESTORE_TEST_PREFIX);
+            let size: u64 = db.files.iter().map(|f| f.size_bytes).sum();
+            out.finding(
+                Finding::new(
+                    &Address::new(&instance.site, "database", &db.name),
+                    FindingCode::Unmanaged,
+                    Severity::Info,
+                    format!(
+                        "database {} ({}) on sql-instance `{}` is not declared",
+                        db.name,
+                        bytes(size),
+                        instance.instance
+                    ),
+                )
+                .hint(if leftover {
+                    "a test restore that did not finish; drop it: DROP DATABASE [name]"
+                } else {
+                    "declare it with its backups, or note why it needs none"
+                }),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{file, healthy, local, run};
+    use super::super::fixture::{file, healthy, local, run, sql};
     use crate::plan::{FindingCode, Severity};
 
     #[test]
@@ -161,5 +204,31 @@ mod tests {
             ]
         );
         assert!(!plan.has_drift(), "info findings alone are in sync");
+    }
+
+    #[test]
+    fn undeclared_user_databases_are_listed_and_system_ones_are_not() {
+        let mut observed = healthy();
+        let mut extra = sql(&mut observed).databases[0].clone();
+        extra.name = "rtcdyn".into();
+        let mut system = extra.clone();
+        system.name = "MSDB".into();
+        let mut leftover = extra.clone();
+        leftover.name = "standby-restoretest-db".into();
+        sql(&mut observed).databases.extend([extra, system, leftover]);
+        let plan = run(observed);
+        let found: Vec<(&str, FindingCode, Severity)> = plan
+            .findings
+            .iter()
+            .map(|f| (f.address.as_str(), f.code, f.severity))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("s/database/rtcdyn", FindingCode::Unmanaged, Severity::Info),
+                ("s/database/standby-restoretest-db", FindingCode::Unmanaged, Severity::Info),
+            ]
+        );
+        assert!(plan.findings[1].hint.as_deref().unwrap_or("").contains("test restore"));
     }
 }

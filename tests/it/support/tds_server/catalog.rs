@@ -39,6 +39,10 @@ pub(crate) struct ServerInfo {
     pub(crate) product_version: String,
     /// `@@VERSION`.
     pub(crate) version_string: String,
+    /// `DATEDIFF(minute, GETUTCDATE(), GETDATE())`: how far the server's local time (that of
+    /// every `datetime` in the fixture) is ahead of UTC.
+    #[serde(default)]
+    pub(crate) utc_offset_minutes: i32,
 }
 
 impl Default for ServerInfo {
@@ -47,6 +51,7 @@ impl Default for ServerInfo {
             name: "SQL01\\RTC".to_string(),
             product_version: "10.50.4000.0".to_string(),
             version_string: "Microsoft SQL Server 2008 R2 (SP2) - 10.50.4000.0 (X64) \n\tJun 28 2012 08:36:30 \n\tCopyright (c) Microsoft Corporation\n\tStandard Edition (64-bit) on Windows NT 6.1 <X64> (Build 7601: Service Pack 1)\n".to_string(),
+            utc_offset_minutes: 0,
         }
     }
 }

@@ -138,8 +138,14 @@ fn run_query(
 ) -> Outcome {
     let result = match query {
         Query::Version => ResultSet {
-            columns: vec![Column::new("", SqlType::NVarChar(300))],
-            rows: vec![vec![nvarchar(&catalog.server.version_string)]],
+            columns: vec![
+                Column::new("version", SqlType::NVarChar(300)),
+                Column::new("utc_offset_minutes", SqlType::Int),
+            ],
+            rows: vec![vec![
+                nvarchar(&catalog.server.version_string),
+                Value::Int(i64::from(catalog.server.utc_offset_minutes)),
+            ]],
         },
         Query::Databases => {
             let mut dbs: Vec<&Database> = catalog.databases.iter().collect();

@@ -1,0 +1,268 @@
+//! Everything the database rules need to know about one declared database, gathered once:
+//! what its SQL Server instance reported, its backup and restore history, the test restores
+//! standby ran. Also the mapping between SQL Server's paths and store paths.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+
+use crate::address::Address;
+use crate::desired::{Database, Desired, Site};
+use crate::observe::Observed;
+use crate::observe::sql::{
+    RestoreTestRecord, SqlBackup, SqlDatabase, SqlInstanceObservation, SqlRestore,
+};
+use crate::state::atomic::TEMP_PREFIX;
+
+/// The name a test restore of `database` gets; nothing else is ever dropped.
+pub const RESTORE_TEST_PREFIX: &str = "standby-restoretest-";
+
+/// The databases every SQL Server has; never reported as unmanaged.
+pub const SYSTEM_DATABASES: [&str; 4] = ["master", "model", "msdb", "tempdb"];
+
+pub struct DatabaseState<'a> {
+    pub desired: &'a Desired,
+    pub site: &'a Site,
+    pub database: &'a Database,
+    /// `SITE/database/NAME`.
+    pub address: Address,
+    pub now: Timestamp,
+    /// The instance as observed; `None` when the observation does not cover it.
+    pub instance: Option<&'a SqlInstanceObservation>,
+    /// The database as its instance reported it; `None` when absent or unknown.
+    pub observed: Option<&'a SqlDatabase>,
+    /// SQL Server's backup history of the database, newest first.
+    pub history: Vec<&'a SqlBackup>,
+    /// Restores made from its backups (msdb), newest first.
+    pub restores: Vec<&'a SqlRestore>,
+    /// Test restores `apply` ran, newest first.
+    pub tests: Vec<&'a RestoreTestRecord>,
+    /// Who acts on what standby cannot do itself: the owner of the instance's server.
+    pub owner: Option<&'a str>,
+}
+
+/// The observation's SQL Server data indexed by database, built once per plan so that
+/// thousands of databases do not each scan every instance's history.
+#[derive(Default)]
+pub struct SqlIndex<'a> {
+    instances: HashMap<(&'a str, &'a str), IndexedInstance<'a>>,
+    tests: HashMap<&'a str, Vec<&'a RestoreTestRecord>>,
+}
+
+struct IndexedInstance<'a> {
+    observation: &'a SqlInstanceObservation,
+    /// By lower-cased database name.
+    databases: HashMap<String, IndexedDatabase<'a>>,
+}
+
+#[derive(Default)]
+struct IndexedDatabase<'a> {
+    observed: Option<&'a SqlDatabase>,
+    history: Vec<&'a SqlBackup>,
+    restores: Vec<&'a SqlRestore>,
+}
+
+impl<'a> SqlIndex<'a> {
+    pub fn new(observed: &'a Observed) -> Self {
+        let mut instances = HashMap::new();
+        for instance in &observed.sql {
+            let mut databases: HashMap<String, IndexedDatabase<'a>> = HashMap::new();
+            if instance.error.is_none() {
+                for db in &instance.databases {
+                    databases.entry(db.name.to_lowercase()).or_default().observed = Some(db);
+                }
+                for backup in &instance.backups {
+                    databases
+                        .entry(backup.database.to_lowercase())
+                        .or_default()
+                        .history
+                        .push(backup);
+                }
+                for restore in &instance.restores {
+                    if let Some(source) = &restore.source_database {
+                        databases
+                            .entry(source.to_lowercase())
+                            .or_default()
+                            .restores
+                            .push(restore);
+                    }
+                }
+                for db in databases.values_mut() {
+                    db.history.sort_by(|a, b| b.finished.cmp(&a.finished));
+                    db.restores.sort_by(|a, b| b.restored_at.cmp(&a.restored_at));
+                }
+            }
+            instances.insert(
+                (instance.site.as_str(), instance.instance.as_str()),
+                IndexedInstance {
+                    observation: instance,
+                    databases,
+                },
+            );
+        }
+        let mut tests: HashMap<&str, Vec<&RestoreTestRecord>> = HashMap::new();
+        for test in &observed.restore_tests {
+            tests.entry(test.address.as_str()).or_default().push(test);
+        }
+        for list in tests.values_mut() {
+            list.sort_by(|a, b| b.finished.cmp(&a.finished));
+        }
+        Self { instances, tests }
+    }
+}
+
+impl<'a> DatabaseState<'a> {
+    pub fn new(
+        desired: &'a Desired,
+        index: &SqlIndex<'a>,
+        site: &'a Site,
+        database: &'a Database,
+        now: Timestamp,
+    ) -> Self {
+        let address = site.address("database", &database.name);
+        let indexed = index
+            .instances
+            .get(&(site.name.value.as_str(), database.instance.value.as_str()));
+        let db = indexed.and_then(|i| i.databases.get(&database.name.value.to_lowercase()));
+        let tests = index.tests.get(address.as_str()).cloned().unwrap_or_default();
+        let owner = site
+            .sql_instances
+            .iter()
+            .find(|i| i.id.value == database.instance.value)
+            .and_then(|i| site.servers.iter().find(|s| s.fqdn.value == i.host.value))
+            .and_then(|s| s.owner.as_ref())
+            .or(site.owner.as_ref())
+            .map(|o| o.value.as_str());
+        Self {
+            desired,
+            site,
+            database,
+            address,
+            now,
+            instance: indexed.map(|i| i.observation),
+            observed: db.and_then(|d| d.observed),
+            history: db.map(|d| d.history.clone()).unwrap_or_default(),
+            restores: db.map(|d| d.restores.clone()).unwrap_or_default(),
+            tests,
+            owner,
+        }
+    }
+
+    /// Whether the instance was observed without error: only then does an absent database
+    /// or an empty history mean anything.
+    pub fn known(&self) -> bool {
+        self.instance.is_some_and(|i| i.error.is_none())
+    }
+
+    /// Whether SQL Server remembers a full backup that a differential or log backup can
+    /// build on.
+    pub fn has_full(&self) -> bool {
+        self.history.iter().any(|b| b.backup_type == "full" && !b.copy_only)
+    }
+
+    /// The name of the test restore.
+    pub fn test_name(&self) -> String {
+        format!("{RESTORE_TEST_PREFIX}{}", self.database.name.value)
+    }
+
+    /// When the database was last restored successfully from its backups: by an apply's
+    /// restore test, or by anyone (msdb restore history).
+    pub fn last_restore(&self) -> Option<Timestamp> {
+        let tested = self.tests.iter().filter(|t| t.ok).map(|t| t.finished).max();
+        let restored = self.restores.first().map(|r| r.restored_at);
+        tested.max(restored)
+    }
+}
+
+/// The store-relative path (with `/`) of a file SQL Server knows as `device`, when the
+/// device lies under the store's `sql-path`. A standby temporary name (a BACKUP that apply
+/// renamed afterwards) maps to its final name.
+/// Paths compare case-insensitively (ASCII), as Windows does; the result keeps the case
+/// SQL Server recorded.
+pub fn store_path(sql_path: &str, device: &str) -> Option<String> {
+    let root = sql_path.replace('\\', "/");
+    let root = root.trim_end_matches('/');
+    let device = device.replace('\\', "/");
+    let head = device.get(..root.len())?;
+    if !head.eq_ignore_ascii_case(root) {
+        return None;
+    }
+    let rest = device[root.len()..].strip_prefix('/')?;
+    if rest.is_empty() {
+        return None;
+    }
+    Some(match rest.rsplit_once('/') {
+        Some((dir, file)) => format!("{dir}/{}", final_name(file)),
+        None => final_name(rest).to_owned(),
+    })
+}
+
+/// `.standby-tmp-PID-NAME.tmp` → `NAME`.
+fn final_name(file: &str) -> &str {
+    file.strip_prefix(TEMP_PREFIX)
+        .and_then(|rest| rest.split_once('-'))
+        .and_then(|(_, name)| name.strip_suffix(".tmp"))
+        .unwrap_or(file)
+}
+
+/// The path SQL Server sees for a store-relative path.
+pub fn sql_disk(sql_path: &str, relative: &str) -> String {
+    format!(
+        "{}\\{}",
+        sql_path.trim_end_matches(['\\', '/']),
+        relative.replace('/', "\\")
+    )
+}
+
+/// The volume a Windows path lives on: the drive (`D:`) or the share (`\\host\share`).
+pub fn volume(path: &str) -> String {
+    let path = path.replace('/', "\\");
+    if let Some(rest) = path.strip_prefix("\\\\") {
+        let mut parts = rest.split('\\');
+        let host = parts.next().unwrap_or_default();
+        let share = parts.next().unwrap_or_default();
+        return format!("\\\\{host}\\{share}").to_lowercase();
+    }
+    match path.split_once(':') {
+        Some((drive, _)) if drive.len() == 1 => format!("{}:", drive.to_uppercase()),
+        _ => path.split('\\').next().unwrap_or_default().to_lowercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_map_to_store_paths_whatever_the_case_and_separators() {
+        let store = r"\\RDM-BK01\Backup\";
+        assert_eq!(
+            store_path(store, r"\\rdm-bk01\backup\redmond\database\rtc\full\rtc_full_X.bak")
+                .as_deref(),
+            Some("redmond/database/rtc/full/rtc_full_X.bak")
+        );
+        assert_eq!(store_path(store, r"\\rdm-bk02\backup\x.bak"), None);
+        assert_eq!(store_path(store, r"\\rdm-bk01\backupold\x.bak"), None);
+        assert_eq!(
+            store_path(store, r"\\rdm-bk01\backup\a\.standby-tmp-42-x_full_1.bak.tmp")
+                .as_deref(),
+            Some("a/x_full_1.bak")
+        );
+    }
+
+    #[test]
+    fn volumes_are_drives_or_shares() {
+        assert_eq!(volume(r"D:\Data\rtc.mdf"), "D:");
+        assert_eq!(volume(r"d:\Logs\rtc.ldf"), "D:");
+        assert_eq!(volume(r"\\san01\Sql\rtc.ldf"), r"\\san01\sql");
+        assert_ne!(volume(r"D:\Data\rtc.mdf"), volume(r"E:\Logs\rtc.ldf"));
+    }
+
+    #[test]
+    fn sql_disks_use_backslashes() {
+        assert_eq!(
+            sql_disk(r"\\bk\backup\", "s/database/db/full/db_full_1.bak"),
+            r"\\bk\backup\s\database\db\full\db_full_1.bak"
+        );
+    }
+}
