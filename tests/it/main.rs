@@ -7,6 +7,7 @@ mod apply;
 mod audit;
 mod crash;
 mod discovery;
+mod sql;
 mod docs;
 mod formats;
 mod support;

@@ -65,12 +65,11 @@ fn credentials(instance: &SqlInstance) -> Result<AuthMethod, String> {
 fn config(instance: &SqlInstance, timeouts: Timeouts) -> Result<Config, String> {
     let mut config = Config::new();
     config.host(&instance.host.value);
-    if let Some(port) = instance.port {
-        config.port(port);
-    }
-    if let Some(name) = &instance.instance {
+    match (instance.port, &instance.instance) {
+        (Some(port), _) => config.port(port),
         // Without a port, tiberius asks SQL Browser (UDP 1434) for the named instance's port.
-        config.instance_name(name);
+        (None, Some(name)) => config.instance_name(name),
+        (None, None) => config.port(1433),
     }
     config.application_name("standby");
     config.authentication(credentials(instance)?);

@@ -27,11 +27,17 @@ pub fn repo() -> PathBuf {
 
 /// Runs `standby ARGS` in `dir` with colour off and no inherited `STANDBY_*` variables.
 pub fn standby(dir: &Path, args: &[&str]) -> Output {
+    standby_with(dir, args, &[])
+}
+
+/// [`standby`] with extra environment variables.
+pub fn standby_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let output = Command::new(env!("CARGO_BIN_EXE_standby"))
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("CLICOLOR_FORCE")
+        .envs(env.iter().copied())
         .output()
         .expect("the standby binary runs");
     Output {
