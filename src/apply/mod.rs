@@ -143,12 +143,23 @@ impl Context<'_> {
                 }
                 Ok(())
             }
-            Operation::Snapshot { source, snapshot, previous } => {
+            Operation::Snapshot {
+                source,
+                snapshot,
+                previous,
+            } => {
                 self.roots.check(snapshot)?;
-                let selection = self.selection(action).ok_or_else(|| format!("{} is not a declared fileset", action.address))?;
+                let selection = self
+                    .selection(action)
+                    .ok_or_else(|| format!("{} is not a declared fileset", action.address))?;
                 let previous = previous.as_deref().filter(|p| self.roots.check(p).is_ok());
                 let made = snapshot::snapshot(source, &selection, snapshot, previous)?;
-                outcome.detail = Some(format!("{} files, {} linked to the previous snapshot, {}", made.files, made.linked, crate::plan::bytes(made.bytes)));
+                outcome.detail = Some(format!(
+                    "{} files, {} linked to the previous snapshot, {}",
+                    made.files,
+                    made.linked,
+                    crate::plan::bytes(made.bytes)
+                ));
                 outcome.sha256 = Some(made.sha256);
                 outcome.snapshot = Some((snapshot.clone(), made.files, made.bytes));
                 Ok(())
@@ -157,7 +168,8 @@ impl Context<'_> {
                 self.roots.check(file)?;
                 match export::export(argv, file, self.export_timeout) {
                     Ok(done) => {
-                        outcome.detail = Some(format!("{} written", crate::plan::bytes(done.bytes)));
+                        outcome.detail =
+                            Some(format!("{} written", crate::plan::bytes(done.bytes)));
                         outcome.output = Some(done.output).filter(|o| !o.is_empty());
                         outcome.sha256 = Some(done.sha256.clone());
                         outcome.catalog.push((file.clone(), done.sha256));
@@ -171,35 +183,75 @@ impl Context<'_> {
             }
             Operation::Verify { path } => {
                 self.roots.check(path)?;
-                let sha256 = hash::sha256_file(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let sha256 = hash::sha256_file(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 if let Some(recorded) = self.catalog.get(path).filter(|e| e.sha256 != sha256) {
-                    return Err(format!("{} hashes to {sha256}, but {} was recorded when first seen", path.display(), recorded.sha256));
+                    return Err(format!(
+                        "{} hashes to {sha256}, but {} was recorded when first seen",
+                        path.display(),
+                        recorded.sha256
+                    ));
                 }
                 outcome.sha256 = Some(sha256.clone());
                 outcome.catalog.push((path.clone(), sha256));
                 Ok(())
             }
-            Operation::Prune { path, store_root } => prune::prune(path, store_root, &self.roots, self.catalog, self.min_of(action)),
-            Operation::BackupDatabase { site, instance, database, backup_type, sql_path, local_path } => {
+            Operation::Prune { path, store_root } => prune::prune(
+                path,
+                store_root,
+                &self.roots,
+                self.catalog,
+                self.min_of(action),
+            ),
+            Operation::BackupDatabase {
+                site,
+                instance,
+                database,
+                backup_type,
+                sql_path,
+                local_path,
+            } => {
                 self.roots.check(local_path)?;
-                let written = self.sql.backup(site, instance, database, backup_type, sql_path, local_path)?;
+                let written =
+                    self.sql
+                        .backup(site, instance, database, backup_type, sql_path, local_path)?;
                 outcome.detail = Some(format!("{} written", crate::plan::bytes(written.bytes)));
                 outcome.sha256 = Some(written.sha256.clone());
                 outcome.catalog.push((local_path.clone(), written.sha256));
                 Ok(())
             }
-            Operation::VerifyOnly { site, instance, disk } => {
+            Operation::VerifyOnly {
+                site,
+                instance,
+                disk,
+            } => {
                 self.sql.verify_only(site, instance, disk)?;
-                outcome.detail = Some("the backup set is complete and its checksums are valid".into());
+                outcome.detail =
+                    Some("the backup set is complete and its checksums are valid".into());
                 Ok(())
             }
-            Operation::SetRecoveryModel { site, instance, database, model } => {
-                self.sql.set_recovery_model(site, instance, database, model)?;
+            Operation::SetRecoveryModel {
+                site,
+                instance,
+                database,
+                model,
+            } => {
+                self.sql
+                    .set_recovery_model(site, instance, database, model)?;
                 outcome.detail = Some(format!("{database} now uses the {model} recovery model"));
                 Ok(())
             }
-            Operation::RestoreTest { site, instance, database, test_database, chain, moves } => {
-                let restored = self.sql.restore_test(site, instance, database, test_database, chain, moves)?;
+            Operation::RestoreTest {
+                site,
+                instance,
+                database,
+                test_database,
+                chain,
+                moves,
+            } => {
+                let restored =
+                    self.sql
+                        .restore_test(site, instance, database, test_database, chain, moves)?;
                 outcome.detail = Some(format!(
                     "{} backup(s) restored in {:.1}s as [{test_database}], DBCC CHECKDB clean, dropped",
                     chain.len(),

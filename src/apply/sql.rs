@@ -48,7 +48,7 @@ impl SqlActions<'_> {
             .build()
             .map_err(|e| format!("cannot start the SQL Server client: {e}"))?;
         runtime.block_on(async {
-            let mut connection = sql::connect(instance, self.timeouts).await?;
+            let mut connection = Box::pin(sql::connect(instance, self.timeouts)).await?;
             work(&mut connection).await
         })
     }
@@ -217,17 +217,23 @@ fn backup_statement(database: &str, backup_type: &str, disk: &str) -> String {
     )
 }
 
-fn restore_statements(test: &str, chain: &[RestoreFile], moves: &[(String, String)]) -> Vec<String> {
+fn restore_statements(
+    test: &str,
+    chain: &[RestoreFile],
+    moves: &[(String, String)],
+) -> Vec<String> {
     let mut statements = Vec::with_capacity(chain.len() + 1);
     for (i, file) in chain.iter().enumerate() {
-        let verb = if file.backup_type == "log" { "LOG" } else { "DATABASE" };
+        let verb = if file.backup_type == "log" {
+            "LOG"
+        } else {
+            "DATABASE"
+        };
         let mut options: Vec<String> = Vec::new();
         if i == 0 {
-            options.extend(
-                moves
-                    .iter()
-                    .map(|(logical, physical)| format!("MOVE N'{}' TO N'{}'", text(logical), text(physical))),
-            );
+            options.extend(moves.iter().map(|(logical, physical)| {
+                format!("MOVE N'{}' TO N'{}'", text(logical), text(physical))
+            }));
             options.push("REPLACE".into());
         }
         options.push("NORECOVERY".into());
@@ -272,8 +278,14 @@ mod tests {
     #[test]
     fn a_chain_restores_with_norecovery_and_recovers_at_the_end() {
         let chain = [
-            RestoreFile { disk: "f.bak".into(), backup_type: "full".into() },
-            RestoreFile { disk: "l.trn".into(), backup_type: "log".into() },
+            RestoreFile {
+                disk: "f.bak".into(),
+                backup_type: "full".into(),
+            },
+            RestoreFile {
+                disk: "l.trn".into(),
+                backup_type: "log".into(),
+            },
         ];
         let moves = [("rtc".to_owned(), r"D:\t_rtc.mdf".to_owned())];
         assert_eq!(

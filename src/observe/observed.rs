@@ -124,7 +124,11 @@ impl Observed {
             .find(|s| s.site == site && s.store == store)
     }
 
-    pub fn sql_instance(&self, site: &str, instance: &str) -> Option<&super::sql::SqlInstanceObservation> {
+    pub fn sql_instance(
+        &self,
+        site: &str,
+        instance: &str,
+    ) -> Option<&super::sql::SqlInstanceObservation> {
         self.sql
             .iter()
             .find(|i| i.site == site && i.instance == instance)

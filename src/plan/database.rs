@@ -69,7 +69,10 @@ impl<'a> SqlIndex<'a> {
             let mut databases: HashMap<String, IndexedDatabase<'a>> = HashMap::new();
             if instance.error.is_none() {
                 for db in &instance.databases {
-                    databases.entry(db.name.to_lowercase()).or_default().observed = Some(db);
+                    databases
+                        .entry(db.name.to_lowercase())
+                        .or_default()
+                        .observed = Some(db);
                 }
                 for backup in &instance.backups {
                     databases
@@ -88,8 +91,9 @@ impl<'a> SqlIndex<'a> {
                     }
                 }
                 for db in databases.values_mut() {
-                    db.history.sort_by(|a, b| b.finished.cmp(&a.finished));
-                    db.restores.sort_by(|a, b| b.restored_at.cmp(&a.restored_at));
+                    db.history.sort_by_key(|b| std::cmp::Reverse(b.finished));
+                    db.restores
+                        .sort_by_key(|r| std::cmp::Reverse(r.restored_at));
                 }
             }
             instances.insert(
@@ -105,7 +109,7 @@ impl<'a> SqlIndex<'a> {
             tests.entry(test.address.as_str()).or_default().push(test);
         }
         for list in tests.values_mut() {
-            list.sort_by(|a, b| b.finished.cmp(&a.finished));
+            list.sort_by_key(|t| std::cmp::Reverse(t.finished));
         }
         Self { instances, tests }
     }
@@ -124,7 +128,11 @@ impl<'a> DatabaseState<'a> {
             .instances
             .get(&(site.name.value.as_str(), database.instance.value.as_str()));
         let db = indexed.and_then(|i| i.databases.get(&database.name.value.to_lowercase()));
-        let tests = index.tests.get(address.as_str()).cloned().unwrap_or_default();
+        let tests = index
+            .tests
+            .get(address.as_str())
+            .cloned()
+            .unwrap_or_default();
         let owner = site
             .sql_instances
             .iter()
@@ -157,7 +165,9 @@ impl<'a> DatabaseState<'a> {
     /// Whether SQL Server remembers a full backup that a differential or log backup can
     /// build on.
     pub fn has_full(&self) -> bool {
-        self.history.iter().any(|b| b.backup_type == "full" && !b.copy_only)
+        self.history
+            .iter()
+            .any(|b| b.backup_type == "full" && !b.copy_only)
     }
 
     /// The name of the test restore.
@@ -237,15 +247,21 @@ mod tests {
     fn devices_map_to_store_paths_whatever_the_case_and_separators() {
         let store = r"\\RDM-BK01\Backup\";
         assert_eq!(
-            store_path(store, r"\\rdm-bk01\backup\redmond\database\rtc\full\rtc_full_X.bak")
-                .as_deref(),
+            store_path(
+                store,
+                r"\\rdm-bk01\backup\redmond\database\rtc\full\rtc_full_X.bak"
+            )
+            .as_deref(),
             Some("redmond/database/rtc/full/rtc_full_X.bak")
         );
         assert_eq!(store_path(store, r"\\rdm-bk02\backup\x.bak"), None);
         assert_eq!(store_path(store, r"\\rdm-bk01\backupold\x.bak"), None);
         assert_eq!(
-            store_path(store, r"\\rdm-bk01\backup\a\.standby-tmp-42-x_full_1.bak.tmp")
-                .as_deref(),
+            store_path(
+                store,
+                r"\\rdm-bk01\backup\a\.standby-tmp-42-x_full_1.bak.tmp"
+            )
+            .as_deref(),
             Some("a/x_full_1.bak")
         );
     }

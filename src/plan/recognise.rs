@@ -194,7 +194,9 @@ pub(super) fn join_history<'o>(
         })
         .collect();
     for backup in backups.iter_mut() {
-        backup.sql = by_path.get(&backup.entry.path.to_ascii_lowercase()).copied();
+        backup.sql = by_path
+            .get(&backup.entry.path.to_ascii_lowercase())
+            .copied();
         if adopted && let Some(sql) = backup.sql {
             backup.time = sql.finished;
         }

@@ -167,6 +167,8 @@ struct Template {
     backups: BTreeSet<String>,
     /// The ones retention prunes.
     prunable: BTreeSet<String>,
+    /// The SQL Server the desired state's instance points at.
+    _sql: crate::support::tds_server::TdsServer,
 }
 
 fn scratch_dir() -> tempfile::TempDir {
@@ -187,6 +189,12 @@ impl Template {
         let root = dir.path().join("template");
         let mut rng = Rng(20_261_122);
         let mut databases = String::new();
+        let names: Vec<String> = (0..10)
+            .map(|db| format!("db{db:02}"))
+            .chain(["old".to_owned()])
+            .collect();
+        let sql =
+            crate::support::quiet_sql_server(&names.iter().map(String::as_str).collect::<Vec<_>>());
         let mut backups = BTreeSet::new();
         let mut prunable = BTreeSet::new();
         // 10 databases × 5 daily fulls of 3 KiB to 2 MiB (log-uniform), all kept.
@@ -260,7 +268,13 @@ impl Template {
         }
         write(
             &root.join("desired/d.kdl"),
-            DESIRED.replace("DATABASES", &databases).as_bytes(),
+            DESIRED
+                .replace("DATABASES", &databases)
+                .replace(
+                    r#"sql-instance "i" host="sql.example" password-env="PW""#,
+                    &crate::support::sql_instance("i", &sql),
+                )
+                .as_bytes(),
         );
         let mut relative: Vec<String> = files_under(&root.join("local"))
             .into_iter()
@@ -285,6 +299,7 @@ impl Template {
             hashes,
             backups,
             prunable,
+            _sql: sql,
         }
     }
 
@@ -480,6 +495,10 @@ fn apply_command(estate: &Path, now: &str) -> Command {
         .args(["apply", "--auto-approve", "--ignore-window", "--now", now])
         .current_dir(estate)
         .env("NO_COLOR", "1")
+        .env(
+            crate::support::SQL_PASSWORD_ENV,
+            crate::support::SQL_PASSWORD,
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());

@@ -34,9 +34,18 @@ site "s" role="primary" owner="dba" {
 }
 "#;
 
+/// The desired state, its SQL Server instance on the test server.
+fn desired(sql: &crate::support::tds_server::TdsServer) -> String {
+    DESIRED.replace(
+        r#"sql-instance "i" host="sql.example" password-env="PW""#,
+        &crate::support::sql_instance("i", sql),
+    )
+}
+
 struct Estate {
     _dir: tempfile::TempDir,
     root: PathBuf,
+    sql: crate::support::tds_server::TdsServer,
 }
 
 impl Estate {
@@ -44,13 +53,18 @@ impl Estate {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().to_path_buf();
         fs::create_dir_all(root.join("desired")).expect("mkdir");
-        fs::write(root.join("desired/d.kdl"), DESIRED).expect("write desired");
+        let sql = crate::support::quiet_sql_server(&["db", "cfg"]);
+        fs::write(root.join("desired/d.kdl"), desired(&sql)).expect("write desired");
         fs::create_dir_all(root.join("src/sub")).expect("mkdir");
         fs::create_dir_all(root.join("local")).expect("mkdir");
         fs::create_dir_all(root.join("offsite")).expect("mkdir");
         fs::write(root.join("src/a.txt"), "meeting content").expect("write");
         fs::write(root.join("src/sub/b.txt"), "more content").expect("write");
-        Self { _dir: dir, root }
+        Self {
+            _dir: dir,
+            root,
+            sql,
+        }
     }
 
     fn write(&self, store: &str, path: &str, content: &str) -> PathBuf {
@@ -224,7 +238,7 @@ fn every_filesystem_finding_from_a_real_tree_then_clean_after_fixing_it() {
     fs::create_dir_all(estate.root.join("archive-not-mounted")).expect("mkdir");
     fs::write(
         estate.root.join("desired/d.kdl"),
-        DESIRED.replace(
+        desired(&estate.sql).replace(
             r#"fileset "logs" path="../src" every="24h" keep=2 store="archive""#,
             "",
         ),

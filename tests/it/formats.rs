@@ -42,9 +42,19 @@ site "s" role="primary" owner="dba" {
 }
 "#;
 
+/// The desired state, its SQL Server instance on the test server.
+fn desired(sql: &crate::support::tds_server::TdsServer) -> String {
+    DESIRED.replace(
+        r#"sql-instance "i" host="sql.example" password-env="PW""#,
+        &crate::support::sql_instance("i", sql),
+    )
+}
+
 struct Estate {
     _dir: tempfile::TempDir,
     root: PathBuf,
+    /// Kept running for as long as the estate is used.
+    _sql: crate::support::tds_server::TdsServer,
 }
 
 impl Estate {
@@ -55,10 +65,15 @@ impl Estate {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().to_path_buf();
         fs::create_dir_all(root.join("desired")).expect("mkdir");
-        fs::write(root.join("desired/d.kdl"), DESIRED).expect("write desired");
+        let sql = crate::support::quiet_sql_server(&["db"]);
+        fs::write(root.join("desired/d.kdl"), desired(&sql)).expect("write desired");
         fs::create_dir_all(root.join("src")).expect("mkdir");
         fs::write(root.join("src/a.txt"), "meeting content").expect("write");
-        let estate = Self { _dir: dir, root };
+        let estate = Self {
+            _dir: dir,
+            root,
+            _sql: sql,
+        };
         estate.write("s/database/db/full/db_full_20261122T060000Z.bak", "full");
         estate.write("s/database/db/diff/db_diff_20261122T110000Z.bak", "diff");
         estate.write("odd & <dir> \"q\" 'a'/stray.bin", "x");
@@ -190,17 +205,17 @@ fn junit_of_the_shipped_example_is_valid() {
     assert_eq!(names(&out.stdout, "testsuite"), ["redmond", "dallas"]);
     assert_eq!(
         out.stdout.matches("<failure ").count(),
-        4,
-        "2 critical, 2 warnings"
+        6,
+        "2 critical, 4 warnings"
     );
     assert_eq!(
         out.stdout.matches("<system-out>").count(),
-        2,
-        "3 info on 2 addresses"
+        3,
+        "4 info on 3 addresses"
     );
     assert!(
         out.stdout.contains(
-            "<testsuites name=\"standby check\" tests=\"25\" failures=\"4\" errors=\"0\""
+            "<testsuites name=\"standby check\" tests=\"27\" failures=\"5\" errors=\"0\""
         ),
         "{}",
         out.stdout
@@ -342,7 +357,7 @@ fn nagios_of_the_shipped_example() {
     assert_eq!(out.status, 2, "{}", out.stderr);
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert!(
-        lines[0].starts_with("STANDBY CRITICAL - 2 critical, 2 warnings, 3 info | "),
+        lines[0].starts_with("STANDBY CRITICAL - 2 critical, 4 warnings, 4 info | "),
         "{}",
         lines[0]
     );
@@ -359,7 +374,9 @@ fn nagios_of_the_shipped_example() {
             .iter()
             .map(|l| l.split(':').next().unwrap_or_default())
             .collect::<Vec<_>>(),
-        ["CRITICAL", "CRITICAL", "WARNING", "WARNING"]
+        [
+            "CRITICAL", "CRITICAL", "WARNING", "WARNING", "WARNING", "WARNING"
+        ]
     );
 }
 
@@ -460,7 +477,7 @@ fn prometheus_of_the_shipped_example_is_valid() {
         .filter(|(s, _)| s.starts_with("standby_findings{"))
         .map(|(_, v)| v.parse::<usize>().expect("a count"))
         .sum();
-    assert_eq!(findings, 7);
+    assert_eq!(findings, 10);
 }
 
 #[test]
@@ -489,15 +506,15 @@ fn markdown_check_puts_the_summary_first_and_folds_the_details() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "### 🛑 standby check: 2 critical, 2 warnings, 3 info"
+        "### 🛑 standby check: 2 critical, 4 warnings, 4 info"
     );
-    assert_eq!(lines[2], "<details><summary>7 findings</summary>");
+    assert_eq!(lines[2], "<details><summary>10 findings</summary>");
     assert_eq!(
         out.stdout
             .lines()
             .filter(|l| l.starts_with("| critical ") || l.starts_with("| warning "))
             .count(),
-        4
+        6
     );
     assert!(out.stdout.ends_with("</details>\n"));
     assert!(

@@ -13,8 +13,7 @@ use serde_json::{Value, json};
 use crate::support::tds_server::{Catalog, DropMidResult, Faults, Stall, StatementKind, TdsServer};
 use crate::support::{Output, standby_with};
 
-const PASSWORD_ENV: &str = "STANDBY_TEST_SQL_PASSWORD";
-const PASSWORD: &str = "S3cret!pw";
+use crate::support::{SQL_PASSWORD as PASSWORD, SQL_PASSWORD_ENV as PASSWORD_ENV};
 const SHARE: &str = r"\\rdm-bk01\backup";
 
 /// A deployment on one instance of the test server, plus an instance nobody listens on.
@@ -167,7 +166,12 @@ impl Deployment {
     fn declare(&self, rtcab_estimate: &str, with_dead: bool) {
         fs::write(
             self.root.join("desired/contoso.kdl"),
-            desired(self.server.port(), self.dead_port, rtcab_estimate, with_dead),
+            desired(
+                self.server.port(),
+                self.dead_port,
+                rtcab_estimate,
+                with_dead,
+            ),
         )
         .expect("write the desired state");
     }
@@ -270,7 +274,10 @@ fn plan_finds_every_database_code_and_apply_fixes_what_standby_can() {
             .is_some_and(|m| m.contains("cannot connect")),
         "{unreachable}"
     );
-    assert_eq!(finding("redmond/database/rtc/full", "backup-stale")["severity"], "critical");
+    assert_eq!(
+        finding("redmond/database/rtc/full", "backup-stale")["severity"],
+        "critical"
+    );
     // Discovery sent a fixed handful of queries, however many databases there are.
     let queries = d.server.queries();
     assert_eq!(queries.len(), 5, "{queries:#?}");
@@ -342,11 +349,18 @@ fn plan_finds_every_database_code_and_apply_fixes_what_standby_can() {
         );
         assert!(!names.is_empty(), "{database}: {names:?}");
     }
-    assert!(d.root.join("offsite/redmond/database/rtcconfig/full").is_dir());
+    assert!(
+        d.root
+            .join("offsite/redmond/database/rtcconfig/full")
+            .is_dir()
+    );
     // Restore tests ran and left nothing behind.
     let statements = d.server.queries().join("\n");
     assert!(statements.contains("RESTORE VERIFYONLY"), "{statements}");
-    assert!(statements.contains("DBCC CHECKDB([standby-restoretest-rtc])"), "{statements}");
+    assert!(
+        statements.contains("DBCC CHECKDB([standby-restoretest-rtc])"),
+        "{statements}"
+    );
     assert!(
         after
             .databases
@@ -360,7 +374,11 @@ fn plan_finds_every_database_code_and_apply_fixes_what_standby_can() {
         .filter(|l| l["kind"] == "restore-test" && l["step"] == "end" && l["run"] != "earlier")
         .collect();
     assert_eq!(restore_tests.len(), 3, "{restore_tests:#?}");
-    assert!(restore_tests.iter().all(|l| l["outcome"] == "ok" && l["duration_ms"].is_u64()));
+    assert!(
+        restore_tests
+            .iter()
+            .all(|l| l["outcome"] == "ok" && l["duration_ms"].is_u64())
+    );
 
     let check = d.run(&["check", "--format", "json"]);
     assert_eq!(check.status, 0, "{}", check.stdout);
@@ -474,7 +492,9 @@ fn a_connection_dropped_mid_result_is_source_unreachable() {
         .cloned()
         .expect("source-unreachable");
     assert!(
-        finding["message"].as_str().is_some_and(|m| m.contains("databases")),
+        finding["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("databases")),
         "{finding}"
     );
     // Never a half observation: no database is reported missing because the rows stopped.
@@ -506,12 +526,7 @@ fn a_stalled_server_times_out_in_discovery_and_in_apply() {
         }),
         ..Faults::default()
     });
-    let apply = d.run(&[
-        "apply",
-        "--auto-approve",
-        "--sql-command-timeout",
-        "1s",
-    ]);
+    let apply = d.run(&["apply", "--auto-approve", "--sql-command-timeout", "1s"]);
     assert_eq!(apply.status, 1, "{}", apply.stdout);
     assert!(
         format!("{}{}", apply.stdout, apply.stderr).contains("timed out"),

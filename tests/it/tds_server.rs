@@ -96,7 +96,7 @@ fn date(s: &str) -> NaiveDateTime {
 async fn login_and_select_version() {
     let (server, _) = start("version");
     let mut client = connect(&server).await;
-    let rows = batch(&mut client, "SELECT @@VERSION;")
+    let rows = batch(&mut client, &query_text("version"))
         .await
         .expect("version");
     let version: &str = rows[0][0].get(0).expect("a version string");
@@ -318,7 +318,7 @@ async fn unrecognised_sql_is_an_error_not_an_empty_result() {
     assert_eq!(server.catalog().backups.len(), 5);
     assert!(!server.query_log().iter().any(|q| q.recognized));
     // The connection is still usable.
-    batch(&mut client, "SELECT @@VERSION")
+    batch(&mut client, &query_text("version"))
         .await
         .expect("still connected");
 }
@@ -807,7 +807,7 @@ async fn stall_times_out_on_the_client_and_attention_recovers_the_connection() {
         .expect("attention acknowledged")
         .expect("cancel");
     server.set_faults(Faults::default());
-    batch(&mut client, "SELECT @@VERSION")
+    batch(&mut client, &query_text("version"))
         .await
         .expect("connection usable after attention");
     assert_eq!(
@@ -903,7 +903,7 @@ async fn garbage_on_the_wire_closes_that_connection_only() {
     );
     // The server is still fine for well-behaved clients.
     let mut client = connect(&server).await;
-    batch(&mut client, "SELECT @@VERSION")
+    batch(&mut client, &query_text("version"))
         .await
         .expect("version");
 }

@@ -102,7 +102,7 @@ pub async fn connect(instance: &SqlInstance, timeouts: Timeouts) -> Result<Conne
     // Small request/response exchanges: do not wait to fill a segment.
     tcp.set_nodelay(true)
         .map_err(|e| format!("cannot connect to {server}: {e}"))?;
-    Client::connect(config, tcp.compat_write())
+    Box::pin(Client::connect(config, tcp.compat_write()))
         .await
         .map_err(|e| format!("cannot log in to {server}: {}", describe(&e)))
 }
@@ -122,9 +122,7 @@ pub fn describe(error: &tiberius::error::Error) -> String {
             token.state(),
             token.message()
         ),
-        tiberius::error::Error::Io { kind, message }
-            if *kind == std::io::ErrorKind::TimedOut =>
-        {
+        tiberius::error::Error::Io { kind, message } if *kind == std::io::ErrorKind::TimedOut => {
             format!("timed out waiting for SQL Server ({message})")
         }
         other => other.to_string(),

@@ -51,7 +51,7 @@ pub fn observe(desired: &Desired, timeouts: Timeouts) -> Vec<SqlInstanceObservat
             tasks.spawn(async move {
                 (
                     index,
-                    observe_instance(site_name, &instance, depth, timeouts).await,
+                    Box::pin(observe_instance(site_name, &instance, depth, timeouts)).await,
                 )
             });
         }
@@ -124,7 +124,7 @@ async fn observe_instance(
     timeouts: Timeouts,
 ) -> SqlInstanceObservation {
     let mut observation = SqlInstanceObservation::empty(site, instance);
-    let result = match connect(instance, timeouts).await {
+    let result = match Box::pin(connect(instance, timeouts)).await {
         Ok(mut connection) => read::everything(&mut connection, depth, &mut observation).await,
         Err(e) => Err(e),
     };

@@ -55,7 +55,7 @@ impl SqlDatabase {
         self.state.eq_ignore_ascii_case("ONLINE")
     }
 
-    /// The recovery model that actually applies: FULL or BULK_LOGGED without a log chain
+    /// The recovery model that actually applies: FULL or `BULK_LOGGED` without a log chain
     /// truncates its log like SIMPLE ("pseudo-simple").
     pub fn effective_recovery_model(&self) -> &str {
         if self.recovery_model.eq_ignore_ascii_case("SIMPLE") || !self.log_chain {

@@ -8,9 +8,7 @@ use tiberius::numeric::Numeric;
 use tiberius::{FromSql, Row};
 
 use super::connect::{Connection, describe};
-use super::observation::{
-    SqlBackup, SqlDatabase, SqlFile, SqlInstanceObservation, SqlRestore,
-};
+use super::observation::{SqlBackup, SqlDatabase, SqlFile, SqlInstanceObservation, SqlRestore};
 use super::queries;
 
 /// One query's rows, each handed to `each` as it arrives.
@@ -41,22 +39,36 @@ pub(super) async fn everything(
     depth: u32,
     observation: &mut SqlInstanceObservation,
 ) -> Result<(), String> {
-    rows(connection, "version", queries::VERSION, None, observation, |row, o| {
-        o.version = Some(text(row, 0)?);
-        o.utc_offset_minutes = value::<i32>(row, 1)?;
-        Ok(())
-    })
+    rows(
+        connection,
+        "version",
+        queries::VERSION,
+        None,
+        observation,
+        |row, o| {
+            o.version = Some(text(row, 0)?);
+            o.utc_offset_minutes = value::<i32>(row, 1)?;
+            Ok(())
+        },
+    )
     .await?;
-    rows(connection, "databases", queries::DATABASES, None, observation, |row, o| {
-        o.databases.push(SqlDatabase {
-            name: text(row, 0)?,
-            state: text(row, 2)?,
-            recovery_model: text(row, 3)?,
-            log_chain: value::<bool>(row, 4)?,
-            files: Vec::new(),
-        });
-        Ok(())
-    })
+    rows(
+        connection,
+        "databases",
+        queries::DATABASES,
+        None,
+        observation,
+        |row, o| {
+            o.databases.push(SqlDatabase {
+                name: text(row, 0)?,
+                state: text(row, 2)?,
+                recovery_model: text(row, 3)?,
+                log_chain: value::<bool>(row, 4)?,
+                files: Vec::new(),
+            });
+            Ok(())
+        },
+    )
     .await?;
     // `ORDER BY d.name` and `ORDER BY database_id`: different orders, so look names up.
     let mut index: std::collections::HashMap<String, usize> = observation
@@ -65,19 +77,26 @@ pub(super) async fn everything(
         .enumerate()
         .map(|(i, d)| (d.name.to_lowercase(), i))
         .collect();
-    rows(connection, "files", queries::FILES, None, observation, |row, o| {
-        let database = text(row, 0)?;
-        let file = SqlFile {
-            logical_name: text(row, 2)?,
-            kind: text(row, 3)?,
-            physical_name: text(row, 4)?,
-            size_bytes: u64::try_from(value::<i32>(row, 5)?).unwrap_or(0) * 8192,
-        };
-        if let Some(&i) = index.get(&database.to_lowercase()) {
-            o.databases[i].files.push(file);
-        }
-        Ok(())
-    })
+    rows(
+        connection,
+        "files",
+        queries::FILES,
+        None,
+        observation,
+        |row, o| {
+            let database = text(row, 0)?;
+            let file = SqlFile {
+                logical_name: text(row, 2)?,
+                kind: text(row, 3)?,
+                physical_name: text(row, 4)?,
+                size_bytes: u64::try_from(value::<i32>(row, 5)?).unwrap_or(0) * 8192,
+            };
+            if let Some(&i) = index.get(&database.to_lowercase()) {
+                o.databases[i].files.push(file);
+            }
+            Ok(())
+        },
+    )
     .await?;
     index.clear();
     let (name, sql) = if is_sql_server_2005(observation.version.as_deref()) {
@@ -111,18 +130,25 @@ pub(super) async fn everything(
         Ok(())
     })
     .await?;
-    rows(connection, "restore_history", queries::RESTORE_HISTORY, None, observation, |row, o| {
-        let offset = o.utc_offset_minutes;
-        o.restores.push(SqlRestore {
-            destination: text(row, 1)?,
-            restored_at: time(row, 2, offset)?,
-            restore_type: optional::<&str>(row, 3)?.map(str::to_owned),
-            source_database: optional::<&str>(row, 4)?.map(str::to_owned),
-            source_backup_finished: optional::<chrono::NaiveDateTime>(row, 5)?
-                .map(|t| utc(t, offset)),
-        });
-        Ok(())
-    })
+    rows(
+        connection,
+        "restore_history",
+        queries::RESTORE_HISTORY,
+        None,
+        observation,
+        |row, o| {
+            let offset = o.utc_offset_minutes;
+            o.restores.push(SqlRestore {
+                destination: text(row, 1)?,
+                restored_at: time(row, 2, offset)?,
+                restore_type: optional::<&str>(row, 3)?.map(str::to_owned),
+                source_database: optional::<&str>(row, 4)?.map(str::to_owned),
+                source_backup_finished: optional::<chrono::NaiveDateTime>(row, 5)?
+                    .map(|t| utc(t, offset)),
+            });
+            Ok(())
+        },
+    )
     .await
 }
 

@@ -107,7 +107,11 @@ mod tests {
         let kinds: Vec<_> = plan.actions.iter().map(|a| a.kind).collect();
         assert_eq!(
             kinds,
-            vec![ActionKind::BackupDatabase, ActionKind::VerifyBackup, ActionKind::CopyBackup]
+            vec![
+                ActionKind::BackupDatabase,
+                ActionKind::VerifyBackup,
+                ActionKind::CopyBackup
+            ]
         );
         assert!(plan.actions[0].preview.contains("WITH CHECKSUM"));
     }

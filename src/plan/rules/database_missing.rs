@@ -30,10 +30,15 @@ pub(super) fn check(db: &DatabaseState<'_>, out: &mut Out) -> bool {
         ),
     };
     out.finding(
-        Finding::new(&db.address, FindingCode::DatabaseMissing, Severity::Critical, message)
-            .desired("ONLINE")
-            .observed(db.observed.map_or("absent", |o| o.state.as_str()))
-            .hint("until it is back, none of its backups can be taken"),
+        Finding::new(
+            &db.address,
+            FindingCode::DatabaseMissing,
+            Severity::Critical,
+            message,
+        )
+        .desired("ONLINE")
+        .observed(db.observed.map_or("absent", |o| o.state.as_str()))
+        .hint("until it is back, none of its backups can be taken"),
     );
     out.action(Action::manual(
         &db.address,

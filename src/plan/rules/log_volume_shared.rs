@@ -68,7 +68,10 @@ mod tests {
             vec![("s/database/db".to_owned(), "log-volume-shared".to_owned())]
         );
         assert!(plan.actions[0].manual);
-        assert_eq!(codes(&run_with("", observed)), Vec::<(String, String)>::new());
+        assert_eq!(
+            codes(&run_with("", observed)),
+            Vec::<(String, String)>::new()
+        );
     }
 
     #[test]

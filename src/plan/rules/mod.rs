@@ -21,13 +21,13 @@ pub(super) mod unmanaged;
 pub(super) mod fixture;
 
 use super::Out;
-use super::database::DatabaseState;
-use crate::observe::Observed;
 use super::action::{Action, ActionKind, Operation};
+use super::database::DatabaseState;
 use super::finding::FindingCode;
 use super::item::ItemState;
 use super::recognise::Backup;
 use crate::desired::{Choice, ItemKind};
+use crate::observe::Observed;
 
 /// The rules about a database itself (not its backups), before its items are planned:
 /// their fixes (a recovery model switch) come first.
@@ -223,7 +223,11 @@ fn database_backup(
             Some(format!(
                 "a log backup needs the FULL recovery model with an unbroken log chain; {database} is {}{}",
                 observed.recovery_model,
-                if observed.log_chain { "" } else { " without a log chain" }
+                if observed.log_chain {
+                    ""
+                } else {
+                    " without a log chain"
+                }
             ))
         } else if kind != "full" && !db.has_full() {
             Some(format!(

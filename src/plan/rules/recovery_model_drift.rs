@@ -87,7 +87,9 @@ pub(super) fn check_item(item: &ItemState<'_>, out: &mut Out) {
     };
     if backup.kind.value == DatabaseBackupKind::Full
         && model.value != RecoveryModel::Simple
-        && observed.recovery_model.eq_ignore_ascii_case(sql_name(model.value))
+        && observed
+            .recovery_model
+            .eq_ignore_ascii_case(sql_name(model.value))
         && !observed.log_chain
     {
         super::new_backup(item, FindingCode::RecoveryModelDrift, out);
@@ -108,12 +110,20 @@ mod tests {
         let plan = run_with(FULL, observed);
         assert_eq!(
             codes(&plan),
-            vec![("s/database/db".to_owned(), "recovery-model-drift".to_owned())]
+            vec![(
+                "s/database/db".to_owned(),
+                "recovery-model-drift".to_owned()
+            )]
         );
         let alter = &plan.actions[0];
         assert_eq!(alter.kind, ActionKind::SetRecoveryModel);
-        assert!(matches!(&alter.operation, Operation::SetRecoveryModel { model, .. } if model == "FULL"));
-        assert_eq!(alter.preview, "ALTER DATABASE [db] SET RECOVERY FULL WITH NO_WAIT");
+        assert!(
+            matches!(&alter.operation, Operation::SetRecoveryModel { model, .. } if model == "FULL")
+        );
+        assert_eq!(
+            alter.preview,
+            "ALTER DATABASE [db] SET RECOVERY FULL WITH NO_WAIT"
+        );
     }
 
     #[test]
@@ -123,7 +133,10 @@ mod tests {
         let plan = run_with(FULL, observed);
         assert_eq!(
             codes(&plan),
-            vec![("s/database/db".to_owned(), "recovery-model-drift".to_owned())]
+            vec![(
+                "s/database/db".to_owned(),
+                "recovery-model-drift".to_owned()
+            )]
         );
         assert_eq!(plan.actions[0].kind, ActionKind::BackupDatabase);
         assert_eq!(plan.actions[0].address.as_str(), "s/database/db/full");
@@ -133,6 +146,9 @@ mod tests {
     fn no_declared_model_means_no_opinion() {
         let mut observed = healthy();
         sql(&mut observed).databases[0].recovery_model = "SIMPLE".into();
-        assert_eq!(codes(&run_with("", observed)), Vec::<(String, String)>::new());
+        assert_eq!(
+            codes(&run_with("", observed)),
+            Vec::<(String, String)>::new()
+        );
     }
 }

@@ -85,7 +85,12 @@ fn restore_test(db: &DatabaseState<'_>, observed: &Observed, out: &Out) -> Actio
     let moves: Vec<(String, String)> = database
         .files
         .iter()
-        .map(|f| (f.logical_name.clone(), moved(&f.physical_name, &test, &f.logical_name)))
+        .map(|f| {
+            (
+                f.logical_name.clone(),
+                moved(&f.physical_name, &test, &f.logical_name),
+            )
+        })
         .collect();
     let mut action = Action::new(
         &db.address,
@@ -146,18 +151,17 @@ fn present(db: &DatabaseState<'_>, observed: &Observed, backup: &SqlBackup) -> O
     let sql_path = &store.sql_path.as_ref()?.value;
     let relative = store_path(sql_path, &backup.device)?;
     let seen = observed.store(&db.site.name, &store.name)?;
-    let exact = match seen
+    let exact = if let Ok(i) = seen
         .entries
         .binary_search_by(|e| e.path.as_str().cmp(&relative))
     {
-        Ok(i) => &seen.entries[i],
+        &seen.entries[i]
+    } else {
         // SQL Server may have recorded the path in another case than the disk holds.
-        Err(_) => {
-            let dir = relative.rsplit_once('/').map_or("", |(d, _)| d);
-            under(seen, dir)
-                .iter()
-                .find(|e| e.path.eq_ignore_ascii_case(&relative))?
-        }
+        let dir = relative.rsplit_once('/').map_or("", |(d, _)| d);
+        under(seen, dir)
+            .iter()
+            .find(|e| e.path.eq_ignore_ascii_case(&relative))?
     };
     Some(sql_disk(sql_path, &exact.path))
 }
@@ -216,7 +220,10 @@ mod tests {
     use crate::plan::{ActionKind, Operation};
 
     fn desired() -> String {
-        DESIRED.replace(r#"objectives rpo="24h""#, r#"objectives rpo="24h" restore-test="30d""#)
+        DESIRED.replace(
+            r#"objectives rpo="24h""#,
+            r#"objectives rpo="24h" restore-test="30d""#,
+        )
     }
 
     #[test]
@@ -224,21 +231,39 @@ mod tests {
         let plan = run_on(&desired(), healthy());
         assert_eq!(
             codes(&plan),
-            vec![("s/database/db".to_owned(), "restore-test-overdue".to_owned())]
+            vec![(
+                "s/database/db".to_owned(),
+                "restore-test-overdue".to_owned()
+            )]
         );
         let test = &plan.actions[0];
         assert_eq!(test.kind, ActionKind::RestoreTest);
-        let Operation::RestoreTest { chain, moves, test_database, .. } = &test.operation else {
+        let Operation::RestoreTest {
+            chain,
+            moves,
+            test_database,
+            ..
+        } = &test.operation
+        else {
             panic!("not a restore test: {test:?}");
         };
         assert_eq!(test_database, "standby-restoretest-db");
         assert_eq!(chain.len(), 1);
-        assert_eq!(chain[0].disk, r"\\bk\backup\s\database\db\full\db_full_20261122T060000Z.bak");
+        assert_eq!(
+            chain[0].disk,
+            r"\\bk\backup\s\database\db\full\db_full_20261122T060000Z.bak"
+        );
         assert_eq!(
             moves,
             &vec![
-                ("db".to_owned(), r"D:\Data\standby-restoretest-db_db.mdf".to_owned()),
-                ("db_log".to_owned(), r"E:\Logs\standby-restoretest-db_db_log.ldf".to_owned()),
+                (
+                    "db".to_owned(),
+                    r"D:\Data\standby-restoretest-db_db.mdf".to_owned()
+                ),
+                (
+                    "db_log".to_owned(),
+                    r"E:\Logs\standby-restoretest-db_db_log.ldf".to_owned()
+                ),
             ]
         );
     }
@@ -256,11 +281,17 @@ mod tests {
         observed.restore_tests = vec![record(false)];
         assert_eq!(codes(&run_on(&desired(), observed.clone())).len(), 1);
         observed.restore_tests = vec![record(true)];
-        assert_eq!(codes(&run_on(&desired(), observed)), Vec::<(String, String)>::new());
+        assert_eq!(
+            codes(&run_on(&desired(), observed)),
+            Vec::<(String, String)>::new()
+        );
     }
 
     #[test]
     fn without_the_objective_nothing_is_asked() {
-        assert_eq!(codes(&run_on(DESIRED, healthy())), Vec::<(String, String)>::new());
+        assert_eq!(
+            codes(&run_on(DESIRED, healthy())),
+            Vec::<(String, String)>::new()
+        );
     }
 }

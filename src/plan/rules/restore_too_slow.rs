@@ -10,21 +10,26 @@ use crate::desired::Scenario;
 
 /// A scenario's time: its estimate, else the sum of its steps' minutes.
 fn budget_secs(scenario: &Scenario) -> Option<u64> {
-    scenario.estimate.as_ref().map(|e| e.value.as_secs()).or_else(|| {
-        let minutes: u64 = scenario
-            .steps
-            .iter()
-            .filter_map(|s| s.minutes.as_ref().map(|m| u64::from(m.value)))
-            .sum();
-        (minutes > 0).then_some(minutes * 60)
-    })
+    scenario
+        .estimate
+        .as_ref()
+        .map(|e| e.value.as_secs())
+        .or_else(|| {
+            let minutes: u64 = scenario
+                .steps
+                .iter()
+                .filter_map(|s| s.minutes.as_ref().map(|m| u64::from(m.value)))
+                .sum();
+            (minutes > 0).then_some(minutes * 60)
+        })
 }
 
 /// Whether the scenario affects the database: names it, something below it, or above it.
 fn affects(scenario: &Scenario, database: &Address) -> bool {
-    scenario.affects.iter().any(|a| {
-        Address::parse(&a.value).is_ok_and(|a| a.covers(database) || database.covers(&a))
-    })
+    scenario
+        .affects
+        .iter()
+        .any(|a| Address::parse(&a.value).is_ok_and(|a| a.covers(database) || database.covers(&a)))
 }
 
 pub(super) fn check(db: &DatabaseState<'_>, out: &mut Out) {
@@ -61,7 +66,11 @@ pub(super) fn check(db: &DatabaseState<'_>, out: &mut Out) {
                 age(signed(budget)),
                 scenario.name.value
             ),
-            scenario.owner.as_ref().map(|o| o.value.as_str()).or(db.owner),
+            scenario
+                .owner
+                .as_ref()
+                .map(|o| o.value.as_str())
+                .or(db.owner),
         ),
         _ => return,
     };
@@ -97,8 +106,10 @@ mod tests {
     use crate::plan::Severity;
 
     fn desired() -> String {
-        DESIRED.replace(r#"objectives rpo="24h""#, r#"objectives rpo="24h" rto="4h""#)
-            + r#"
+        DESIRED.replace(
+            r#"objectives rpo="24h""#,
+            r#"objectives rpo="24h" rto="4h""#,
+        ) + r#"
 scenario "db-loss" owner="dba" estimate="1h" {
     affects "s/database/db"
     step "Restore db" minutes=45
@@ -120,14 +131,21 @@ scenario "db-loss" owner="dba" estimate="1h" {
 
     #[test]
     fn beyond_the_scenario_estimate_is_a_warning_and_beyond_the_rto_critical() {
-        assert_eq!(codes(&run_on(&desired(), tested(30))), Vec::<(String, String)>::new());
+        assert_eq!(
+            codes(&run_on(&desired(), tested(30))),
+            Vec::<(String, String)>::new()
+        );
         let plan = run_on(&desired(), tested(90));
         assert_eq!(
             codes(&plan),
             vec![("s/database/db".to_owned(), "restore-too-slow".to_owned())]
         );
         assert_eq!(plan.findings[0].severity, Severity::Warning);
-        assert!(plan.findings[0].message.contains("db-loss"), "{}", plan.findings[0].message);
+        assert!(
+            plan.findings[0].message.contains("db-loss"),
+            "{}",
+            plan.findings[0].message
+        );
         let plan = run_on(&desired(), tested(300));
         assert_eq!(plan.findings[0].severity, Severity::Critical);
         assert!(plan.findings[0].message.contains("RTO"));

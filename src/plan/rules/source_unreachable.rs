@@ -3,9 +3,9 @@
 
 use super::super::Out;
 use super::super::action::Action;
+use super::super::database::DatabaseState;
 use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::item::ItemState;
-use super::super::database::DatabaseState;
 use crate::observe::StoreObservation;
 
 /// What could be observed: the item's store, and its copy store.

@@ -132,7 +132,7 @@ pub(in crate::plan) fn check_databases(desired: &Desired, observed: &Observed, o
                 continue;
             }
             let leftover = db.name.starts_with(RESTORE_TEST_PREFIX);
-            let size: u64 = db.files.iter().map(|f| f.size_bytes).sum();
+            let bytes_on_disk: u64 = db.files.iter().map(|f| f.size_bytes).sum();
             out.finding(
                 Finding::new(
                     &Address::new(&instance.site, "database", &db.name),
@@ -141,7 +141,7 @@ pub(in crate::plan) fn check_databases(desired: &Desired, observed: &Observed, o
                     format!(
                         "database {} ({}) on sql-instance `{}` is not declared",
                         db.name,
-                        bytes(size),
+                        bytes(bytes_on_disk),
                         instance.instance
                     ),
                 )
@@ -215,7 +215,9 @@ mod tests {
         system.name = "MSDB".into();
         let mut leftover = extra.clone();
         leftover.name = "standby-restoretest-db".into();
-        sql(&mut observed).databases.extend([extra, system, leftover]);
+        sql(&mut observed)
+            .databases
+            .extend([extra, system, leftover]);
         let plan = run(observed);
         let found: Vec<(&str, FindingCode, Severity)> = plan
             .findings
@@ -226,9 +228,19 @@ mod tests {
             found,
             vec![
                 ("s/database/rtcdyn", FindingCode::Unmanaged, Severity::Info),
-                ("s/database/standby-restoretest-db", FindingCode::Unmanaged, Severity::Info),
+                (
+                    "s/database/standby-restoretest-db",
+                    FindingCode::Unmanaged,
+                    Severity::Info
+                ),
             ]
         );
-        assert!(plan.findings[1].hint.as_deref().unwrap_or("").contains("test restore"));
+        assert!(
+            plan.findings[1]
+                .hint
+                .as_deref()
+                .unwrap_or("")
+                .contains("test restore")
+        );
     }
 }

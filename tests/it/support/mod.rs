@@ -25,9 +25,60 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs `standby ARGS` in `dir` with colour off and no inherited `STANDBY_*` variables.
+/// The password of the TDS test servers, and the variable `sql_instance` names for it.
+pub const SQL_PASSWORD_ENV: &str = "STANDBY_TEST_SQL_PASSWORD";
+pub const SQL_PASSWORD: &str = "S3cret!pw";
+
+/// Runs `standby ARGS` in `dir` with colour off and the test servers' password set.
 pub fn standby(dir: &Path, args: &[&str]) -> Output {
-    standby_with(dir, args, &[])
+    standby_with(dir, args, &[(SQL_PASSWORD_ENV, SQL_PASSWORD)])
+}
+
+/// A TDS test server holding `databases`, online, each with one full backup SQL Server
+/// remembers taking long ago to its own disk: for tests about files, where SQL Server has
+/// nothing to report.
+pub fn quiet_sql_server(databases: &[&str]) -> tds_server::TdsServer {
+    let databases: Vec<serde_json::Value> = databases
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            serde_json::json!({
+                "name": name, "database_id": i + 5, "recovery_model_desc": "SIMPLE",
+                "files": [
+                    { "name": name, "type_desc": "ROWS", "physical_name": format!(r"D:\Data\{name}.mdf"), "size": 128 },
+                    { "name": format!("{name}_log"), "type_desc": "LOG", "physical_name": format!(r"E:\Logs\{name}.ldf"), "size": 128 },
+                ],
+            })
+        })
+        .collect();
+    let backups: Vec<serde_json::Value> = databases
+        .iter()
+        .map(|db| {
+            serde_json::json!({
+                "database_name": db["name"], "type": "D",
+                "backup_start_date": "2020-01-01T01:00:00", "backup_finish_date": "2020-01-01T01:01:00",
+                "first_lsn": 1000, "last_lsn": 2000, "database_backup_lsn": 0,
+                "has_backup_checksums": true, "is_copy_only": false,
+                "backup_size": 1_048_576, "compressed_backup_size": null,
+                "physical_device_name": format!(r"D:\OldBackups\{}.bak", db["name"].as_str().unwrap_or("db")),
+            })
+        })
+        .collect();
+    let fixture = serde_json::json!({
+        "login": { "user": "standby", "password": SQL_PASSWORD },
+        "databases": databases,
+        "backups": backups,
+    });
+    let catalog = tds_server::Catalog::from_json(&fixture.to_string()).expect("a catalog");
+    tds_server::TdsServer::start(catalog, tds_server::Faults::default())
+}
+
+/// The KDL of `sql-instance ID` reaching `server`.
+pub fn sql_instance(id: &str, server: &tds_server::TdsServer) -> String {
+    format!(
+        r#"sql-instance "{id}" host="127.0.0.1" port={} user="standby" password-env="{SQL_PASSWORD_ENV}" encrypt=#false"#,
+        server.port()
+    )
 }
 
 /// [`standby`] with extra environment variables.
