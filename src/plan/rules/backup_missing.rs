@@ -56,13 +56,23 @@ mod tests {
         let kinds: Vec<_> = plan.actions.iter().map(|a| a.kind).collect();
         assert_eq!(
             kinds,
-            vec![ActionKind::BackupDatabase, ActionKind::CopyBackup]
+            vec![
+                ActionKind::BackupDatabase,
+                ActionKind::VerifyBackup,
+                ActionKind::CopyBackup
+            ]
         );
         assert_eq!(
             plan.actions[0].preview,
             r"BACKUP DATABASE [db] TO DISK = N'\\bk\backup\s\database\db\full\db_full_20261122T120000Z.bak' WITH CHECKSUM, INIT"
         );
+        assert_eq!(
+            plan.actions[1].preview,
+            r"RESTORE VERIFYONLY FROM DISK = N'\\bk\backup\s\database\db\full\db_full_20261122T120000Z.bak' WITH CHECKSUM"
+        );
+        // backup → verify → copy: nothing copies a backup SQL Server has not checked.
         assert_eq!(plan.actions[1].depends_on, vec![plan.actions[0].id.clone()]);
+        assert_eq!(plan.actions[2].depends_on, vec![plan.actions[1].id.clone()]);
     }
 
     #[test]
