@@ -83,3 +83,15 @@ fn every_kdl_block_in_the_docs_validates() {
         failures.join("\n")
     );
 }
+
+/// docs/sql-server.md shows the discovery T-SQL exactly as the provider sends it.
+#[test]
+fn the_sql_server_page_shows_the_queries_the_provider_runs() {
+    let page = std::fs::read_to_string(repo().join("docs/sql-server.md")).expect("the page");
+    for (name, sql) in standby::observe::sql::queries::ALL {
+        assert!(
+            page.contains(&format!("```sql\n{sql}```")),
+            "docs/sql-server.md does not show the `{name}` query as it is sent:\n{sql}"
+        );
+    }
+}

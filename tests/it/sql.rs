@@ -382,6 +382,12 @@ fn plan_finds_every_database_code_and_apply_fixes_what_standby_can() {
 
     let check = d.run(&["check", "--format", "json"]);
     assert_eq!(check.status, 0, "{}", check.stdout);
+    assert_eq!(d.run(&["discover", "-q"]).status, 0);
+    for written in ["state/observed.json", "state/journal.jsonl", "state/catalog.json"] {
+        let text = fs::read_to_string(d.root.join(written)).unwrap_or_default();
+        assert!(!text.is_empty(), "{written} was not written");
+        assert!(!text.contains(PASSWORD), "the password leaked into {written}");
+    }
     assert_eq!(
         codes(&check),
         pairs(&[("redmond/database/rtcdyn", "unmanaged")])
