@@ -383,10 +383,17 @@ fn plan_finds_every_database_code_and_apply_fixes_what_standby_can() {
     let check = d.run(&["check", "--format", "json"]);
     assert_eq!(check.status, 0, "{}", check.stdout);
     assert_eq!(d.run(&["discover", "-q"]).status, 0);
-    for written in ["state/observed.json", "state/journal.jsonl", "state/catalog.json"] {
+    for written in [
+        "state/observed.json",
+        "state/journal.jsonl",
+        "state/catalog.json",
+    ] {
         let text = fs::read_to_string(d.root.join(written)).unwrap_or_default();
         assert!(!text.is_empty(), "{written} was not written");
-        assert!(!text.contains(PASSWORD), "the password leaked into {written}");
+        assert!(
+            !text.contains(PASSWORD),
+            "the password leaked into {written}"
+        );
     }
     assert_eq!(
         codes(&check),
@@ -546,4 +553,28 @@ fn a_stalled_server_times_out_in_discovery_and_in_apply() {
             .any(|l| l["kind"] == "backup-database" && l["outcome"] == "ok"),
         "{journal:#?}"
     );
+}
+
+#[test]
+fn a_named_instance_without_a_port_is_found_through_sql_browser() {
+    let d = one_stale_database();
+    let browser = crate::support::tds_server::Browser::start(
+        "SQL01",
+        vec![("RTC".to_owned(), d.server.port())],
+    )
+    .expect("UDP 127.0.0.1:1434 is free for the SQL Browser responder");
+    let kdl = fs::read_to_string(d.root.join("desired/contoso.kdl")).expect("desired");
+    let by_name = kdl.replace(&format!(" port={}", d.server.port()), "");
+    assert_ne!(kdl, by_name);
+    fs::write(d.root.join("desired/contoso.kdl"), by_name).expect("rewrite");
+    let check = d.run(&["check", "--format", "json"]);
+    drop(browser);
+    let json = check.json();
+    assert!(
+        json["findings"]
+            .as_array()
+            .is_some_and(|f| f.iter().all(|f| f["code"] != "source-unreachable")),
+        "{json}"
+    );
+    assert_eq!(d.server.queries().len(), 5);
 }

@@ -9,6 +9,7 @@
 //! ```
 #![allow(dead_code)]
 
+mod browser;
 mod catalog;
 mod engine;
 mod media;
@@ -22,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+pub(crate) use browser::Browser;
 #[allow(unused_imports)]
 pub(crate) use catalog::{
     BackupSet, BackupType, Catalog, Database, DatabaseFile, Login, PathMapping, RecoveryModel,
