@@ -1,5 +1,5 @@
 //! SQL Server Browser (SSRP, MS-SQLR) on UDP 127.0.0.1:1434: answers a client's unicast
-//! request for a named instance (CLNT_UCAST_INST, 0x04) with SVR_RESP (0x05) naming the
+//! request for a named instance (`CLNT_UCAST_INST`, 0x04) with `SVR_RESP` (0x05) naming the
 //! instance's TCP port, as the real service does, so that a client can reach a named
 //! instance without knowing its port.
 
