@@ -12,3 +12,4 @@ mod formats;
 mod support;
 mod tds_server;
 mod validate;
+mod worksheet;
