@@ -64,7 +64,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR", default_value = "desired")]
     pub desired: PathBuf,
 
-    /// Directory of standby's own state: observed.json, catalog.json.
+    /// Directory of standby's own state: observed.json, catalog.json, journal.jsonl, lock.
     #[arg(long, global = true, value_name = "DIR", default_value = "state")]
     pub state: PathBuf,
 
