@@ -359,7 +359,8 @@ fn item_sheet(
     let last_verified = match (store_verified, journal_verified) {
         (Some(seen), journal) => seen.max(journal).map_or(Seen::Never, Seen::At),
         (None, Some(at)) => Seen::At(at),
-        (None, None) => last_backup.unknown_or_never(),
+        // The store is unknown, and so is whether anything in it was verified.
+        (None, None) => last_backup.clone(),
     };
     Some(ItemSheet {
         address,
@@ -374,16 +375,6 @@ fn item_sheet(
         last_verified,
         restore_test,
     })
-}
-
-impl Seen {
-    /// "unknown" stays unknown; anything known without a time is "never".
-    fn unknown_or_never(&self) -> Self {
-        match self {
-            Self::Unknown(reason) => Self::Unknown(reason.clone()),
-            Self::At(_) | Self::Never => Self::Never,
-        }
-    }
 }
 
 fn passed(line: &JournalLine) -> bool {

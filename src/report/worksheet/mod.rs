@@ -317,9 +317,7 @@ fn deployment_section(sheet: &Worksheet, anchors: &mut Anchors) -> Section {
             .map(|o| {
                 vec![
                     Text::code(&o.id),
-                    o.name
-                        .clone()
-                        .map_or_else(|| Text::missing("—"), Text::plain),
+                    o.name.clone().map_or_else(|| Text::plain("—"), Text::plain),
                     o.contact
                         .clone()
                         .map_or_else(|| Text::missing("none declared"), Text::plain),
@@ -617,7 +615,7 @@ fn scenarios_section(sheet: &Worksheet, anchors: &mut Anchors) -> Section {
                             Text::plain((i + 1).to_string()),
                             Text::plain(&step.text),
                             step.minutes
-                                .map_or_else(|| Text::missing("—"), |m| Text::plain(m.to_string())),
+                                .map_or_else(|| Text::plain("—"), |m| Text::plain(m.to_string())),
                         ]
                     })
                     .collect(),
