@@ -64,7 +64,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR", default_value = "desired")]
     pub desired: PathBuf,
 
-    /// Directory of standby's own state: observed.json, catalog.json.
+    /// Directory of standby's own state: observed.json, catalog.json, journal.jsonl, lock.
     #[arg(long, global = true, value_name = "DIR", default_value = "state")]
     pub state: PathBuf,
 
@@ -124,6 +124,17 @@ pub enum Command {
     /// table per kind, then the findings. Exits 0 when in sync, 2 on warning or critical
     /// findings, 1 on error.
     Audit(AuditArgs),
+
+    /// Print the backup and restoration worksheets of the OCS 2007 R2 guide, filled in.
+    ///
+    /// Per server and per backup item: owner, role, site, pool, what is backed up, the
+    /// schedule, where the backups and their copies live, the last backup and the last
+    /// verification. Per restoration scenario: its steps with minutes, owner, estimate, what
+    /// it affects and the restore time measured by the newest test restore. Then the restore
+    /// sequence. Reads the desired state, the saved observation (state/observed.json) and
+    /// state/journal.jsonl; observes nothing itself. What the observation does not cover is
+    /// shown as unknown, never guessed.
+    Worksheet(WorksheetArgs),
 
     /// Print a shell completion script.
     ///
@@ -299,6 +310,36 @@ pub struct AuditArgs {
     /// `parity` rows) or `markdown`.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct WorksheetArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = WorksheetFormat::Markdown)]
+    pub format: WorksheetFormat,
+
+    /// Write the worksheets to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Read the observation from FILE (written by `discover`) instead of observed.json in the
+    /// state directory. Without either, backups and verifications are shown as unknown.
+    #[arg(long, value_name = "FILE")]
+    pub observed: Option<PathBuf>,
+
+    /// Describe the deployment as of this time (RFC 3339, e.g. 2026-11-22T06:00:00Z) instead
+    /// of now: ages ("5h ago") are measured from it.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<jiff::Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WorksheetFormat {
+    /// Headings, fact lists and tables: for a wiki, a repository or a pull request.
+    Markdown,
+    /// One self-contained printable page: inline CSS, a table of contents, no scripts and no
+    /// external resources.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -13,6 +13,7 @@ pub mod observe;
 pub mod plan;
 pub mod report;
 pub mod state;
+pub mod worksheet;
 
 use std::process::ExitCode;
 

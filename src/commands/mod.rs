@@ -8,6 +8,7 @@ mod completions;
 mod discover;
 mod plan;
 mod validate;
+mod worksheet;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -44,6 +45,7 @@ pub(crate) fn dispatch(cli: Cli) -> ExitCode {
         Command::Plan(args) => plan::run_plan(&cli.global, &args),
         Command::Check(args) => plan::run_check(&cli.global, &args),
         Command::Audit(args) => audit::run(&cli.global, &args),
+        Command::Worksheet(args) => worksheet::run(&cli.global, &args),
         Command::Completions(args) => completions::run_completions(&args),
         Command::Man(args) => completions::run_man(&args),
         Command::Apply(args) => apply::run(&cli.global, &args),

@@ -19,7 +19,7 @@ pub use finding::{Finding, FindingCode, Severity, age, bytes};
 pub use item::ItemState;
 pub(crate) use recognise::backups;
 pub use recognise::{Backup, Layout, parse_stamp};
-pub(crate) use rules::copy_parity;
+pub(crate) use rules::{copy_parity, item_store_problem};
 pub use saved::{SavedPlan, desired_fingerprint, observed_fingerprint};
 pub use select::{IgnoreError, IgnoreRules, Targets};
 

@@ -6,3 +6,4 @@ pub mod junit;
 pub mod nagios;
 pub mod plan;
 pub mod prometheus;
+pub mod worksheet;

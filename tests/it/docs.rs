@@ -1,6 +1,7 @@
 //! Every ```kdl block in README.md and docs/ is a valid desired state, so the documentation
 //! cannot drift from the parser. A block that shows a fragment says so with ```kdl fragment
-//! and is wrapped in a minimal deployment before validation.
+//! and is wrapped in a minimal deployment before validation. Every relative link leads to a
+//! file and heading that exist.
 
 use crate::support::{repo, standby};
 
@@ -94,4 +95,75 @@ fn the_sql_server_page_shows_the_queries_the_provider_runs() {
             "docs/sql-server.md does not show the `{name}` query as it is sent:\n{sql}"
         );
     }
+}
+
+/// GitHub's anchor for a heading: lowercase, punctuation dropped, spaces to `-`.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The anchors of every heading of a Markdown file (outside code blocks).
+fn anchors(text: &str) -> Vec<String> {
+    let mut in_code = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line_start = line.trim_start();
+        // A fence is a run of backticks with no backtick in its info string; "```` ``` ````"
+        // at the start of a line is inline code.
+        if line_start.starts_with("```") && !line_start.trim_start_matches('`').contains('`') {
+            in_code = !in_code;
+        } else if !in_code && line.starts_with('#') {
+            out.push(anchor(line.trim_start_matches('#')));
+        }
+    }
+    out
+}
+
+/// Every relative link of README.md and docs/*.md leads to a file that exists and, with a
+/// `#fragment`, to a heading there: moving a section cannot leave a dead link behind.
+#[test]
+fn every_relative_link_in_the_docs_resolves() {
+    let mut files = vec![repo().join("README.md")];
+    files.extend(
+        std::fs::read_dir(repo().join("docs"))
+            .expect("docs/")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "md")),
+    );
+    let mut dead = Vec::new();
+    let mut checked = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read doc");
+        for (at, _) in text.match_indices("](") {
+            let rest = &text[at + 2..];
+            let Some(end) = rest.find(')') else { continue };
+            let target = &rest[..end];
+            if target.contains("://") || target.starts_with("mailto:") || target.contains(' ') {
+                continue;
+            }
+            checked += 1;
+            let (path, fragment) = target.split_once('#').unwrap_or((target, ""));
+            let linked = if path.is_empty() {
+                file.clone()
+            } else {
+                file.parent().expect("a directory").join(path)
+            };
+            if !linked.exists() {
+                dead.push(format!("{}: {target}: no such file", file.display()));
+            } else if !fragment.is_empty() {
+                let text = std::fs::read_to_string(&linked).expect("read linked doc");
+                if !anchors(&text).iter().any(|a| a == fragment) {
+                    dead.push(format!("{}: {target}: no such heading", file.display()));
+                }
+            }
+        }
+    }
+    assert!(checked >= 30, "only {checked} links found");
+    assert!(dead.is_empty(), "dead links:\n{}", dead.join("\n"));
 }

@@ -13,3 +13,4 @@ mod sql;
 mod support;
 mod tds_server;
 mod validate;
+mod worksheet;

@@ -20,6 +20,8 @@ pub(super) mod unmanaged;
 #[cfg(test)]
 pub(super) mod fixture;
 
+pub(crate) use source_unreachable::item_store_problem;
+
 use super::Out;
 use super::action::{Action, ActionKind, Operation};
 use super::database::DatabaseState;

@@ -45,6 +45,12 @@ fn store_problem(
         })
 }
 
+/// Why the item's own store is not (fully) known, if it is not: the worksheet says
+/// "unknown" exactly where `check` reports `source-unreachable` for the store.
+pub(crate) fn item_store_problem(item: &ItemState<'_>) -> Option<String> {
+    store_problem(item, &item.store.name.value, item.store_seen)
+}
+
 pub(super) fn check(item: &ItemState<'_>, out: &mut Out) -> Known {
     let address = &item.item.address;
     let report = |problem: String, severity: Severity, out: &mut Out| {
@@ -64,7 +70,7 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) -> Known {
             item.owner,
         ));
     };
-    let problem = store_problem(item, &item.store.name.value, item.store_seen);
+    let problem = item_store_problem(item);
     let store = problem.is_none();
     if let Some(problem) = problem {
         report(problem, Severity::Critical, out);
