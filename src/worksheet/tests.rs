@@ -102,6 +102,8 @@ fn observed(stores: Vec<StoreObservation>) -> Observed {
         filesets: Vec::new(),
         settings_exports: Vec::new(),
         dns: Vec::new(),
+        sql: Vec::new(),
+        restore_tests: Vec::new(),
     }
 }
 
