@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{Output, repo, standby};
+use crate::support::{Output, pairs, repo, standby};
 
 const NOW: &str = "2026-11-22T12:00:00Z";
 
@@ -85,13 +85,6 @@ impl Estate {
             .collect();
         (out.status, json, found)
     }
-}
-
-fn pairs(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
-    items
-        .iter()
-        .map(|(a, c)| ((*a).to_owned(), (*c).to_owned()))
-        .collect()
 }
 
 /// The parity row of `kind` for `address`.

@@ -11,7 +11,7 @@ use jiff::{Timestamp, ToSpan as _};
 use serde_json::{Value, json};
 
 use crate::support::tds_server::{Catalog, DropMidResult, Faults, Stall, StatementKind, TdsServer};
-use crate::support::{Output, standby_with};
+use crate::support::{Output, pairs, standby_with};
 
 use crate::support::{SQL_PASSWORD as PASSWORD, SQL_PASSWORD_ENV as PASSWORD_ENV};
 const SHARE: &str = r"\\rdm-bk01\backup";
@@ -200,32 +200,6 @@ impl Deployment {
     }
 }
 
-fn codes(out: &Output) -> Vec<(String, String)> {
-    let json = out.json();
-    let mut found: Vec<(String, String)> = json["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                f["address"].as_str().unwrap_or_default().to_owned(),
-                f["code"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
-    found.sort();
-    found
-}
-
-fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = expected
-        .iter()
-        .map(|(a, c)| ((*a).to_owned(), (*c).to_owned()))
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn plan_finds_every_database_code_and_apply_fixes_what_standby_can() {
     let d = Deployment::new();
@@ -233,7 +207,7 @@ fn plan_finds_every_database_code_and_apply_fixes_what_standby_can() {
     let plan = d.run(&["plan", "--format", "json"]);
     assert_eq!(plan.status, 0, "{}", plan.stderr);
     assert_eq!(
-        codes(&plan),
+        plan.finding_codes(),
         pairs(&[
             ("redmond/database/lcscdr", "source-unreachable"),
             // The store is readable: a database whose server is unreachable or gone still
@@ -396,7 +370,7 @@ fn plan_finds_every_database_code_and_apply_fixes_what_standby_can() {
         );
     }
     assert_eq!(
-        codes(&check),
+        check.finding_codes(),
         pairs(&[("redmond/database/rtcdyn", "unmanaged")])
     );
 }

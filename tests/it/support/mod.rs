@@ -10,6 +10,21 @@ pub struct Output {
 }
 
 impl Output {
+    /// (address, code) of every finding of a JSON report.
+    pub fn finding_codes(&self) -> std::collections::BTreeSet<(String, String)> {
+        self.json()["findings"]
+            .as_array()
+            .expect("a findings array")
+            .iter()
+            .map(|f| {
+                (
+                    f["address"].as_str().unwrap_or_default().to_owned(),
+                    f["code"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
@@ -96,6 +111,14 @@ pub fn standby_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// (address, code) pairs, as [`Output::finding_codes`] gives them.
+pub fn pairs(items: &[(&str, &str)]) -> std::collections::BTreeSet<(String, String)> {
+    items
+        .iter()
+        .map(|(a, c)| ((*a).to_owned(), (*c).to_owned()))
+        .collect()
 }
 
 /// Copies a file or every file of a directory into `dest` (created).
