@@ -30,12 +30,22 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
                 .iter()
                 .filter(|f| f.error.is_some())
                 .count()
-            + observed.dns.iter().filter(|d| d.error.is_some()).count();
+            + observed.dns.iter().filter(|d| d.error.is_some()).count()
+            + observed.sql.iter().filter(|i| i.error.is_some()).count();
+        let databases: usize = observed.sql.iter().map(|i| i.databases.len()).sum();
         if !global.quiet {
             eprintln!(
-                "discover: {} stores ({entries} entries), {} filesets{}{} → {}",
+                "discover: {} stores ({entries} entries), {} filesets{}{}{} → {}",
                 observed.stores.len(),
                 observed.filesets.len(),
+                if observed.sql.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", {} SQL Server instances ({databases} databases)",
+                        observed.sql.len()
+                    )
+                },
                 if observed.dns.is_empty() {
                     String::new()
                 } else {
