@@ -89,11 +89,23 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Parse the desired state and check every name and reference in it.
+    /// Parse the desired state, check every name and reference in it, and lint it.
     ///
-    /// Reports every mistake at once, each with its file, line and column. Exits 0 when the
-    /// desired state is valid, 1 when it has errors. Nothing is written.
+    /// Reports every mistake at once, each with its file, line and column. With
+    /// product="ocs-2007-r2" it also warns about components a server role implies that are
+    /// not declared, and about what falls short of the OCS guide's best practice (each
+    /// warning has a stable code and a help line). Exits 0 when the desired state is valid
+    /// (warnings included, unless --strict), 1 when it has errors. Nothing is written.
     Validate(ValidateArgs),
+
+    /// Write a starting desired state for a new deployment.
+    ///
+    /// Writes deployment.kdl, SITE.kdl, STANDBY.kdl (with --standby) and scenarios.kdl into
+    /// the --desired directory (created when missing): a commented OCS 2007 R2 deployment
+    /// with the pool's servers, every component the profile implies, and the guide's
+    /// restoration scenarios from templates. It validates and lints clean as written. Never
+    /// overwrites: refuses when the directory already holds a *.kdl file.
+    Init(InitArgs),
 
     /// Observe the backup stores and filesets and save what was seen.
     ///
@@ -401,6 +413,47 @@ pub struct ValidateArgs {
     /// Output format: `table` for people (diagnostics on stderr), `json` for editors and CI.
     #[arg(long, value_enum, default_value_t = ValidateFormat::Table)]
     pub format: ValidateFormat,
+
+    /// Treat warnings (the OCS profile's lints) as errors: exit 1 when there is one.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The profile to start from.
+    #[arg(long, value_enum)]
+    pub profile: InitProfile,
+
+    /// The primary site's name (letters, digits, `-`, `_`).
+    #[arg(long, value_name = "NAME")]
+    pub site: String,
+
+    /// The primary pool's FQDN, like pool01.contoso.com; the deployment's domain is the rest.
+    #[arg(long, value_name = "FQDN")]
+    pub pool: String,
+
+    /// The pool's edition: a Standard Edition server, or an Enterprise pool of front ends and
+    /// a back-end SQL Server.
+    #[arg(long, value_enum, default_value_t = InitEdition::Enterprise)]
+    pub edition: InitEdition,
+
+    /// Also declare a standby site of this name that stands in for --site.
+    #[arg(long, value_name = "NAME")]
+    pub standby: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitProfile {
+    /// Office Communications Server 2007 R2.
+    #[value(name = "ocs-2007-r2")]
+    Ocs2007R2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitEdition {
+    Standard,
+    Enterprise,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

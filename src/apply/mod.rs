@@ -76,17 +76,23 @@ impl Outcome {
     }
 }
 
-/// Heavy actions wait for the backup window (SPEC §2 `backup-window`).
-fn is_heavy(kind: ActionKind) -> bool {
-    matches!(
-        kind,
-        ActionKind::BackupDatabase
-            | ActionKind::CopyBackup
-            | ActionKind::SnapshotFileset
-            | ActionKind::ExportSettings
-            | ActionKind::VerifyBackup
-            | ActionKind::RestoreTest
-    )
+/// Heavy actions wait for the backup window (SPEC §2 `backup-window`). A log backup (and
+/// its `RESTORE VERIFYONLY`) is small and only useful on time, so it runs at any hour.
+fn is_heavy(action: &Action) -> bool {
+    let log_backup = matches!(
+        action.kind,
+        ActionKind::BackupDatabase | ActionKind::VerifyBackup
+    ) && action.address.as_str().ends_with("/log");
+    !log_backup
+        && matches!(
+            action.kind,
+            ActionKind::BackupDatabase
+                | ActionKind::CopyBackup
+                | ActionKind::SnapshotFileset
+                | ActionKind::ExportSettings
+                | ActionKind::VerifyBackup
+                | ActionKind::RestoreTest
+        )
 }
 
 /// Whether `now` falls inside the deployment's backup window (always, without one).
@@ -303,7 +309,7 @@ pub fn apply(
     for action in actions {
         if action.manual {
             outcomes.insert(action.id.clone(), Outcome::new(&action.id, Status::Manual));
-        } else if !window_open && is_heavy(action.kind) {
+        } else if !window_open && is_heavy(action) {
             outcomes.insert(
                 action.id.clone(),
                 Outcome::new(
@@ -546,6 +552,19 @@ fn record_snapshot(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_backups_run_outside_the_window_and_full_backups_wait() {
+        let action = |detail: &str, kind: ActionKind| {
+            let address = crate::address::Address::new("s", "database", "rtc").detail(detail);
+            Action::new(&address, kind, &[], "", Operation::Manual)
+        };
+        assert!(!is_heavy(&action("log", ActionKind::BackupDatabase)));
+        assert!(!is_heavy(&action("log", ActionKind::VerifyBackup)));
+        assert!(is_heavy(&action("log", ActionKind::CopyBackup)));
+        assert!(is_heavy(&action("full", ActionKind::BackupDatabase)));
+        assert!(is_heavy(&action("diff", ActionKind::VerifyBackup)));
+    }
 
     #[test]
     fn the_window_wraps_around_midnight() {

@@ -6,6 +6,7 @@ mod audit;
 mod common;
 mod completions;
 mod discover;
+mod init;
 mod plan;
 mod validate;
 mod worksheet;
@@ -41,6 +42,7 @@ pub(crate) fn stderr_is_terminal() -> bool {
 pub(crate) fn dispatch(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Validate(args) => validate::run(&cli.global, &args),
+        Command::Init(args) => init::run(&cli.global, &args),
         Command::Discover(args) => discover::run(&cli.global, &args),
         Command::Plan(args) => plan::run_plan(&cli.global, &args),
         Command::Check(args) => plan::run_check(&cli.global, &args),

@@ -46,11 +46,13 @@ pub(super) fn run(global: &GlobalArgs, args: &ValidateArgs) -> ExitCode {
         .filter(|d| d.severity == Severity::Error)
         .count();
     let warnings = loaded.diagnostics.len() - errors;
+    // --strict: a warning fails validation like an error.
+    let failed = errors > 0 || (args.strict && warnings > 0);
     match args.format {
         ValidateFormat::Json => {
             let output = Output {
                 format_version: "1",
-                valid: errors == 0,
+                valid: !failed,
                 summary: Summary { errors, warnings },
                 diagnostics: loaded
                     .diagnostics
@@ -77,25 +79,31 @@ pub(super) fn run(global: &GlobalArgs, args: &ValidateArgs) -> ExitCode {
                     )
                 );
             }
-            if errors > 0 {
+            if failed {
                 eprintln!(
-                    "{} is invalid: {errors} error{}, {warnings} warning{}",
+                    "{} is invalid{}: {errors} error{}, {warnings} warning{}",
                     global.desired.display(),
+                    if errors == 0 { " (--strict)" } else { "" },
                     if errors == 1 { "" } else { "s" },
                     if warnings == 1 { "" } else { "s" },
                 );
             } else if let Some(desired) = &loaded.desired
                 && !global.quiet
             {
+                let lint = match warnings {
+                    0 => String::new(),
+                    1 => " (1 warning)".to_owned(),
+                    n => format!(" ({n} warnings)"),
+                };
                 println!(
-                    "{} is valid: {}",
+                    "{} is valid{lint}: {}",
                     global.desired.display(),
                     describe(desired)
                 );
             }
         }
     }
-    if errors > 0 {
+    if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

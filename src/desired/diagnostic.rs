@@ -75,6 +75,38 @@ pub enum Code {
     StandbyOnly,
     /// A `log` backup of a database declared `recovery-model="simple"`.
     LogBackupOnSimple,
+    /// A scenario `template` that does not fit the deployment: not an OCS deployment, or
+    /// nothing of the kind the template restores is declared.
+    TemplateNotApplicable,
+    /// `override` names no step of the scenario's template.
+    UnknownTemplateStep,
+
+    // Lints of the OCS 2007 R2 profile: warnings unless `validate --strict`.
+    /// A role implies a component (database, settings export, fileset) nothing declares.
+    ImpliedComponentMissing,
+    /// A database without a full backup at least every 24 hours.
+    FullBackupInfrequent,
+    /// A backup that `apply` only runs in the backup window, yet due more often than the
+    /// window comes round.
+    ScheduleOutsideWindow,
+    /// No `restore-test` objective.
+    RestoreTestMissing,
+    /// A primary site that no standby site stands in for.
+    StandbySiteMissing,
+    /// A standby site in the same region as its primary.
+    StandbySameRegion,
+    /// A server (or a site) with no owner.
+    OwnerMissing,
+    /// A scenario without an owner, an estimate or steps.
+    ScenarioIncomplete,
+    /// A scenario whose estimate is beyond the RTO.
+    ScenarioExceedsRto,
+    /// The scenarios of the restore sequence together take longer than the RTO.
+    RestoreSequenceExceedsRto,
+    /// A database not declared `separate-log-volume=#true`.
+    LogVolumeNotSeparate,
+    /// An item whose every copy is at its own site.
+    CopyOnlyLocal,
 }
 
 impl Code {
@@ -111,6 +143,20 @@ impl Code {
             Self::PasswordProperty => "password-property",
             Self::StandbyOnly => "standby-only",
             Self::LogBackupOnSimple => "log-backup-on-simple",
+            Self::TemplateNotApplicable => "template-not-applicable",
+            Self::UnknownTemplateStep => "unknown-template-step",
+            Self::ImpliedComponentMissing => "implied-component-missing",
+            Self::FullBackupInfrequent => "full-backup-infrequent",
+            Self::ScheduleOutsideWindow => "schedule-outside-window",
+            Self::RestoreTestMissing => "restore-test-missing",
+            Self::StandbySiteMissing => "standby-site-missing",
+            Self::StandbySameRegion => "standby-same-region",
+            Self::OwnerMissing => "owner-missing",
+            Self::ScenarioIncomplete => "scenario-incomplete",
+            Self::ScenarioExceedsRto => "scenario-exceeds-rto",
+            Self::RestoreSequenceExceedsRto => "restore-sequence-exceeds-rto",
+            Self::LogVolumeNotSeparate => "log-volume-not-separate",
+            Self::CopyOnlyLocal => "copy-only-local",
         }
     }
 }
@@ -158,6 +204,14 @@ impl Diagnostic {
             primary: None,
             related: Vec::new(),
             help: None,
+        }
+    }
+
+    /// A lint: the desired state is valid but falls short of best practice.
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, message)
         }
     }
 

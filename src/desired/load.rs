@@ -241,7 +241,12 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
                 .iter_mut()
                 .for_each(|f| f.policy.apply_rpo(rpo));
         }
+        diagnostics.extend(crate::profile::expand_templates(&mut desired));
         diagnostics.extend(validate::validate(&desired));
+        // Lints judge a desired state that means what it says: only once it is valid.
+        if !diagnostics.iter().any(Diagnostic::is_error) {
+            diagnostics.extend(crate::profile::lint(&desired));
+        }
         desired
     });
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);

@@ -13,7 +13,7 @@ use super::duration::{Duration, TimeOfDay};
 use super::model::{
     BackupWindow, Database, DatabaseBackup, DatabaseBackupKind, Deployment, DnsRecord, Fileset,
     Objectives, Omit, Owner, Policy, Pool, RecordType, Rewrite, Scenario, Server, Settings,
-    SettingsCompare, SettingsLevel, Site, SqlInstance, Step, Store,
+    SettingsCompare, SettingsLevel, Site, SqlInstance, Step, StepOverride, Store,
 };
 use super::node_reader::{Cx, NodeReader, parse_choice};
 use super::source::Spanned;
@@ -794,9 +794,11 @@ pub(super) fn scenario(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Scenario> {
     let name = r.name_arg(cx, "a name");
     let owner = r.string(cx, "owner");
     let estimate = r.duration(cx, "estimate");
+    let template = r.choice(cx, "template");
     r.finish(cx);
     let mut affects = Vec::new();
     let mut steps = Vec::new();
+    let mut overrides = Vec::new();
     for child in children(node) {
         let mut r = NodeReader::new(cx, child);
         match child.name().value() {
@@ -811,11 +813,30 @@ pub(super) fn scenario(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Scenario> {
                 let minutes = r.u32(cx, "minutes", 0);
                 r.finish(cx);
                 if let Some(text) = text {
-                    steps.push(Step { text, minutes });
+                    steps.push(Step {
+                        text,
+                        minutes,
+                        id: None,
+                    });
+                }
+            }
+            "override" => {
+                let step = r.arg(cx, "the id of a template step");
+                let minutes = r.u32(cx, "minutes", 0);
+                if minutes.is_none() && r.has("minutes").is_none() {
+                    cx.push(
+                        Diagnostic::error(Code::MissingProperty, "`override` needs `minutes`")
+                            .at(r.name_span(), "no minutes")
+                            .with_help("write override \"restore/rtc\" minutes=45"),
+                    );
+                }
+                r.finish(cx);
+                if let (Some(step), Some(minutes)) = (step, minutes) {
+                    overrides.push(StepOverride { step, minutes });
                 }
             }
             _ => {
-                unknown_node(cx, child, "`scenario`", &["affects", "step"]);
+                unknown_node(cx, child, "`scenario`", &["affects", "step", "override"]);
                 continue;
             }
         }
@@ -825,8 +846,10 @@ pub(super) fn scenario(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Scenario> {
         name: name?,
         owner,
         estimate,
+        template,
         affects,
         steps,
+        overrides,
     })
 }
 

@@ -75,6 +75,22 @@ choice!(
 );
 choice!(SettingsLevel { Global = "global", Pool = "pool", Computer = "computer" });
 choice!(RecordType { Srv = "SRV", A = "A", Cname = "CNAME" });
+choice!(
+    /// The ten restoration scenarios of the OCS 2007 R2 backup and restoration guide, as
+    /// `scenario … template=` names (SPEC §7).
+    ScenarioTemplate {
+        DatabaseLoss = "database-loss",
+        StandardEditionServerLoss = "standard-edition-server-loss",
+        EnterprisePoolServerLoss = "enterprise-pool-server-loss",
+        AdDsLoss = "ad-ds-loss",
+        ArchivingServerLoss = "archiving-server-loss",
+        MonitoringServerLoss = "monitoring-server-loss",
+        GroupChatServerLoss = "group-chat-server-loss",
+        GroupChatComplianceServerLoss = "group-chat-compliance-server-loss",
+        EdgeMediationProxyLoss = "edge-mediation-proxy-loss",
+        SiteLoss = "site-loss",
+    }
+);
 
 /// The whole desired state of one deployment.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -278,15 +294,31 @@ pub struct Rewrite {
 pub struct Scenario {
     pub name: Spanned<String>,
     pub owner: Option<Spanned<String>>,
+    /// The declared estimate; for a templated scenario without one, the sum of its steps'
+    /// minutes (spanning the `template` property).
     pub estimate: Option<Spanned<Duration>>,
+    /// The guide's scenario this one expands; its steps come first, then declared ones.
+    pub template: Option<Spanned<ScenarioTemplate>>,
     pub affects: Vec<Spanned<String>>,
     pub steps: Vec<Step>,
+    /// `override STEP minutes=N`: new minutes for a template step.
+    #[serde(skip)]
+    pub overrides: Vec<StepOverride>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Step {
     pub text: Spanned<String>,
     pub minutes: Option<Spanned<u32>>,
+    /// A template step's stable id (`restore/rtc`), which `override` names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StepOverride {
+    pub step: Spanned<String>,
+    pub minutes: Spanned<u32>,
 }
 
 /// What kind of thing a [`BackupItem`] protects.

@@ -9,6 +9,7 @@ mod crash;
 mod discovery;
 mod docs;
 mod formats;
+mod init;
 mod sql;
 mod support;
 mod tds_server;

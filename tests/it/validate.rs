@@ -7,21 +7,73 @@ use std::path::Path;
 use crate::support::{copy_into, repo, snapshot_tree, standby};
 
 #[test]
-fn the_shipped_example_is_valid() {
+fn the_shipped_example_is_valid_and_lints_clean_but_for_two_deliberate_warnings() {
     let out = standby(&repo(), &["validate"]);
     assert_eq!(out.status, 0, "stderr:\n{}", out.stderr);
-    assert_eq!(out.stderr, "");
     assert!(
         out.stdout
-            .starts_with("desired is valid: deployment `contoso`: 2 sites"),
+            .starts_with("desired is valid (2 warnings): deployment `contoso`: 2 sites"),
         "{}",
         out.stdout
+    );
+    // The two the example's comments announce, each with its place and help.
+    assert!(
+        out.stderr
+            .contains("every copy of redmond/database/lcslog/log is at site `redmond`")
+    );
+    assert!(
+        out.stderr
+            .contains("redmond/database/groupchat/diff is due every 6h")
     );
 
     let json = standby(&repo(), &["validate", "--format", "json"]).json();
     assert_eq!(json["format_version"], "1");
     assert_eq!(json["valid"], true);
     assert_eq!(json["summary"]["errors"], 0);
+    let warnings: Vec<String> = json["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}:{}:{}",
+                d["code"].as_str().unwrap_or("?"),
+                d["file"].as_str().unwrap_or("?"),
+                d["line"],
+                d["column"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "copy-only-local desired/contoso.kdl:58:41",
+            "schedule-outside-window desired/contoso.kdl:72:23",
+        ]
+    );
+    assert!(
+        json["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .all(|d| d["severity"] == "warning" && d["help"].is_string())
+    );
+}
+
+#[test]
+fn strict_turns_warnings_into_errors() {
+    let out = standby(&repo(), &["validate", "--strict"]);
+    assert_eq!(out.status, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("desired is invalid (--strict): 0 errors, 2 warnings"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, "");
+    let json = standby(&repo(), &["validate", "--strict", "--format", "json"]);
+    assert_eq!(json.status, 1);
+    assert_eq!(json.json()["valid"], false);
 }
 
 /// The `// expect: CODE FILE:LINE:COLUMN` lines of a case (or `CODE -` for a problem of the
