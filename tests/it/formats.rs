@@ -215,7 +215,7 @@ fn junit_of_the_shipped_example_is_valid() {
     );
     assert!(
         out.stdout.contains(
-            "<testsuites name=\"standby check\" tests=\"27\" failures=\"5\" errors=\"0\""
+            "<testsuites name=\"standby check\" tests=\"33\" failures=\"5\" errors=\"0\""
         ),
         "{}",
         out.stdout
@@ -362,7 +362,7 @@ fn nagios_of_the_shipped_example() {
         lines[0]
     );
     let perf = perfdata(lines[0]);
-    assert_eq!(perf.len(), 24);
+    assert_eq!(perf.len(), 30);
     assert!(perf.contains(&(
         "redmond/settings/edge01".to_owned(),
         "192600s".to_owned(),
@@ -470,8 +470,8 @@ fn prometheus_of_the_shipped_example_is_valid() {
             .filter(|(s, _)| s.starts_with(&format!("{name}{{")))
             .count()
     };
-    assert_eq!(count("standby_backup_age_seconds"), 24);
-    assert_eq!(count("standby_backup_newest_timestamp_seconds"), 24);
+    assert_eq!(count("standby_backup_age_seconds"), 30);
+    assert_eq!(count("standby_backup_newest_timestamp_seconds"), 30);
     let findings: usize = samples
         .iter()
         .filter(|(s, _)| s.starts_with("standby_findings{"))

@@ -31,7 +31,7 @@ site "s" role="primary" owner="dba" {
 
 pub(crate) fn desired() -> Desired {
     let loaded = load_texts(vec![("/d/t.kdl".into(), DESIRED.to_owned())]);
-    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
     loaded.desired.expect("the fixture is valid")
 }
 
@@ -199,7 +199,7 @@ pub(crate) fn run_on(text: &str, mut observed: Observed) -> Plan {
         store.entries.sort_by(|a, b| a.path.cmp(&b.path));
     }
     let loaded = load_texts(vec![("/d/t.kdl".into(), text.to_owned())]);
-    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
     plan(&loaded.desired.expect("valid"), &observed, now())
 }
 
