@@ -4,6 +4,8 @@
 //! what to change; it validates and lints clean as written (without a standby site it warns
 //! `standby-site-missing`, on purpose).
 
+use std::fmt::Write;
+
 use crate::desired::Edition;
 
 /// What `init` was asked for.
@@ -67,6 +69,24 @@ fn servers(edition: Edition, pool: &str, prefix: &str) -> Vec<(String, &'static 
             (format!("{prefix}fe02.{domain}"), "front-end"),
             (format!("{prefix}sql01.{domain}"), "back-end"),
         ],
+    }
+}
+
+/// The `server` nodes of a pool: back ends belong to the database administrators.
+fn server_lines(text: &mut String, servers: &[(String, &'static str)]) {
+    for (fqdn, role) in servers {
+        let owner = if *role == "back-end" {
+            "dba"
+        } else {
+            "ocs-ops"
+        };
+        let _ = writeln!(
+            text,
+            "        server {} role={} owner={}",
+            q(fqdn),
+            q(role),
+            q(owner)
+        );
     }
 }
 
@@ -197,32 +217,22 @@ site {site_q} role="primary" owner="ocs-ops" {{
         pool = q(&options.pool),
         edition = q(&options.edition.to_string()),
     );
-    for (fqdn, role) in &servers {
-        let owner = if *role == "back-end" {
-            "dba"
-        } else {
-            "ocs-ops"
-        };
-        text.push_str(&format!(
-            "        server {} role={} owner={}\n",
-            q(fqdn),
-            q(role),
-            q(owner)
-        ));
-    }
+    server_lines(&mut text, &servers);
     text.push_str("    }\n\n");
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         "    // The password comes only from this environment variable.\n    sql-instance \"rtc\" host={} instance=\"RTC\" user=\"standby\" password-env={}\n\n",
         q(sql_host),
         q(&password_env(site))
-    ));
+    );
     // Without a standby site the only copies are the offsite store's: copy there anyway.
     let copy_all = if copy.is_empty() {
         " copy-to=\"offsite\""
     } else {
         copy
     };
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         r#"    // The pool's databases: users, contacts and conferences (rtc), pool settings (rtcconfig)
     // and the Address Book Server's (rtcab). Logs on their own volume, as the guide asks.
     database "rtc" instance="rtc" recovery-model="full" separate-log-volume=#true {{
@@ -248,17 +258,19 @@ site {site_q} role="primary" owner="ocs-ops" {{
         pool = q(&options.pool),
         pool_name = q(&pool_short(&options.pool)),
         pool_arg = q(&format!("/PoolName:{}", pool_short(&options.pool))),
-    ));
+    );
     for (fqdn, _) in &servers {
         let name = computer_settings_name(fqdn, &options.pool);
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "    settings {} level=\"computer\" server={} every=\"24h\" keep=7 store=\"local\"{copy_all} {{\n        export \"LCSCmd.exe\" \"/Config\" \"/Action:Export\" \"/Level:Machine\" {} \"/ConfigFile:{{file}}\"\n    }}\n",
             q(&name),
             q(fqdn),
             q(&format!("/FQDN:{fqdn}")),
-        ));
+        );
     }
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         r#"
     // Files the front ends serve: meeting content and its compliance log, and the update
     // files for Communicator clients and devices. Point `path` at the shares.
@@ -273,7 +285,7 @@ site {site_q} role="primary" owner="ocs-ops" {{
 "#,
         srv = q(&format!("_sipinternaltls._tcp.{domain}")),
         pool = q(&options.pool),
-    ));
+    );
     text
 }
 
@@ -302,29 +314,20 @@ site {standby_q} role="standby" standby-for={site_q} owner="ocs-ops" {{
         pool_q = q(&pool),
         edition = q(&options.edition.to_string()),
     );
-    for (fqdn, role) in &servers {
-        let owner = if *role == "back-end" {
-            "dba"
-        } else {
-            "ocs-ops"
-        };
-        text.push_str(&format!(
-            "        server {} role={} owner={}\n",
-            q(fqdn),
-            q(role),
-            q(owner)
-        ));
+    server_lines(&mut text, &servers);
+    let mut computer_omits = String::new();
+    for (fqdn, _) in self::servers(options.edition, &options.pool, "") {
+        let _ = writeln!(
+            computer_omits,
+            "    omit {} reason=\"{standby}'s servers are built with their own machine settings\"",
+            q(&format!(
+                "settings/{}",
+                computer_settings_name(&fqdn, &options.pool)
+            ))
+        );
     }
-    let computer_omits: String = self::servers(options.edition, &options.pool, "")
-        .iter()
-        .map(|(fqdn, _)| {
-            format!(
-                "    omit {} reason=\"{standby}'s servers are built with their own machine settings\"\n",
-                q(&format!("settings/{}", computer_settings_name(fqdn, &options.pool)))
-            )
-        })
-        .collect();
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         r#"    }}
 
     sql-instance "rtc" host={sql_host} instance="RTC" user="standby" password-env={env}
@@ -369,7 +372,7 @@ site {standby_q} role="standby" standby-for={site_q} owner="ocs-ops" {{
         pool_name = q(&pool_short(&pool)),
         pool_arg = q(&format!("/PoolName:{}", pool_short(&pool))),
         computer_omits = computer_omits,
-    ));
+    );
     text
 }
 

@@ -51,12 +51,13 @@ pub(crate) fn expand(desired: &mut Desired) -> Vec<Diagnostic> {
         let scenario = &mut desired.scenarios[index];
         let mut steps = expansion.steps;
         for o in &scenario.overrides {
-            match steps
+            if let Some(step) = steps
                 .iter_mut()
                 .find(|s| s.id.as_deref() == Some(o.step.value.as_str()))
             {
-                Some(step) => step.minutes = Some(o.minutes.clone()),
-                None => {
+                step.minutes = Some(o.minutes.clone());
+            } else {
+                {
                     let ids: Vec<&str> = steps.iter().filter_map(|s| s.id.as_deref()).collect();
                     let help = match did_you_mean(&o.step.value, ids.iter().copied()) {
                         Some(close) => format!("did you mean `{close}`?"),
@@ -313,7 +314,7 @@ impl Expansion {
             .and_then(|name| desired.site(name));
         let site = named_site
             .or_else(|| desired.sites.iter().find(|s| *s.role == SiteRole::Primary))
-            .ok_or_else(|| not_applicable(template, "no primary site is declared"))?;
+            .ok_or_else(|| Box::new(not_applicable(template, "no primary site is declared")))?;
         let patterns = scenario
             .affects
             .iter()
@@ -339,25 +340,27 @@ impl Expansion {
     }
 }
 
-fn not_applicable(template: &Spanned<ScenarioTemplate>, why: &str) -> Box<Diagnostic> {
-    Box::new(
-        Diagnostic::error(
-            Code::TemplateNotApplicable,
-            format!(
-                "template `{}` has nothing to restore: {why}",
-                template.value
-            ),
-        )
-        .at(template.span, "this template")
-        .with_help("declare what it restores, name it in `affects`, or drop the scenario"),
+fn not_applicable(template: &Spanned<ScenarioTemplate>, why: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::TemplateNotApplicable,
+        format!(
+            "template `{}` has nothing to restore: {why}",
+            template.value
+        ),
     )
+    .at(template.span, "this template")
+    .with_help("declare what it restores, name it in `affects`, or drop the scenario")
 }
 
 impl Scope<'_> {
     fn expand(&mut self, template: &Spanned<ScenarioTemplate>) -> Result<(), Box<Diagnostic>> {
         let site = self.site;
-        let none =
-            |what: &str| not_applicable(template, &format!("site `{}` {what}", site.name.value));
+        let none = |what: &str| -> Box<Diagnostic> {
+            Box::new(not_applicable(
+                template,
+                &format!("site `{}` {what}", site.name.value),
+            ))
+        };
         match template.value {
             ScenarioTemplate::DatabaseLoss => {
                 let dbs = self.databases(&[]);
@@ -584,10 +587,10 @@ impl Scope<'_> {
         let site = self.site;
         let servers = self.servers(roles);
         if servers.is_empty() {
-            return Err(not_applicable(
+            return Err(Box::new(not_applicable(
                 template,
                 &format!("site `{}` declares no {} server", site.name.value, roles[0]),
-            ));
+            )));
         }
         for server in &servers {
             let fqdn = &server.fqdn.value;
@@ -621,10 +624,10 @@ impl Scope<'_> {
                 .as_ref()
                 .is_some_and(|f| f.value == lost.name.value)
         }) else {
-            return Err(not_applicable(
+            return Err(Box::new(not_applicable(
                 template,
                 &format!("no standby site stands in for `{}`", lost.name.value),
-            ));
+            )));
         };
         let (from, to) = (&lost.name.value, &standby.name.value);
         self.affects

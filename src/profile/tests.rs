@@ -454,7 +454,8 @@ fn every_template_expands_for_the_declared_topology() {
     let scenarios: String = ScenarioTemplate::ALL
         .iter()
         .map(|(name, _)| format!("scenario \"{name}\" template=\"{name}\" owner=\"o\"\n"))
-        .collect();
+        .collect::<Vec<_>>()
+        .concat();
     let (desired, errors) = expanded(&scenarios);
     assert!(errors.is_empty(), "{errors:?}");
     let desired = desired.expect("valid");
