@@ -186,6 +186,12 @@ impl<'a> Scope<'a> {
         }
     }
 
+    fn affects_each(&mut self, site: &Site, kind: &str, names: &[String]) {
+        for name in names {
+            self.affects(site, kind, name);
+        }
+    }
+
     /// One restore step per database, from the backups its policy keeps.
     fn restore_databases(&mut self, site: &Site, databases: &[&Database], from: &str) {
         for db in databases {
@@ -227,9 +233,7 @@ impl<'a> Scope<'a> {
             })
             .map(|s| s.name.value.clone())
             .collect();
-        for name in &names {
-            self.affects(site, "settings", name);
-        }
+        self.affects_each(site, "settings", &names);
         names
     }
 
@@ -237,9 +241,7 @@ impl<'a> Scope<'a> {
         let names: Vec<String> = computer_settings(site, &server.fqdn)
             .map(|s| s.name.value.clone())
             .collect();
-        for name in &names {
-            self.affects(site, "settings", name);
-        }
+        self.affects_each(site, "settings", &names);
         self.step(
             format!("import-settings/{}", server.fqdn.value),
             format!(
@@ -256,9 +258,7 @@ impl<'a> Scope<'a> {
         if names.is_empty() {
             return;
         }
-        for name in &names {
-            self.affects(site, "fileset", name);
-        }
+        self.affects_each(site, "fileset", &names);
         self.step(
             "restore-files",
             format!(
@@ -426,9 +426,7 @@ impl Scope<'_> {
                 }
                 if !front_ends.is_empty() {
                     let names = fqdns(&front_ends);
-                    for fqdn in &names {
-                        self.affects(site, "server", fqdn);
-                    }
+                    self.affects_each(site, "server", &names);
                     self.step(
                         "rebuild-front-ends",
                         format!(
