@@ -111,7 +111,12 @@ fn dangling<'a>(
     ) {
         Some(close) => format!("did you mean `{close}`?"),
         None if candidates.is_empty() => {
-            format!("declare a {what} `{}` {scope} first", reference.value)
+            let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!("declare {article} {what} `{}` {scope} first", reference.value)
         }
         None => format!(
             "declared {what}s: {}",
