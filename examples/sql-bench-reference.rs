@@ -5,9 +5,9 @@
 //!
 //!     sql-bench-reference PORTS_FILE [DEPTH]
 //!
-//! PORTS_FILE holds `ID HOST PORT` lines (as `sql-bench-server` prints them); the password is
-//! read from STANDBY_BENCH_SQL_PASSWORD, the user is `standby`. DEPTH (default 100) is the
-//! history query's `@P1`, as standby derives it from the deepest declared `keep`.
+//! `PORTS_FILE` holds `ID HOST PORT` lines (as `sql-bench-server` prints them); the password
+//! is read from `STANDBY_BENCH_SQL_PASSWORD`, the user is `standby`. `DEPTH` (default 100) is
+//! the history query's `@P1`, as standby derives it from the deepest declared `keep`.
 
 use futures_util::TryStreamExt as _;
 use standby::observe::sql::queries;
@@ -28,13 +28,15 @@ const QUERIES: [(&str, &str, bool); 5] = [
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let ports = args
+    let ports_file = args
         .next()
         .expect("usage: sql-bench-reference PORTS_FILE [DEPTH]");
-    let depth: i32 = args.next().map_or(100, |d| d.parse().expect("DEPTH is a number"));
+    let depth: i32 = args
+        .next()
+        .map_or(100, |d| d.parse().expect("DEPTH is a number"));
     let password =
         std::env::var("STANDBY_BENCH_SQL_PASSWORD").expect("STANDBY_BENCH_SQL_PASSWORD is set");
-    let text = std::fs::read_to_string(&ports).expect("read the ports file");
+    let text = std::fs::read_to_string(&ports_file).expect("read the ports file");
     let instances: Vec<(String, u16)> = text
         .lines()
         .filter_map(|line| {
@@ -54,11 +56,14 @@ fn main() {
         let mut tasks = tokio::task::JoinSet::new();
         for (host, port) in instances {
             let password = password.clone();
-            tasks.spawn(async move { count_rows(&host, port, &password, depth).await });
+            // Boxed, as standby boxes its instance probes: tiberius futures are large.
+            tasks.spawn(async move { Box::pin(count_rows(&host, port, &password, depth)).await });
         }
         let mut total = [0u64; QUERIES.len()];
         while let Some(done) = tasks.join_next().await {
-            let rows = done.expect("an instance task").expect("an instance answers");
+            let rows = done
+                .expect("an instance task")
+                .expect("an instance answers");
             for (sum, n) in total.iter_mut().zip(rows) {
                 *sum += n;
             }
@@ -88,7 +93,7 @@ async fn count_rows(
     config.command_timeout(Some(TIMEOUT));
     let tcp = TcpStream::connect_named(&config).await?;
     tcp.set_nodelay(true)?;
-    let mut client = Client::connect(config, tcp.compat_write()).await?;
+    let mut client = Box::pin(Client::connect(config, tcp.compat_write())).await?;
     let mut counts = [0u64; QUERIES.len()];
     for ((_, sql, takes_depth), count) in QUERIES.iter().zip(&mut counts) {
         let stream = if *takes_depth {

@@ -192,7 +192,13 @@ fn history(
             (BackupType::Full, full_lsn, lsn(200, 1), base, full_size)
         } else if slot % SLOTS_PER_DIFF == 0 {
             let changed = u128::try_from(slot % SLOTS_PER_FULL).expect("small");
-            (BackupType::Differential, lsn(100, 37), lsn(200, 1), full_lsn, full_size * changed / 40)
+            (
+                BackupType::Differential,
+                lsn(100, 37),
+                lsn(200, 1),
+                full_lsn,
+                full_size * changed / 40,
+            )
         } else {
             let first = chain_end.unwrap_or(full_lsn);
             let last = lsn(900, 1);
@@ -234,12 +240,12 @@ fn history(
     }
     if let Some((backup_set_id, finished)) = newest_full {
         let destination = format!("standby-restoretest-{name}");
-        let restored = finished.plus_millis(2 * 3_600_000);
+        let test_start = finished.plus_millis(2 * 3_600_000);
         for (restore_type, after_ms) in [("D", 0), ("L", 60_000)] {
             restores.push(RestoreHistory {
                 restore_history_id: i32::try_from(restores.len() + 1).expect("ids fit an int"),
                 destination_database_name: destination.clone(),
-                restore_date: restored.plus_millis(after_ms),
+                restore_date: test_start.plus_millis(after_ms),
                 restore_type: restore_type.to_string(),
                 backup_set_id: Some(backup_set_id),
             });

@@ -35,10 +35,12 @@ pub fn write_with(
     fs::create_dir_all(dir)?;
     let temp = temp_path(target);
     let result = (|| {
-        let mut out = BufWriter::with_capacity(1 << 20, File::create(&temp)?);
-        fill(&mut out)?;
-        let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
-        file.sync_all()?;
+        let mut buffered = BufWriter::with_capacity(1 << 20, File::create(&temp)?);
+        fill(&mut buffered)?;
+        let written = buffered
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
+        written.sync_all()?;
         fs::rename(&temp, target)?;
         sync_dir(dir)
     })();
