@@ -51,7 +51,7 @@ start_server() {
     "$SERVER" --instances "$INSTANCES" --databases "$1" --backups "$BACKUPS" --store "$dir/store" \
         >"$server_out" &
     server_pid=$!
-    until grep -q '^ready$' "$server_out"; do
+    until grep -qs '^ready$' "$server_out"; do
         kill -0 "$server_pid" 2>/dev/null || { echo "the bench server died" >&2; exit 1; }
         sleep 0.1
     done
