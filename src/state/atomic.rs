@@ -2,7 +2,7 @@
 //! directory. A reader sees the old file or the new one, never half of one.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// The temporary name standby writes under before a rename; discovery recognises it.
@@ -19,6 +19,15 @@ pub fn temp_path(target: &Path) -> PathBuf {
 
 /// Writes `bytes` to `target` atomically, creating its directory when missing.
 pub fn write(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_with(target, |file| file.write_all(bytes))
+}
+
+/// Writes what `fill` writes to `target` atomically, through a buffer: a large file (the
+/// observation of a big deployment is hundreds of MB) never sits in memory whole.
+pub fn write_with(
+    target: &Path,
+    fill: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = target
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -26,9 +35,12 @@ pub fn write(target: &Path, bytes: &[u8]) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     let temp = temp_path(target);
     let result = (|| {
-        let mut file = File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
+        let mut buffered = BufWriter::with_capacity(1 << 20, File::create(&temp)?);
+        fill(&mut buffered)?;
+        let written = buffered
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
+        written.sync_all()?;
         fs::rename(&temp, target)?;
         sync_dir(dir)
     })();
@@ -93,6 +105,11 @@ mod tests {
         write(&target, b"one")?;
         write(&target, b"two")?;
         assert_eq!(fs::read(&target)?, b"two");
+        write_with(&target, |out| {
+            out.write_all(b"thr")?;
+            out.write_all(b"ee")
+        })?;
+        assert_eq!(fs::read(&target)?, b"three");
         let names: Vec<_> = fs::read_dir(dir.path().join("sub"))?
             .map(|e| e.map(|e| e.file_name()))
             .collect::<Result<_, _>>()?;
