@@ -14,10 +14,11 @@ def main():
              '    backup-window start="01:00" end="05:00"',
              '    owner "dba" name="Database administrators" contact="dba@contoso.com"',
              '}', '']
-    for site, role, extra in [("redmond", "primary", ""), ("dallas", "standby", ' standby-for="redmond"')]:
+    sites = [("redmond", "primary", "", "dallas"), ("dallas", "standby", ' standby-for="redmond"', "redmond")]
+    for site, role, extra, other in sites:
         lines.append(f'site "{site}" role="{role}"{extra} region="{site}-region" {{')
         lines.append(f'    store "local" path="/srv/backup/{site}" sql-path="\\\\\\\\{site}-bk\\\\backup"')
-        lines.append(f'    store "offsite" path="/mnt/offsite/{site}"')
+        lines.append(f'    store "offsite" path="/mnt/offsite/{site}" located-at="{other}"')
         lines.append(f'    pool "pool-{site}.contoso.com" edition="enterprise" {{')
         for s in range(20):
             lines.append(f'        server "fe{s:02}.{site}.contoso.com" role="front-end" owner="dba"')
@@ -28,11 +29,17 @@ def main():
         for d in range(per_site):
             lines.append(f'    database "db{d:05}" instance="sql{d // 100:03}" recovery-model="full" separate-log-volume=#true {{')
             lines.append('        backup "full" every="24h" keep=7 store="local" copy-to="offsite"')
-            lines.append('        backup "log" every="1h" keep=48 store="local"')
+            lines.append('        backup "log" every="1h" keep=48 store="local" copy-to="offsite"')
             lines.append('    }')
         lines.append('    settings "global" level="global" every="24h" keep=14 store="local" copy-to="offsite" {')
         lines.append('        export "LCSCmd.exe" "/Config" "/Action:Export" "/Level:Global" "/ConfigFile:{file}"')
         lines.append('    }')
+        # Everything the OCS profile implies for front ends, so the state lints clean.
+        lines.append(f'    settings "pool" level="pool" pool="pool-{site}.contoso.com" every="24h" keep=14 store="local" copy-to="offsite" pattern="pool/*.xml"')
+        for s in range(20):
+            lines.append(f'    settings "fe{s:02}" level="computer" server="fe{s:02}.{site}.contoso.com" every="24h" keep=7 store="local" copy-to="offsite" pattern="fe{s:02}/*.xml"')
+        for files in ["meeting-compliance", "client-updates", "device-updates"]:
+            lines.append(f'    fileset "{files}" path="/srv/ocs/{site}/{files}" every="24h" keep=7 store="local" copy-to="offsite"')
         lines.append(f'    fileset "meeting-content" path="/srv/ocs/{site}/mc" every="24h" keep=7 store="local" copy-to="offsite" {{')
         lines.append('        include "**/*"')
         lines.append('        exclude "**/*.tmp"')

@@ -1,11 +1,12 @@
 //! `standby validate`: load the desired state and report every diagnostic.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use serde::Serialize;
 
 use crate::cli::{GlobalArgs, ValidateArgs, ValidateFormat};
-use crate::desired::{Desired, Severity, load_dir};
+use crate::desired::{Code, Desired, Diagnostic, Severity, load_dir};
 use crate::report::diagnostics::{JsonDiagnostic, render_human, to_json};
 
 #[derive(Serialize)]
@@ -36,6 +37,33 @@ fn describe(desired: &Desired) -> String {
         ),
         count(desired.scenarios.len(), "scenario", "scenarios"),
     )
+}
+
+/// How many warnings of one code the table shows; errors are always all shown. A desired
+/// state of thousands of items can repeat one lint thousands of times.
+const WARNINGS_PER_CODE: usize = 10;
+
+/// The diagnostics to render, and how many warnings of each code are left out.
+fn shown_and_hidden(diagnostics: &[Diagnostic]) -> (Vec<Diagnostic>, BTreeMap<Code, usize>) {
+    let mut per_code: BTreeMap<Code, usize> = BTreeMap::new();
+    let mut shown = Vec::new();
+    for diagnostic in diagnostics {
+        if diagnostic.is_error() {
+            shown.push(diagnostic.clone());
+            continue;
+        }
+        let seen = per_code.entry(diagnostic.code).or_default();
+        *seen += 1;
+        if *seen <= WARNINGS_PER_CODE {
+            shown.push(diagnostic.clone());
+        }
+    }
+    let hidden = per_code
+        .into_iter()
+        .filter(|(_, n)| *n > WARNINGS_PER_CODE)
+        .map(|(code, n)| (code, n - WARNINGS_PER_CODE))
+        .collect();
+    (shown, hidden)
 }
 
 pub(super) fn run(global: &GlobalArgs, args: &ValidateArgs) -> ExitCode {
@@ -69,14 +97,17 @@ pub(super) fn run(global: &GlobalArgs, args: &ValidateArgs) -> ExitCode {
             }
         }
         ValidateFormat::Table => {
-            if !loaded.diagnostics.is_empty() {
+            let (shown, hidden) = shown_and_hidden(&loaded.diagnostics);
+            if !shown.is_empty() {
                 eprint!(
                     "{}",
-                    render_human(
-                        &loaded.sources,
-                        &loaded.diagnostics,
-                        super::stderr_color(global.color)
-                    )
+                    render_human(&loaded.sources, &shown, super::stderr_color(global.color))
+                );
+            }
+            for (code, count) in &hidden {
+                eprintln!(
+                    "… and {count} more `{code}` warning{} (`standby validate --format json` lists every one)",
+                    if *count == 1 { "" } else { "s" }
                 );
             }
             if failed {

@@ -116,7 +116,10 @@ fn dangling<'a>(
             } else {
                 "a"
             };
-            format!("declare {article} {what} `{}` {scope} first", reference.value)
+            format!(
+                "declare {article} {what} `{}` {scope} first",
+                reference.value
+            )
         }
         None => format!(
             "declared {what}s: {}",

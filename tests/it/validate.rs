@@ -253,3 +253,46 @@ fn a_missing_directory_is_a_clear_error() {
         out.stderr
     );
 }
+
+#[test]
+fn a_lint_repeated_many_times_is_shown_ten_times_and_counted() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let desired = tmp.path().join("desired");
+    std::fs::create_dir(&desired).expect("mkdir");
+    let mut text = String::from(
+        "deployment \"t\" product=\"ocs-2007-r2\" {\n    objectives rpo=\"24h\" restore-test=\"30d\"\n}\n\
+         site \"p\" role=\"primary\" {\n    store \"local\" path=\"/b\"\n    store \"off\" path=\"/o\" located-at=\"s\"\n    sql-instance \"i\" host=\"h\"\n",
+    );
+    for n in 0..25 {
+        text.push_str(&format!(
+            "    database \"db{n}\" instance=\"i\" {{\n        backup \"full\" every=\"24h\" keep=7 store=\"local\" copy-to=\"off\"\n    }}\n"
+        ));
+    }
+    text.push_str(
+        "}\nsite \"s\" role=\"standby\" standby-for=\"p\" {\n    store \"local\" path=\"/s\"\n}\n",
+    );
+    std::fs::write(desired.join("t.kdl"), text).expect("write");
+
+    let out = standby(tmp.path(), &["validate"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr.matches("⚠ database `p/db").count(),
+        10,
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "… and 15 more `log-volume-not-separate` warnings (`standby validate --format json` lists every one)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains("is valid (25 warnings)"),
+        "{}",
+        out.stdout
+    );
+    let json = standby(tmp.path(), &["validate", "--format", "json"]).json();
+    assert_eq!(json["diagnostics"].as_array().map(Vec::len), Some(25));
+}
