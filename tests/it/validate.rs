@@ -263,11 +263,14 @@ fn a_lint_repeated_many_times_is_shown_ten_times_and_counted() {
         "deployment \"t\" product=\"ocs-2007-r2\" {\n    objectives rpo=\"24h\" restore-test=\"30d\"\n}\n\
          site \"p\" role=\"primary\" {\n    store \"local\" path=\"/b\"\n    store \"off\" path=\"/o\" located-at=\"s\"\n    sql-instance \"i\" host=\"h\"\n",
     );
-    for n in 0..25 {
-        text.push_str(&format!(
-            "    database \"db{n}\" instance=\"i\" {{\n        backup \"full\" every=\"24h\" keep=7 store=\"local\" copy-to=\"off\"\n    }}\n"
-        ));
-    }
+    let databases: Vec<String> = (0..25)
+        .map(|n| {
+            format!(
+                "    database \"db{n}\" instance=\"i\" {{\n        backup \"full\" every=\"24h\" keep=7 store=\"local\" copy-to=\"off\"\n    }}\n"
+            )
+        })
+        .collect();
+    text.push_str(&databases.concat());
     text.push_str(
         "}\nsite \"s\" role=\"standby\" standby-for=\"p\" {\n    store \"local\" path=\"/s\"\n}\n",
     );
