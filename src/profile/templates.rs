@@ -186,6 +186,25 @@ impl<'a> Scope<'a> {
         }
     }
 
+    /// A `rebuild/FQDN` step per server; the servers are affected.
+    fn rebuild(
+        &mut self,
+        site: &Site,
+        servers: &[&Server],
+        minutes: u32,
+        text: impl Fn(&str, ServerRole) -> String,
+    ) {
+        for server in servers {
+            let fqdn = &server.fqdn.value;
+            self.affects(site, "server", fqdn);
+            self.step(
+                format!("rebuild/{fqdn}"),
+                text(fqdn, server.role.value),
+                minutes,
+            );
+        }
+    }
+
     fn affects_each(&mut self, site: &Site, kind: &str, names: &[String]) {
         for name in names {
             self.affects(site, kind, name);
@@ -385,15 +404,11 @@ impl Scope<'_> {
                 if servers.is_empty() {
                     return Err(none("declares no standard-edition server"));
                 }
-                for server in &servers {
-                    let fqdn = &server.fqdn.value;
-                    self.affects(site, "server", fqdn);
-                    self.step(
-                        format!("rebuild/{fqdn}"),
-                        format!("Rebuild {fqdn} with the same FQDN and install OCS 2007 R2 Standard Edition"),
-                        90,
-                    );
-                }
+                self.rebuild(site, &servers, 90, |fqdn, _| {
+                    format!(
+                        "Rebuild {fqdn} with the same FQDN and install OCS 2007 R2 Standard Edition"
+                    )
+                });
                 let dbs = self.databases(&["rtc", "rtcconfig", "rtcab"]);
                 self.restore_databases(site, &dbs, "");
                 self.import_pool_and_global(site, servers.iter().filter_map(|s| s.pool.as_deref()));
@@ -409,17 +424,9 @@ impl Scope<'_> {
                 if back_ends.is_empty() && front_ends.is_empty() {
                     return Err(none("declares no front-end or back-end server"));
                 }
-                for server in &back_ends {
-                    let fqdn = &server.fqdn.value;
-                    self.affects(site, "server", fqdn);
-                    self.step(
-                        format!("rebuild/{fqdn}"),
-                        format!(
-                            "Rebuild the back-end SQL Server {fqdn} with the same instance name"
-                        ),
-                        45,
-                    );
-                }
+                self.rebuild(site, &back_ends, 45, |fqdn, _| {
+                    format!("Rebuild the back-end SQL Server {fqdn} with the same instance name")
+                });
                 if !back_ends.is_empty() {
                     let dbs = self.databases(&["rtc", "rtcconfig", "rtcab"]);
                     self.restore_databases(site, &dbs, "");
@@ -556,6 +563,7 @@ impl Scope<'_> {
     fn import_pool_and_global<'p>(&mut self, site: &Site, pools: impl Iterator<Item = &'p str>) {
         let mut names = self.settings(site, SettingsLevel::Global, None);
         let mut pools: Vec<&str> = pools.collect();
+        pools.sort_unstable();
         pools.dedup();
         if pools.is_empty() {
             names.extend(self.settings(site, SettingsLevel::Pool, None));
@@ -590,18 +598,9 @@ impl Scope<'_> {
                 &format!("site `{}` declares no {} server", site.name.value, roles[0]),
             )));
         }
-        for server in &servers {
-            let fqdn = &server.fqdn.value;
-            self.affects(site, "server", fqdn);
-            self.step(
-                format!("rebuild/{fqdn}"),
-                format!(
-                    "Rebuild {fqdn} and reinstall the {} role",
-                    server.role.value
-                ),
-                60,
-            );
-        }
+        self.rebuild(site, &servers, 60, |fqdn, role| {
+            format!("Rebuild {fqdn} and reinstall the {role} role")
+        });
         if !databases.is_empty() {
             let dbs = self.databases(databases);
             self.restore_databases(site, &dbs, "");
