@@ -18,7 +18,7 @@ use jiff::Timestamp;
 
 pub use guard::Roots;
 
-use crate::desired::{Desired, ItemKind};
+use crate::desired::{Choice, DatabaseBackupKind, Desired, ItemKind};
 use crate::observe::{Selection, hash};
 use crate::plan::{Action, ActionKind, Layout, Operation};
 use crate::state::atomic;
@@ -79,11 +79,13 @@ impl Outcome {
 /// Heavy actions wait for the backup window (SPEC §2 `backup-window`). A log backup (and
 /// its `RESTORE VERIFYONLY`) is small and only useful on time, so it runs at any hour.
 fn is_heavy(action: &Action) -> bool {
-    let log_backup = matches!(
+    let any_hour = matches!(
         action.kind,
         ActionKind::BackupDatabase | ActionKind::VerifyBackup
-    ) && action.address.as_str().ends_with("/log");
-    !log_backup
+    ) && DatabaseBackupKind::ALL.iter().any(|(name, kind)| {
+        kind.runs_any_hour() && action.address.as_str().ends_with(&format!("/{name}"))
+    });
+    !any_hour
         && matches!(
             action.kind,
             ActionKind::BackupDatabase

@@ -167,6 +167,18 @@ impl Site {
     pub fn store(&self, name: &str) -> Option<&Store> {
         self.stores.iter().find(|s| *s.name == name)
     }
+
+    pub fn sql_instance(&self, id: &str) -> Option<&SqlInstance> {
+        self.sql_instances.iter().find(|i| *i.id == id)
+    }
+
+    /// The site that physically holds `store`: its `located-at`, else this site.
+    pub fn location_of<'a>(&'a self, store: &'a Store) -> &'a str {
+        store
+            .located_at
+            .as_ref()
+            .map_or(self.name.value.as_str(), |l| l.value.as_str())
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -208,6 +220,24 @@ pub struct SqlInstance {
     pub password_env: Option<Spanned<String>>,
     pub encrypt: bool,
     pub trust_cert: bool,
+}
+
+impl SqlInstance {
+    /// `sql01.contoso.com\RTC`, or the host for the default instance: how an operator names it.
+    pub fn label(&self) -> String {
+        match &self.instance {
+            Some(name) => format!("{}\\{name}", self.host.value),
+            None => self.host.value.clone(),
+        }
+    }
+}
+
+impl DatabaseBackupKind {
+    /// Log backups are small and only worth anything on time: `apply` runs them (and their
+    /// `RESTORE VERIFYONLY`) at any hour, not only in the backup window.
+    pub fn runs_any_hour(self) -> bool {
+        self == Self::Log
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

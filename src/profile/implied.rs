@@ -96,13 +96,20 @@ fn squash(name: &str) -> String {
         .collect()
 }
 
+/// Whether a database called `name` is the guide's `wanted` one (Group Chat's is named by
+/// the administrator: any name containing `groupchat`).
+pub(crate) fn is_database(name: &str, wanted: &str) -> bool {
+    let name = squash(name);
+    if wanted == "groupchat" {
+        name.contains(wanted)
+    } else {
+        name == wanted
+    }
+}
+
 fn is_declared(site: &Site, server: &str, need: &Need) -> bool {
     match need {
-        Need::Database("groupchat") => site
-            .databases
-            .iter()
-            .any(|d| squash(&d.name).contains("groupchat")),
-        Need::Database(name) => site.databases.iter().any(|d| squash(&d.name) == *name),
+        Need::Database(wanted) => site.databases.iter().any(|d| is_database(&d.name, wanted)),
         Need::PoolSettings(pool) => site.settings.iter().any(|s| {
             *s.level == SettingsLevel::Pool
                 && pool.as_deref().is_none_or(|pool| {

@@ -68,8 +68,7 @@ fn window(desired: &Desired, out: &mut Vec<Diagnostic>) {
     };
     let closed = Duration::from_secs(u64::from(24 * 60 - open) * 60);
     for item in desired.backup_items() {
-        let runs_any_time =
-            matches!(item.kind, ItemKind::Database(_, b) if *b.kind == DatabaseBackupKind::Log);
+        let runs_any_time = matches!(item.kind, ItemKind::Database(_, b) if b.kind.runs_any_hour());
         if runs_any_time || item.policy.crit >= closed {
             continue;
         }
@@ -306,16 +305,11 @@ fn copies(desired: &Desired, out: &mut Vec<Diagnostic>) {
         if *item.site.role != SiteRole::Primary {
             continue;
         }
-        let located = |store: &str| {
-            item.site
-                .store(store)
-                .and_then(|s| s.located_at.as_ref())
-                .map_or(item.site.name.value.as_str(), |l| l.value.as_str())
-        };
         let home = item.site.name.value.as_str();
         let elsewhere = std::iter::once(&item.policy.store)
             .chain(&item.policy.copy_to)
-            .any(|s| located(s) != home);
+            .filter_map(|s| item.site.store(s))
+            .any(|s| item.site.location_of(s) != home);
         if !elsewhere {
             out.push(
                 Diagnostic::warning(

@@ -14,10 +14,11 @@ use globset::{Glob, GlobMatcher};
 use crate::address::Address;
 use crate::desired::{
     Code, Database, DatabaseBackupKind, Desired, Diagnostic, Duration, Scenario, ScenarioTemplate,
-    Server, ServerRole, SettingsLevel, Site, SiteRole, Span, Spanned, Step, did_you_mean,
+    Server, ServerRole, SettingsLevel, Site, SiteRole, Span, Spanned, SqlInstance, Step,
+    did_you_mean,
 };
 
-use super::implied::computer_settings;
+use super::implied::{computer_settings, is_database};
 
 /// Expands every templated scenario in place; returns the problems found.
 pub(crate) fn expand(desired: &mut Desired) -> Vec<Diagnostic> {
@@ -156,17 +157,7 @@ impl<'a> Scope<'a> {
         self.pick(
             site.databases
                 .iter()
-                .filter(|d| {
-                    names.is_empty()
-                        || names.iter().any(|n| {
-                            let squashed = d.name.value.to_lowercase().replace(['-', '_'], "");
-                            if *n == "groupchat" {
-                                squashed.contains(n)
-                            } else {
-                                squashed == *n
-                            }
-                        })
-                })
+                .filter(|d| names.is_empty() || names.iter().any(|n| is_database(&d.name, n)))
                 .map(|d| (site.address("database", &d.name), d)),
         )
     }
@@ -291,13 +282,8 @@ impl<'a> Scope<'a> {
 
 /// `sql01.contoso.com\RTC` for the instance a database is on.
 fn instance_label(site: &Site, id: &str) -> String {
-    site.sql_instances.iter().find(|i| *i.id == id).map_or_else(
-        || format!("instance {id}"),
-        |i| match &i.instance {
-            Some(name) => format!("{}\\{name}", i.host.value),
-            None => i.host.value.clone(),
-        },
-    )
+    site.sql_instance(id)
+        .map_or_else(|| format!("instance {id}"), SqlInstance::label)
 }
 
 fn quoted(names: &[String]) -> String {

@@ -19,7 +19,7 @@ use jiff::Timestamp;
 use crate::address::Address;
 use crate::desired::{
     BackupItem, Choice, Desired, Duration, ItemKind, ServerRole, SettingsLevel, Site, SiteRole,
-    Store,
+    SqlInstance, Store,
 };
 use crate::observe::Observed;
 use crate::plan::{ItemState, item_store_problem};
@@ -98,10 +98,7 @@ impl Location {
     fn of(site: &Site, store: &Store) -> Self {
         Self {
             store: store.name.value.clone(),
-            located_at: store
-                .located_at
-                .as_ref()
-                .map_or_else(|| site.name.value.clone(), |l| l.value.clone()),
+            located_at: site.location_of(store).to_owned(),
             path: store.path.value.display().to_string(),
             sql_path: store.sql_path.as_ref().map(|p| p.value.clone()),
         }
@@ -468,16 +465,8 @@ fn describe(site: &Site, item: &BackupItem<'_>) -> String {
     let mut what = match item.kind {
         ItemKind::Database(db, backup) => {
             let instance = site
-                .sql_instances
-                .iter()
-                .find(|i| i.id.value == db.instance.value)
-                .map_or_else(
-                    || db.instance.value.clone(),
-                    |i| match &i.instance {
-                        Some(name) => format!("{}\\{name}", i.host.value),
-                        None => i.host.value.clone(),
-                    },
-                );
+                .sql_instance(&db.instance)
+                .map_or_else(|| db.instance.value.clone(), SqlInstance::label);
             format!(
                 "{} backup of database {} on {instance}",
                 backup.kind.value.name(),

@@ -1,7 +1,14 @@
 //! `standby init`: the starting desired state validates and lints clean, and nothing that
 //! exists is ever overwritten.
 
-use crate::support::{snapshot_tree, standby};
+use crate::support::{Output, snapshot_tree, standby};
+
+/// `standby --desired DESIRED init --profile ocs-2007-r2 ARGS…` in `dir`.
+fn init(dir: &std::path::Path, desired: &str, args: &[&str]) -> Output {
+    let mut all = vec!["--desired", desired, "init", "--profile", "ocs-2007-r2"];
+    all.extend_from_slice(args);
+    standby(dir, &all)
+}
 
 fn warnings(dir: &std::path::Path, desired: &str) -> (i32, Vec<String>) {
     let out = standby(dir, &["--desired", desired, "validate", "--format", "json"]);
@@ -19,14 +26,10 @@ fn warnings(dir: &std::path::Path, desired: &str) -> (i32, Vec<String>) {
 fn init_writes_a_desired_state_that_lints_clean() {
     let tmp = tempfile::tempdir().expect("tempdir");
     for (edition, dir) in [("enterprise", "ee"), ("standard", "se")] {
-        let out = standby(
+        let out = init(
             tmp.path(),
+            dir,
             &[
-                "--desired",
-                dir,
-                "init",
-                "--profile",
-                "ocs-2007-r2",
                 "--site",
                 "redmond",
                 "--pool",
@@ -83,19 +86,10 @@ fn init_writes_a_desired_state_that_lints_clean() {
 #[test]
 fn without_a_standby_site_init_says_what_validate_will_warn() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let out = standby(
+    let out = init(
         tmp.path(),
-        &[
-            "--desired",
-            "d",
-            "init",
-            "--profile",
-            "ocs-2007-r2",
-            "--site",
-            "hq",
-            "--pool",
-            "pool.example.org",
-        ],
+        "d",
+        &["--site", "hq", "--pool", "pool.example.org"],
     );
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert!(
@@ -119,17 +113,10 @@ fn init_never_overwrites() {
     std::fs::create_dir(&desired).expect("mkdir");
     std::fs::write(desired.join("mine.kdl"), "// my own deployment\n").expect("write");
     let before = snapshot_tree(&desired);
-    let out = standby(
+    let out = init(
         tmp.path(),
-        &[
-            "init",
-            "--profile",
-            "ocs-2007-r2",
-            "--site",
-            "hq",
-            "--pool",
-            "pool.example.org",
-        ],
+        "desired",
+        &["--site", "hq", "--pool", "pool.example.org"],
     );
     assert_eq!(out.status, 1);
     assert!(
@@ -144,20 +131,7 @@ fn init_never_overwrites() {
     );
 
     // Bad arguments are refused before anything is written.
-    let out = standby(
-        tmp.path(),
-        &[
-            "--desired",
-            "new",
-            "init",
-            "--profile",
-            "ocs-2007-r2",
-            "--site",
-            "hq",
-            "--pool",
-            "pool",
-        ],
-    );
+    let out = init(tmp.path(), "new", &["--site", "hq", "--pool", "pool"]);
     assert_eq!(out.status, 1);
     assert!(out.stderr.contains("--pool \"pool\""), "{}", out.stderr);
     assert!(!tmp.path().join("new").exists());
