@@ -5,6 +5,7 @@
 mod copy;
 mod export;
 mod guard;
+mod handle;
 mod prune;
 mod snapshot;
 mod sql;
@@ -118,6 +119,7 @@ struct Context<'a> {
     catalog: &'a Catalog,
     export_timeout: Duration,
     sql: sql::SqlActions<'a>,
+    listings: prune::Listings,
 }
 
 impl Context<'_> {
@@ -210,6 +212,7 @@ impl Context<'_> {
                 &self.roots,
                 self.catalog,
                 self.min_of(action),
+                &self.listings,
             ),
             Operation::BackupDatabase {
                 site,
@@ -346,6 +349,7 @@ pub fn apply(
                 desired,
                 timeouts: crate::observe::sql::maintenance_timeouts(options.sql_command_timeout),
             },
+            listings: prune::Listings::default(),
         };
         let mut pending: Vec<&Action> = phase;
         let mut running: HashSet<String> = HashSet::new();

@@ -1,20 +1,67 @@
 //! `prune-backup`: deletes one backup beyond retention — and checks again, at the moment of
 //! deleting, that it is not the newest (or newest verified) backup, that at least `min`
 //! remain, and that the path lies inside its store root with no symbolic link on the way.
+//!
+//! The check and the delete act on the same opened directory ([`Dir`]): the directory is
+//! opened from the store root one name at a time without following a link, and the backup
+//! is deleted relative to that handle. A directory swapped for a link after the check cannot
+//! redirect the delete outside the store.
+//!
+//! The backups beside the one deleted are listed once per directory and run, then kept up to
+//! date as this run deletes: a run of `n` prunes in one directory costs `O(n log n)`, not a
+//! listing per prune.
 
-use std::fs;
-use std::path::Path;
+use std::collections::{BTreeSet, HashMap};
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use jiff::Timestamp;
 
 use super::guard::Roots;
+use super::handle::{Dir, Kind};
 use crate::plan::parse_stamp;
-use crate::state::atomic::{sync_dir, temp_path};
+use crate::state::atomic::temp_path;
 use crate::state::catalog::Catalog;
 
 /// `NAME_TYPE_` and the timestamp of a backup file or snapshot name, when it has one.
-fn split_name(name: &str) -> Option<(&str, jiff::Timestamp)> {
+fn split_name(name: &str) -> Option<(&str, Timestamp)> {
     let stem = name.split_once('.').map_or(name, |(stem, _)| stem);
     let at = stem.rfind('_')?;
     Some((&name[..=at], parse_stamp(&stem[at + 1..])?))
+}
+
+/// The backups of one directory and name prefix, oldest first.
+type Siblings = BTreeSet<(Timestamp, OsString)>;
+
+/// The sibling listings of one apply run, by directory and prefix. Each listing has its own
+/// lock: prunes in one directory take turns, so two of them never both count the same
+/// survivor.
+#[derive(Default)]
+pub(super) struct Listings {
+    by_dir: Mutex<HashMap<(PathBuf, String), Arc<Mutex<Option<Siblings>>>>>,
+}
+
+impl Listings {
+    fn of(&self, dir: &Path, prefix: &str) -> Arc<Mutex<Option<Siblings>>> {
+        let mut by_dir = self.by_dir.lock().unwrap_or_else(PoisonError::into_inner);
+        by_dir
+            .entry((dir.to_path_buf(), prefix.to_owned()))
+            .or_default()
+            .clone()
+    }
+}
+
+fn list_siblings(parent: &Dir, prefix: &str) -> std::io::Result<Siblings> {
+    Ok(parent
+        .entries()?
+        .into_iter()
+        .filter(|(_, kind)| matches!(kind, Kind::File | Kind::Dir))
+        .filter_map(|(name, _)| {
+            let (p, t) = split_name(name.to_str()?)?;
+            (p == prefix).then_some((t, name))
+        })
+        .collect())
 }
 
 pub(super) fn prune(
@@ -23,6 +70,7 @@ pub(super) fn prune(
     roots: &Roots,
     catalog: &Catalog,
     min: usize,
+    listings: &Listings,
 ) -> Result<(), String> {
     let root = roots.check(path)?;
     if root != store_root {
@@ -32,73 +80,92 @@ pub(super) fn prune(
             store_root.display()
         ));
     }
-    let meta = match fs::symlink_metadata(path) {
-        Ok(meta) => meta,
+    let relative = path.strip_prefix(root).map_err(|e| e.to_string())?;
+    let (Some(parent_relative), Some(name)) = (relative.parent(), relative.file_name()) else {
+        return Err(format!("{} has no parent", path.display()));
+    };
+    let store = Dir::open(root).map_err(|e| format!("cannot open {}: {e}", root.display()))?;
+    let parent = match store.open_below(parent_relative, false) {
+        Ok((parent, _)) => parent,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("cannot open {}: {e}", path.display())),
+    };
+    let meta = match parent.meta(name) {
+        Ok(Some(meta)) => meta,
+        Ok(None) => return Ok(()),
         Err(e) => return Err(format!("cannot inspect {}: {e}", path.display())),
     };
-    if meta.file_type().is_symlink() {
+    if meta.kind == Kind::Symlink {
         return Err(format!(
             "{} is a symbolic link; prune never deletes through one",
             path.display()
         ));
     }
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    let (prefix, stamp) = split_name(name)
-        .ok_or_else(|| format!("{name} is not named like a backup; refusing to delete it"))?;
-    let parent = path
-        .parent()
-        .ok_or_else(|| format!("{} has no parent", path.display()))?;
-    let mut siblings: Vec<(jiff::Timestamp, std::path::PathBuf)> = fs::read_dir(parent)
-        .map_err(|e| format!("cannot list {}: {e}", parent.display()))?
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let file = e.file_name().to_string_lossy().into_owned();
-            let (p, t) = split_name(&file)?;
-            (p == prefix).then(|| (t, e.path()))
-        })
-        .collect();
-    siblings.sort();
-    let newest = siblings.last().map(|(t, _)| *t);
-    if newest == Some(stamp) {
-        return Err(format!(
-            "{} is the newest backup; refusing to delete it",
-            path.display()
-        ));
+    let text = name.to_str().unwrap_or_default();
+    let (prefix, stamp) = split_name(text)
+        .ok_or_else(|| format!("{text} is not named like a backup; refusing to delete it"))?;
+    let directory = path.parent().unwrap_or(root);
+    let listing = listings.of(directory, prefix);
+    let mut listing = listing.lock().unwrap_or_else(PoisonError::into_inner);
+    if listing.is_none() {
+        *listing = Some(
+            list_siblings(&parent, prefix)
+                .map_err(|e| format!("cannot list {}: {e}", directory.display()))?,
+        );
     }
-    let verified = |p: &Path| catalog.get(p).is_some_and(|e| e.mismatch.is_none());
-    if let Some((_, newest_verified)) = siblings.iter().rev().find(|(_, p)| verified(p))
-        && newest_verified == path
+    let siblings = listing.get_or_insert_default();
+    check_survivors(siblings, (stamp, name), directory, catalog, min)
+        .map_err(|why| format!("{} {why}", path.display()))?;
+    delete(&parent, name, meta.kind == Kind::Dir)
+        .map_err(|e| format!("cannot delete {}: {e}", path.display()))?;
+    siblings.remove(&(stamp, name.to_os_string()));
+    parent
+        .sync()
+        .map_err(|e| format!("cannot sync {}: {e}", directory.display()))
+}
+
+/// Why deleting `doomed` from `siblings` would break retention, if it would.
+fn check_survivors(
+    siblings: &Siblings,
+    (stamp, name): (Timestamp, &OsStr),
+    directory: &Path,
+    catalog: &Catalog,
+    min: usize,
+) -> Result<(), String> {
+    if siblings.last().map(|(t, _)| *t) == Some(stamp) {
+        return Err("is the newest backup; refusing to delete it".into());
+    }
+    let verified = |n: &OsStr| {
+        catalog
+            .get(&directory.join(n))
+            .is_some_and(|e| e.mismatch.is_none())
+    };
+    if let Some((_, newest_verified)) = siblings.iter().rev().find(|(_, n)| verified(n))
+        && newest_verified == name
     {
-        return Err(format!(
-            "{} is the newest verified backup; refusing to delete it",
-            path.display()
-        ));
+        return Err("is the newest verified backup; refusing to delete it".into());
     }
     if siblings.len().saturating_sub(1) < min.max(1) {
         return Err(format!(
-            "deleting {} would leave fewer than {} backups",
-            path.display(),
+            "cannot go: deleting it would leave fewer than {} backups",
             min.max(1)
         ));
     }
-    if meta.is_dir() {
-        // A snapshot goes in one step: renamed to a temporary name first, so a crash while
-        // deleting its files leaves a temporary (cleared by the next apply), never a
-        // half-deleted snapshot under its final name.
-        let doomed = temp_path(path);
-        fs::rename(path, &doomed)
-            .and_then(|()| sync_dir(parent))
-            .map_err(|e| format!("cannot delete {}: {e}", path.display()))?;
-        fs::remove_dir_all(&doomed)
-            .map_err(|e| format!("cannot delete {}: {e}", doomed.display()))?;
-    } else {
-        fs::remove_file(path).map_err(|e| format!("cannot delete {}: {e}", path.display()))?;
+    Ok(())
+}
+
+/// Deletes a file, or a snapshot in one step: renamed to a temporary name first, so a crash
+/// while deleting its files leaves a temporary (cleared by the next apply), never a
+/// half-deleted snapshot under its final name.
+fn delete(parent: &Dir, name: &OsStr, is_dir: bool) -> std::io::Result<()> {
+    if !is_dir {
+        return parent.remove_file(name);
     }
-    sync_dir(parent).map_err(|e| format!("cannot sync {}: {e}", parent.display()))
+    let doomed = temp_path(Path::new(name));
+    let doomed = doomed.as_os_str();
+    parent.rename_new(name, parent, doomed)?;
+    parent.sync()?;
+    parent.remove_tree(doomed)
 }
 
 #[cfg(test)]

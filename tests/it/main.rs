@@ -10,6 +10,7 @@ mod discovery;
 mod docs;
 mod formats;
 mod init;
+mod races;
 mod sql;
 mod support;
 mod tds_server;
