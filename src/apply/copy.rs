@@ -1,26 +1,37 @@
 //! `copy-backup`: a backup file or snapshot directory into another store, crash-safe:
-//! temporary name in the destination directory, fsync, SHA-256 checked, rename.
+//! temporary name in the destination directory, fsync, SHA-256 checked, renamed to a final
+//! name that must not exist. The destination directory is opened from the store root
+//! through handles ([`Dir`]); a destination that already exists is never replaced: the same
+//! content is a copy already made, other content is a `copy-mismatch` kept as evidence.
+//! A copy keeps its source's permission bits (never wider) and modification time.
 
-use std::fs::{self, File};
+use std::ffi::OsStr;
+use std::fs::File;
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc;
 
 use sha2::{Digest, Sha256};
 
+use super::handle::{Dir, Kind};
+use super::snapshot::{self, Durable};
 use crate::observe::{MANIFEST, hash};
-use crate::state::atomic::{sync_dir, temp_path};
+use crate::state::atomic::temp_path;
 
-/// Copies one file's bytes (the kernel's `copy_file_range` where it can); the caller
-/// fsyncs it.
-fn copy_file(from: &Path, to: &Path) -> io::Result<u64> {
-    let mut source = File::open(from)?;
-    let mut target = File::create(to)?;
-    let bytes = io::copy(&mut source, &mut target)?;
-    if let Ok(modified) = source.metadata().and_then(|m| m.modified()) {
-        let _ = target.set_modified(modified);
+/// Gives `target` the source's permission bits and modification time.
+pub(super) fn keep_attributes(source: &File, target: &File) -> io::Result<()> {
+    let meta = source.metadata()?;
+    if let Ok(modified) = meta.modified() {
+        target.set_modified(modified)?;
     }
-    Ok(bytes)
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        target.set_permissions(std::fs::Permissions::from_mode(
+            meta.permissions().mode() & 0o777,
+        ))?;
+    }
+    Ok(())
 }
 
 /// Bytes copied at a time by [`copy_file_hashing`].
@@ -34,13 +45,14 @@ const SYNC_EVERY: u64 = 32 << 20;
 /// [`SYNC_EVERY`] bytes. Hashing and writeback overlap the copying instead of following it,
 /// so the closing fsync has little left to wait for. The hash is of the copy, not of the
 /// source: a bad copy cannot pass for a good one.
-fn copy_file_hashing(from: &Path, to: &Path) -> io::Result<(u64, String)> {
-    let mut source = File::open(from)?;
-    let target = File::create(to)?;
+fn copy_file_hashing(
+    mut source: File,
+    target: &File,
+    mut back: File,
+) -> io::Result<(u64, String)> {
     let (copied_tx, copied_rx) = mpsc::channel::<u64>();
     let (bytes, sha256) = std::thread::scope(|scope| {
-        let follower = scope.spawn(|| -> io::Result<String> {
-            let mut back = File::open(to)?;
+        let follower = scope.spawn(move || -> io::Result<String> {
             let mut hasher = Sha256::new();
             let mut buffer = vec![0; 1 << 20];
             let (mut read_back, mut flushed) = (0_u64, 0_u64);
@@ -77,7 +89,7 @@ fn copy_file_hashing(from: &Path, to: &Path) -> io::Result<(u64, String)> {
             let mut copied = 0;
             loop {
                 // `Take<&mut File>` into `&File`: still the kernel's copy_file_range.
-                let n = io::copy(&mut (&mut source).take(CHUNK), &mut &target)?;
+                let n = io::copy(&mut (&mut source).take(CHUNK), &mut &*target)?;
                 if n == 0 {
                     return Ok(copied);
                 }
@@ -91,9 +103,7 @@ fn copy_file_hashing(from: &Path, to: &Path) -> io::Result<(u64, String)> {
             .unwrap_or_else(|_| Err(io::Error::other("the hashing thread panicked")));
         Ok::<_, io::Error>((copying?, hashed?))
     })?;
-    if let Ok(modified) = source.metadata().and_then(|m| m.modified()) {
-        let _ = target.set_modified(modified);
-    }
+    keep_attributes(&source, target)?;
     target.sync_all()?;
     Ok((bytes, sha256))
 }
@@ -104,22 +114,6 @@ const DIRECT_FROM: u64 = 4 << 20;
 /// block size).
 const DIRECT_CHUNK: usize = 8 << 20;
 const ALIGN: usize = 4096;
-
-/// `O_DIRECT`, where its value is known (it differs between architectures).
-#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")))]
-const O_DIRECT: Option<i32> = Some(0o40_000);
-#[cfg(all(target_os = "linux", any(target_arch = "aarch64", target_arch = "arm")))]
-const O_DIRECT: Option<i32> = Some(0o200_000);
-#[cfg(not(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86_64",
-        target_arch = "x86",
-        target_arch = "aarch64",
-        target_arch = "arm"
-    )
-)))]
-const O_DIRECT: Option<i32> = None;
 
 /// A chunk buffer whose usable part starts on an [`ALIGN`] boundary.
 struct Aligned {
@@ -163,34 +157,30 @@ fn fill(source: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
 ///
 /// `Ok(None)` when the platform or the filesystem has no direct I/O (tmpfs, some network
 /// filesystems): the caller copies another way, over whatever this left at `to`.
-fn copy_file_direct(from: &Path, to: &Path) -> io::Result<Option<(u64, String)>> {
-    use std::os::unix::fs::{FileExt as _, OpenOptionsExt as _};
-    let Some(flag) = O_DIRECT else {
-        return Ok(None);
-    };
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn copy_file_direct(
+    source: &mut File,
+    dir: &Dir,
+    temp: &OsStr,
+) -> io::Result<Option<(u64, String, File)>> {
+    use std::os::unix::fs::FileExt as _;
     let Some(buffers) = (0..3).map(|_| Aligned::new()).collect::<Option<Vec<_>>>() else {
         return Ok(None);
     };
-    let mut source = File::open(from)?;
     let unsupported = |e: &io::Error| e.kind() == io::ErrorKind::InvalidInput;
-    let direct = match fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .custom_flags(flag)
-        .open(to)
-    {
+    let direct = match dir.create_file_with(temp, rustix::fs::OFlags::DIRECT) {
         Ok(file) => file,
         Err(e) if unsupported(&e) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let buffered = fs::OpenOptions::new().write(true).open(to)?;
+    let buffered = dir.open_file(temp, true)?;
     let (full_tx, full_rx) = mpsc::sync_channel::<(Aligned, usize, u64)>(2);
     let (empty_tx, empty_rx) = mpsc::channel::<Aligned>();
     for buffer in buffers {
         let _ = empty_tx.send(buffer);
     }
     let mut hasher = Sha256::new();
+    let source = &mut *source;
     let (read, written) = std::thread::scope(|scope| {
         let (direct, buffered) = (&direct, &buffered);
         let writer = scope.spawn(move || -> io::Result<()> {
@@ -212,7 +202,7 @@ fn copy_file_direct(from: &Path, to: &Path) -> io::Result<Option<(u64, String)>>
             let mut offset = 0;
             // Ends early only when the writer failed (and dropped its sender).
             for mut buffer in &empty_rx {
-                let len = fill(&mut source, buffer.chunk())?;
+                let len = fill(source, buffer.chunk())?;
                 hasher.update(&buffer.chunk()[..len]);
                 if len > 0 && full_tx.send((buffer, len, offset)).is_err() {
                     break;
@@ -236,9 +226,8 @@ fn copy_file_direct(from: &Path, to: &Path) -> io::Result<Option<(u64, String)>>
         Ok(()) => {}
     }
     let bytes = read?;
-    if let Ok(modified) = source.metadata().and_then(|m| m.modified()) {
-        let _ = direct.set_modified(modified);
-    }
+    drop(buffered);
+    keep_attributes(source, &direct)?;
     direct.sync_all()?;
     let length = direct.metadata()?.len();
     if length != bytes {
@@ -246,27 +235,68 @@ fn copy_file_direct(from: &Path, to: &Path) -> io::Result<Option<(u64, String)>>
             "wrote {bytes} bytes but the copy holds {length}"
         )));
     }
-    Ok(Some((bytes, hex::encode(hasher.finalize()))))
+    Ok(Some((bytes, hex::encode(hasher.finalize()), direct)))
 }
 
-/// Copies a directory tree (no symbolic links followed); adds every file and directory it
-/// wrote to `written`, for the caller to fsync.
-fn copy_tree(from: &Path, to: &Path, written: &mut Vec<PathBuf>) -> io::Result<u64> {
-    fs::create_dir_all(to)?;
-    written.push(to.to_path_buf());
-    let mut bytes = 0;
-    for entry in fs::read_dir(from)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        let target = to.join(entry.file_name());
-        if kind.is_dir() {
-            bytes += copy_tree(&entry.path(), &target, written)?;
-        } else if kind.is_file() {
-            bytes += copy_file(&entry.path(), &target)?;
-            written.push(target);
+/// Where there is no `O_DIRECT`, large files go the buffered way.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn copy_file_direct(
+    _source: &mut File,
+    _dir: &Dir,
+    _temp: &OsStr,
+) -> io::Result<Option<(u64, String, File)>> {
+    Ok(None)
+}
+
+/// Copies the directory tree `from` into the new directory `to` (no symbolic link
+/// followed on either side). A file whose size and modification time match the same file of
+/// `previous` (the previous snapshot's copy in the destination store) is hard-linked to it
+/// instead. Returns the bytes and how many files were linked; everything written goes to
+/// `durable`.
+fn copy_tree(
+    from: &Dir,
+    to: &Dir,
+    previous: Option<&Dir>,
+    durable: &mut Durable,
+) -> io::Result<(u64, u64)> {
+    to.set_mode(from.own_meta()?.mode.unwrap_or(0o700) & 0o777)?;
+    let (mut bytes, mut linked) = (0, 0);
+    for (name, kind) in from.entries()? {
+        match kind {
+            Kind::Dir => {
+                let inner_previous = previous.and_then(|p| p.open_dir(&name).ok());
+                let target = to.create_dir(&name)?;
+                let (b, l) = copy_tree(&from.open_dir(&name)?, &target, inner_previous.as_ref(), durable)?;
+                durable.dir(&target)?;
+                bytes += b;
+                linked += l;
+            }
+            Kind::File => {
+                let source = from.open_file(&name, false)?;
+                let meta = source.metadata()?;
+                let unchanged = previous.is_some_and(|p| {
+                    p.meta(&name).ok().flatten().is_some_and(|old| {
+                        old.kind == Kind::File
+                            && old.len == meta.len()
+                            && old.mtime == meta.modified().ok()
+                            && name != MANIFEST
+                    })
+                });
+                if let (true, Some(previous)) = (unchanged, previous)
+                    && previous.link(&name, to, &name).is_ok()
+                {
+                    linked += 1;
+                } else {
+                    let target = to.create_file(&name)?;
+                    snapshot::copy_hashing(source, &target)?;
+                    durable.file(target)?;
+                }
+                bytes += meta.len();
+            }
+            Kind::Symlink | Kind::Other => {}
         }
     }
-    Ok(bytes)
+    Ok((bytes, linked))
 }
 
 /// What a finished copy wrote.
@@ -275,91 +305,209 @@ pub(super) struct Copied {
     pub(super) bytes: u64,
     /// The file's hash, or a snapshot's manifest hash.
     pub sha256: String,
+    /// Files of a snapshot hard-linked to the previous copy instead of copied.
+    pub linked: u64,
+}
+
+/// A file or directory inside a store, opened through its parent's handle.
+pub(super) struct InStore {
+    pub(super) parent: Dir,
+    pub(super) name: std::ffi::OsString,
+    /// Directories made to reach `parent`, for the caller to fsync.
+    pub(super) created: Vec<Dir>,
+}
+
+impl InStore {
+    /// Opens the directory that holds `relative` below the store root `root`, never through
+    /// a link; with `create`, missing directories are made.
+    pub(super) fn open(root: &Path, relative: &Path, create: bool) -> io::Result<Self> {
+        let name = relative
+            .file_name()
+            .ok_or_else(|| io::Error::other(format!("{} has no name", relative.display())))?
+            .to_os_string();
+        let store = Dir::open(root)?;
+        let (parent, created) =
+            store.open_below(relative.parent().unwrap_or(Path::new("")), create)?;
+        Ok(Self {
+            parent,
+            name,
+            created,
+        })
+    }
+
+    pub(super) fn path(&self) -> std::path::PathBuf {
+        self.parent.path().join(&self.name)
+    }
+}
+
+/// The hash of what already sits at `at`: a file's content, a snapshot's manifest.
+fn existing_hash(at: &InStore, kind: Kind) -> io::Result<String> {
+    if kind == Kind::Dir {
+        let dir = at.parent.open_dir(&at.name)?;
+        return hash::sha256_reader(dir.open_file(OsStr::new(MANIFEST), false)?);
+    }
+    hash::sha256_reader(at.parent.open_file(&at.name, false)?)
 }
 
 /// Copies `from` to `to`. `expected` is the source's recorded hash; without it the source
-/// is hashed first. A copy whose hash differs is deleted, never renamed into place.
-pub(super) fn copy(from: &Path, to: &Path, expected: Option<&str>) -> Result<Copied, String> {
-    let parent = to
-        .parent()
-        .ok_or_else(|| format!("{} has no parent directory", to.display()))?;
-    fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    let temp = temp_path(to);
+/// is hashed first. A copy whose hash differs is deleted, never renamed into place; a
+/// destination that exists is never replaced. `previous` is the previous snapshot's copy
+/// in the destination store, which unchanged files of a snapshot are hard-linked to.
+pub(super) fn copy(
+    from: &InStore,
+    to: &InStore,
+    expected: Option<&str>,
+    previous: Option<&InStore>,
+) -> Result<Copied, String> {
+    let from_path = from.path();
+    let to_path = to.path();
+    let meta = from
+        .parent
+        .meta(&from.name)
+        .map_err(|e| format!("cannot read {}: {e}", from_path.display()))?
+        .ok_or_else(|| format!("{} does not exist", from_path.display()))?;
+    let expected = match (expected, meta.kind) {
+        (Some(e), _) => e.to_owned(),
+        (None, Kind::File | Kind::Dir) => existing_hash(from, meta.kind)
+            .map_err(|e| format!("cannot read {}: {e}", from_path.display()))?,
+        (None, _) => {
+            return Err(format!(
+                "{} is neither a file nor a directory",
+                from_path.display()
+            ));
+        }
+    };
+    if let Some(existing) = to
+        .parent
+        .meta(&to.name)
+        .map_err(|e| format!("cannot inspect {}: {e}", to_path.display()))?
+    {
+        return already_there(to, existing.kind, &expected, &to_path);
+    }
+    let temp = temp_path(Path::new(&to.name));
+    let temp = temp.as_os_str();
     let result = (|| {
-        let meta = fs::symlink_metadata(from)
-            .map_err(|e| format!("cannot read {}: {e}", from.display()))?;
-        if meta.is_dir() {
-            let mut written = Vec::new();
-            let bytes = copy_tree(from, &temp, &mut written)
-                .map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
-            super::snapshot::sync_all(&written)?;
-            let (sha256, bad) =
-                hash::verify_snapshot(&temp).map_err(|e| format!("cannot check the copy: {e}"))?;
+        let mut durable = Durable::default();
+        let copied = if meta.kind == Kind::Dir {
+            let source = from
+                .parent
+                .open_dir(&from.name)
+                .map_err(|e| format!("cannot read {}: {e}", from_path.display()))?;
+            let target = to
+                .parent
+                .create_dir(temp)
+                .map_err(|e| format!("cannot create {}: {e}", to_path.display()))?;
+            let previous = previous.and_then(|p| p.parent.open_dir(&p.name).ok());
+            let (bytes, linked) = copy_tree(&source, &target, previous.as_ref(), &mut durable)
+                .map_err(|e| format!("cannot copy {}: {e}", from_path.display()))?;
+            durable.dir(&target).map_err(|e| format!("cannot sync the copy: {e}"))?;
+            durable.finish()?;
+            let (sha256, bad) = verify_copy(&target)
+                .map_err(|e| format!("cannot check the copy: {e}"))?;
             if !bad.is_empty() {
                 return Err(format!(
                     "the copy of {} does not match its {MANIFEST}: {}",
-                    from.display(),
+                    from_path.display(),
                     bad.join(", ")
                 ));
             }
-            if let Some(expected) = expected.filter(|e| *e != sha256) {
-                return Err(format!(
-                    "the copied manifest hashes to {sha256}, expected {expected}"
-                ));
+            Copied {
+                bytes,
+                sha256,
+                linked,
             }
-            replace_dir(&temp, to)?;
-            Ok(Copied { bytes, sha256 })
-        } else if meta.is_file() {
-            let expected = match expected {
-                Some(e) => e.to_owned(),
-                None => hash::sha256_file(from)
-                    .map_err(|e| format!("cannot read {}: {e}", from.display()))?,
-            };
-            let direct = if meta.len() >= DIRECT_FROM {
-                copy_file_direct(from, &temp)
-            } else {
-                Ok(None)
-            };
-            let (bytes, sha256) = match direct {
-                Ok(Some(done)) => Ok(done),
-                Ok(None) => copy_file_hashing(from, &temp),
-                Err(e) => Err(e),
-            }
-            .map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
-            if sha256 != expected {
-                return Err(format!("the copy hashes to {sha256}, expected {expected}"));
-            }
-            fs::rename(&temp, to)
-                .map_err(|e| format!("cannot rename into {}: {e}", to.display()))?;
-            Ok(Copied { bytes, sha256 })
         } else {
-            Err(format!(
-                "{} is neither a file nor a directory",
-                from.display()
-            ))
+            let (bytes, sha256) = copy_one_file(from, &to.parent, temp)
+                .map_err(|e| format!("cannot copy {}: {e}", from_path.display()))?;
+            Copied {
+                bytes,
+                sha256,
+                linked: 0,
+            }
+        };
+        if copied.sha256 != expected {
+            return Err(format!(
+                "the copy hashes to {}, expected {expected}",
+                copied.sha256
+            ));
         }
+        to.parent
+            .rename_new(temp, &to.parent, &to.name)
+            .map_err(|e| format!("cannot rename into {}: {e}", to_path.display()))?;
+        Ok(copied)
     })();
     if result.is_err() {
-        let _ = fs::remove_file(&temp);
-        let _ = fs::remove_dir_all(&temp);
+        let _ = to.parent.remove_tree(temp);
     }
     let copied = result?;
-    sync_dir(parent).map_err(|e| format!("cannot sync {}: {e}", parent.display()))?;
+    let mut durable = Durable::default();
+    for dir in to.created.iter().chain([&to.parent]) {
+        durable
+            .dir(dir)
+            .map_err(|e| format!("cannot sync {}: {e}", dir.path().display()))?;
+    }
+    durable.finish()?;
     Ok(copied)
 }
 
-/// Renames a finished directory into place; an existing one (a bad copy being replaced) is
-/// moved aside first and removed only after the new one is in place.
-fn replace_dir(temp: &Path, to: &Path) -> Result<(), String> {
-    if fs::symlink_metadata(to).is_ok() {
-        let old = temp_path(&to.with_extension("old"));
-        fs::rename(to, &old)
-            .map_err(|e| format!("cannot move the old {} aside: {e}", to.display()))?;
-        fs::rename(temp, to).map_err(|e| format!("cannot rename into {}: {e}", to.display()))?;
-        let _ = fs::remove_dir_all(&old);
-        return Ok(());
+/// Checks a snapshot copy against its manifest, every file opened through handles.
+fn verify_copy(dir: &Dir) -> io::Result<(String, Vec<String>)> {
+    let mut manifest = Vec::new();
+    dir.open_file(OsStr::new(MANIFEST), false)?
+        .read_to_end(&mut manifest)?;
+    hash::check_manifest(&manifest, |relative| {
+        let (parent, _) = dir.open_below(relative.parent().unwrap_or(Path::new("")), false)?;
+        let name = relative
+            .file_name()
+            .ok_or_else(|| io::Error::other("a manifest line without a name"))?;
+        parent.open_file(name, false)
+    })
+}
+
+/// A destination that exists: the same content is the copy made before; anything else is a
+/// `copy-mismatch`, kept as evidence and never replaced.
+fn already_there(to: &InStore, kind: Kind, expected: &str, path: &Path) -> Result<Copied, String> {
+    let found = match kind {
+        Kind::File | Kind::Dir => existing_hash(to, kind).ok(),
+        _ => None,
+    };
+    if found.as_deref() == Some(expected) {
+        return Ok(Copied {
+            bytes: 0,
+            sha256: expected.to_owned(),
+            linked: 0,
+        });
     }
-    fs::rename(temp, to).map_err(|e| format!("cannot rename into {}: {e}", to.display()))
+    Err(format!(
+        "copy-mismatch: {} already exists and differs from the original (sha256 {}, expected {expected}); it is kept as evidence and never replaced",
+        path.display(),
+        found.as_deref().unwrap_or("unreadable")
+    ))
+}
+
+/// Copies one file into the new temporary `temp` in `dir`: with direct I/O when it is large
+/// and the file system allows it, keeping holes when it is sparse, else through the page
+/// cache. Returns the bytes and the SHA-256 of the copy.
+fn copy_one_file(from: &InStore, dir: &Dir, temp: &OsStr) -> io::Result<(u64, String)> {
+    let mut source = from.parent.open_file(&from.name, false)?;
+    let length = source.metadata()?.len();
+    if snapshot::is_sparse(&source)? {
+        let target = dir.create_file(temp)?;
+        let copied = snapshot::copy_hashing(source, &target)?;
+        target.sync_all()?;
+        return Ok(copied);
+    }
+    if length >= DIRECT_FROM {
+        if let Some((bytes, sha256, _)) = copy_file_direct(&mut source, dir, temp)? {
+            return Ok((bytes, sha256));
+        }
+        // No direct I/O here: start again through the page cache.
+        let _ = dir.remove_file(temp);
+        io::Seek::rewind(&mut source)?;
+    }
+    let target = dir.create_file(temp)?;
+    let back = dir.open_file(temp, false)?;
+    copy_file_hashing(source, &target, back)
 }
 
 #[cfg(test)]

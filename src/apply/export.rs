@@ -138,7 +138,7 @@ pub(super) fn export(
             .map_err(|e| format!("cannot sync the export: {e}"))?;
         let sha256 =
             hash::sha256_file(&temp).map_err(|e| format!("cannot read the export: {e}"))?;
-        fs::rename(&temp, file)
+        super::handle::rename_new_path(&temp, file)
             .map_err(|e| format!("cannot rename into {}: {e}", file.display()))?;
         sync_dir(parent).map_err(|e| format!("cannot sync {}: {e}", parent.display()))?;
         Ok(Exported {

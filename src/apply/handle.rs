@@ -60,6 +60,24 @@ pub(crate) struct Meta {
     pub mode: Option<u32>,
 }
 
+/// Renames the file or directory `temp` to `target` in the same directory, failing (and
+/// leaving both untouched) when `target` exists.
+pub(crate) fn rename_new_path(temp: &Path, target: &Path) -> io::Result<()> {
+    let (Some(dir), Some(from), Some(to)) = (target.parent(), temp.file_name(), target.file_name())
+    else {
+        return Err(io::Error::other(format!("{} has no parent", target.display())));
+    };
+    if temp.parent() != Some(dir) {
+        return Err(io::Error::other(format!(
+            "{} is not beside {}",
+            temp.display(),
+            target.display()
+        )));
+    }
+    let dir = Dir::open(dir)?;
+    dir.rename_new(from, &dir, to)
+}
+
 /// Turns "the target exists" into the message every caller gives.
 pub(crate) fn exists_error(name: &Path) -> io::Error {
     io::Error::new(

@@ -174,6 +174,11 @@ impl Dir {
         fs::hard_link(self.path.join(from), target.path.join(to))
     }
 
+    /// Windows cannot open a directory to flush it; its renames are durable on NTFS.
+    pub(crate) fn sync_handle(&self) -> io::Result<Option<File>> {
+        Ok(None)
+    }
+
     pub(crate) fn sync(&self) -> io::Result<()> {
         // Windows cannot open a directory to flush it; its renames are durable on NTFS.
         Ok(())

@@ -3,7 +3,7 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 
@@ -285,13 +285,14 @@ impl Dir {
         )?)
     }
 
+    /// A handle to fsync this directory with.
+    pub(crate) fn sync_handle(&self) -> io::Result<Option<File>> {
+        Ok(Some(File::from(self.fd.try_clone()?)))
+    }
+
     /// Makes the entries of this directory durable.
     pub(crate) fn sync(&self) -> io::Result<()> {
         Ok(rustix::fs::fsync(&self.fd)?)
-    }
-
-    pub(crate) fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.fd.as_fd()
     }
 }
 

@@ -9,6 +9,7 @@ mod handle;
 mod prune;
 mod snapshot;
 mod sql;
+mod store_lock;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 
 pub use guard::Roots;
+pub use store_lock::{StoreLocks, lock_stores};
 
 use crate::desired::{Choice, DatabaseBackupKind, Desired, ItemKind};
 use crate::observe::{Selection, hash};
@@ -140,13 +142,35 @@ impl Context<'_> {
             .map_or(1, |i| i.policy.min as usize)
     }
 
+    /// Opens the directory holding `path` inside its store root through handles (making it
+    /// with `create`); `path` must pass the [`Roots`] fence.
+    fn in_store(&self, path: &Path, create: bool) -> Result<copy::InStore, String> {
+        let root = self.roots.check(path)?;
+        let relative = path.strip_prefix(root).map_err(|e| e.to_string())?;
+        copy::InStore::open(root, relative, create)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))
+    }
+
     /// Runs one action; `Err` is the failure message (and any command output).
     fn run(&self, action: &Action, outcome: &mut Outcome) -> Result<(), String> {
         match &action.operation {
             Operation::Copy { from, to, sha256 } => {
-                self.roots.check(to)?;
-                let copied = copy::copy(from, to, sha256.as_deref())?;
-                outcome.detail = Some(format!("{} copied", crate::plan::bytes(copied.bytes)));
+                let source = self.in_store(from, false)?;
+                let target = self.in_store(to, true)?;
+                let previous = from
+                    .is_dir()
+                    .then(|| previous_snapshot(&target))
+                    .flatten();
+                let copied = copy::copy(&source, &target, sha256.as_deref(), previous.as_ref())?;
+                outcome.detail = Some(if copied.linked > 0 {
+                    format!(
+                        "{} copied, {} file(s) linked to the previous copy",
+                        crate::plan::bytes(copied.bytes),
+                        copied.linked
+                    )
+                } else {
+                    format!("{} copied", crate::plan::bytes(copied.bytes))
+                });
                 outcome.sha256 = Some(copied.sha256.clone());
                 if !from.is_dir() {
                     outcome.catalog.push((to.clone(), copied.sha256));
@@ -158,18 +182,33 @@ impl Context<'_> {
                 snapshot,
                 previous,
             } => {
-                self.roots.check(snapshot)?;
+                let target = self.in_store(snapshot, true)?;
                 let selection = self
                     .selection(action)
                     .ok_or_else(|| format!("{} is not a declared fileset", action.address))?;
-                let previous = previous.as_deref().filter(|p| self.roots.check(p).is_ok());
-                let made = snapshot::snapshot(source, &selection, snapshot, previous)?;
-                outcome.detail = Some(format!(
+                let previous = previous
+                    .as_deref()
+                    .and_then(|p| self.in_store(p, false).ok());
+                let made = snapshot::snapshot(source, &selection, &target, previous.as_ref())?;
+                let mut detail = format!(
                     "{} files, {} linked to the previous snapshot, {}",
                     made.files,
                     made.linked,
                     crate::plan::bytes(made.bytes)
-                ));
+                );
+                if !made.skipped.is_empty() {
+                    let listed: Vec<String> = made
+                        .skipped
+                        .iter()
+                        .map(|(path, why)| format!("{path} ({why})"))
+                        .collect();
+                    detail.push_str(&format!(
+                        "; INCOMPLETE: {} entr(ies) skipped: {}",
+                        made.skipped.len(),
+                        listed.join(", ")
+                    ));
+                }
+                outcome.detail = Some(detail);
                 outcome.sha256 = Some(made.sha256);
                 outcome.snapshot = Some((snapshot.clone(), made.files, made.bytes));
                 Ok(())
@@ -273,6 +312,29 @@ impl Context<'_> {
             Operation::Manual => Ok(()),
         }
     }
+}
+
+/// The newest snapshot beside `target` that is older than it: what a copy of `target` links
+/// its unchanged files to.
+fn previous_snapshot(target: &copy::InStore) -> Option<copy::InStore> {
+    let name = target.name.to_str()?;
+    let (prefix, stamp) = prune::split_name(name)?;
+    let previous = target
+        .parent
+        .entries()
+        .ok()?
+        .into_iter()
+        .filter(|(_, kind)| *kind == handle::Kind::Dir)
+        .filter_map(|(n, _)| {
+            let (p, t) = prune::split_name(n.to_str()?)?;
+            (p == prefix && t < stamp).then_some((t, n))
+        })
+        .max()?;
+    Some(copy::InStore {
+        parent: target.parent.try_clone().ok()?,
+        name: previous.1,
+        created: Vec::new(),
+    })
 }
 
 /// What the executor reports as it goes.

@@ -25,7 +25,7 @@ use crate::state::atomic::temp_path;
 use crate::state::catalog::Catalog;
 
 /// `NAME_TYPE_` and the timestamp of a backup file or snapshot name, when it has one.
-fn split_name(name: &str) -> Option<(&str, Timestamp)> {
+pub(super) fn split_name(name: &str) -> Option<(&str, Timestamp)> {
     let stem = name.split_once('.').map_or(name, |(stem, _)| stem);
     let at = stem.rfind('_')?;
     Some((&name[..=at], parse_stamp(&stem[at + 1..])?))

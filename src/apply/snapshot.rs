@@ -1,18 +1,29 @@
 //! `snapshot-fileset`: the fileset's selected files into a new snapshot directory with a
 //! `MANIFEST.sha256` that `sha256sum -c` accepts. Files unchanged since the previous
 //! snapshot (same size and mtime) are hard-linked to it instead of copied.
+//!
+//! Both trees are walked through directory handles ([`Dir`]), one level open at a time, so
+//! depth is not limited by `PATH_MAX` and no link is followed on either side. A source
+//! entry that vanishes, is not a regular file or cannot be read is skipped with its reason
+//! (listed in the snapshot's `SKIPPED` file); everything else is still snapshotted. Holes of
+//! sparse files stay holes; the manifest hashes the logical content. Copies keep their
+//! source's permission bits (never wider) and modification time.
 
-use std::collections::{HashMap, HashSet};
-use std::fs::{self, File};
-use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
-use crate::observe::{MANIFEST, Selection};
-use crate::state::atomic::{sync_dir, temp_path};
+use super::copy::{InStore, keep_attributes};
+use super::handle::{Dir, Kind};
+use crate::observe::{MANIFEST, SKIPPED, STAT, Selection, join};
+use crate::state::atomic::temp_path;
 
 /// What a snapshot holds.
 #[derive(Debug)]
@@ -20,60 +31,182 @@ pub(super) struct Snapshotted {
     pub(super) files: u64,
     pub(super) bytes: u64,
     pub(super) linked: u64,
+    /// Source entries left out, each with why.
+    pub(super) skipped: Vec<(String, String)>,
     /// The hash of its manifest.
     pub sha256: String,
 }
 
-/// Copies `from` to `to` while hashing what it read, through `buffer`. The caller fsyncs
-/// the copy ([`sync_all`]).
-fn copy_hashing(from: &Path, to: &Path, buffer: &mut [u8]) -> io::Result<String> {
-    let mut source = File::open(from)?;
-    let mut target = File::create(to)?;
+/// Bytes read at a time.
+const BUFFER: usize = 256 << 10;
+
+thread_local! {
+    static COPY_BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; BUFFER]);
+}
+
+/// Whether a file has holes: fewer blocks allocated than its length needs.
+pub(super) fn is_sparse(file: &File) -> io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let meta = file.metadata()?;
+        Ok(meta.blocks().saturating_mul(512) < meta.len())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok(false)
+    }
+}
+
+/// The ranges of `file` that hold data, in order (`SEEK_DATA`/`SEEK_HOLE`); the whole
+/// file where the platform cannot tell.
+fn data_ranges(file: &File, length: u64) -> io::Result<Vec<(u64, u64)>> {
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    {
+        use rustix::fs::{SeekFrom as At, seek};
+        let mut ranges = Vec::new();
+        let mut at = 0;
+        while at < length {
+            let start = match seek(file, At::Data(at)) {
+                Ok(start) => start,
+                // No data after `at`: the rest is a hole.
+                Err(rustix::io::Errno::NXIO) => break,
+                Err(rustix::io::Errno::INVAL) if at == 0 => return Ok(vec![(0, length)]),
+                Err(e) => return Err(e.into()),
+            };
+            let end = seek(file, At::Hole(start))?.min(length);
+            ranges.push((start, end));
+            at = end;
+        }
+        Ok(ranges)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    {
+        let _ = file;
+        Ok(vec![(0, length)])
+    }
+}
+
+/// Feeds `count` zero bytes to `hasher`: a hole reads as zeros.
+fn hash_zeros(hasher: &mut Sha256, mut count: u64) {
+    static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
+    while count > 0 {
+        let n = usize::try_from(count).map_or(ZEROS.len(), |c| c.min(ZEROS.len()));
+        hasher.update(&ZEROS[..n]);
+        count -= n as u64;
+    }
+}
+
+/// Copies `source` into `target` while hashing what it read, keeping holes as holes and
+/// the source's permission bits and modification time. Returns the length and the SHA-256
+/// of the logical content. The caller fsyncs the copy.
+pub(super) fn copy_hashing(mut source: File, target: &File) -> io::Result<(u64, String)> {
+    let length = source.metadata()?.len();
+    let ranges = if is_sparse(&source)? {
+        data_ranges(&source, length)?
+    } else {
+        vec![(0, length)]
+    };
     let mut hasher = Sha256::new();
-    loop {
-        let n = source.read(buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        target.write_all(&buffer[..n])?;
-    }
-    if let Ok(modified) = source.metadata().and_then(|m| m.modified()) {
-        target.set_modified(modified)?;
-    }
-    Ok(hex::encode(hasher.finalize()))
-}
-
-/// fsyncs every path (files and directories), many at a time: a filesystem commits
-/// concurrent fsyncs together, where one after another each waits for a commit of its own.
-/// On a snapshot of thousands of files that is most of its time.
-pub(super) fn sync_all(paths: &[PathBuf]) -> Result<(), String> {
-    const AT_ONCE: usize = 16;
-    let next = AtomicUsize::new(0);
-    let failure = Mutex::new(None);
-    std::thread::scope(|scope| {
-        for _ in 0..AT_ONCE.min(paths.len()) {
-            scope.spawn(|| {
-                while let Some(path) = paths.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    if let Err(e) = File::open(path).and_then(|f| f.sync_all()) {
-                        let mut failure = failure.lock().unwrap_or_else(PoisonError::into_inner);
-                        failure
-                            .get_or_insert_with(|| format!("cannot sync {}: {e}", path.display()));
-                        // The others stop at their next path.
-                        next.store(paths.len(), Ordering::Relaxed);
-                    }
+    let mut writer = target;
+    COPY_BUFFER.with_borrow_mut(|buffer| -> io::Result<()> {
+        let mut at = 0;
+        for (start, end) in ranges {
+            hash_zeros(&mut hasher, start.saturating_sub(at));
+            source.seek(SeekFrom::Start(start))?;
+            writer.seek(SeekFrom::Start(start))?;
+            let mut position = start;
+            while position < end {
+                let want = usize::try_from(end - position)
+                    .map_or(buffer.len(), |left| left.min(buffer.len()));
+                let n = source.read(&mut buffer[..want])?;
+                if n == 0 {
+                    break;
                 }
-            });
+                hasher.update(&buffer[..n]);
+                writer.write_all(&buffer[..n])?;
+                position += n as u64;
+            }
+            at = position;
         }
-    });
-    failure
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner)
-        .map_or(Ok(()), Err)
+        // Past the last data (or what a shrinking file no longer holds) reads as zeros.
+        hash_zeros(&mut hasher, length.saturating_sub(at));
+        Ok(())
+    })?;
+    target.set_len(length)?;
+    keep_attributes(&source, target)?;
+    Ok((length, hex::encode(hasher.finalize())))
 }
 
-fn previous_manifest(previous: Option<&Path>) -> HashMap<String, String> {
-    let Some(text) = previous.and_then(|p| fs::read_to_string(p.join(MANIFEST)).ok()) else {
+/// Files and directories written, fsynced many at a time in batches: a filesystem commits
+/// concurrent fsyncs together, where one after another each waits for a commit of its own.
+/// On a snapshot of thousands of files that is most of its time. Batches bound the number
+/// of open files.
+#[derive(Default)]
+pub(super) struct Durable {
+    pending: Vec<File>,
+}
+
+impl Durable {
+    const BATCH: usize = 256;
+
+    pub(super) fn file(&mut self, file: File) -> io::Result<()> {
+        self.pending.push(file);
+        if self.pending.len() >= Self::BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn dir(&mut self, dir: &Dir) -> io::Result<()> {
+        match dir.sync_handle()? {
+            Some(file) => self.file(file),
+            None => Ok(()),
+        }
+    }
+
+    pub(super) fn finish(&mut self) -> Result<(), String> {
+        self.flush().map_err(|e| format!("cannot sync: {e}"))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        const AT_ONCE: usize = 16;
+        let files = std::mem::take(&mut self.pending);
+        let next = AtomicUsize::new(0);
+        let failure = Mutex::new(None);
+        std::thread::scope(|scope| {
+            for _ in 0..AT_ONCE.min(files.len()) {
+                scope.spawn(|| {
+                    while let Some(file) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        if let Err(e) = file.sync_all() {
+                            failure
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .get_or_insert(e);
+                            // The others stop at their next file.
+                            next.store(files.len(), Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        failure
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .map_or(Ok(()), Err)
+    }
+}
+
+/// The previous snapshot's manifest: hash by relative path.
+fn previous_manifest(previous: Option<&Dir>) -> HashMap<String, String> {
+    let Some(text) = previous
+        .and_then(|p| p.open_file(OsStr::new(MANIFEST), false).ok())
+        .and_then(|mut f| {
+            let mut text = String::new();
+            f.read_to_string(&mut text).ok().map(|_| text)
+        })
+    else {
         return HashMap::new();
     };
     text.lines()
@@ -85,104 +218,142 @@ fn previous_manifest(previous: Option<&Path>) -> HashMap<String, String> {
 pub(super) fn snapshot(
     source: &Path,
     selection: &Selection,
-    target: &Path,
-    previous: Option<&Path>,
+    target: &InStore,
+    previous: Option<&InStore>,
 ) -> Result<Snapshotted, String> {
-    let temp = temp_path(target);
-    let result = build(source, selection, &temp, previous);
-    let made = match result {
-        Ok(made) => made,
-        Err(e) => {
-            let _ = fs::remove_dir_all(&temp);
-            return Err(e);
-        }
-    };
-    fs::rename(&temp, target).map_err(|e| {
-        let _ = fs::remove_dir_all(&temp);
-        format!("cannot rename into {}: {e}", target.display())
-    })?;
-    if let Some(parent) = target.parent() {
-        sync_dir(parent).map_err(|e| format!("cannot sync {}: {e}", parent.display()))?;
+    let path = target.path();
+    let source_dir =
+        Dir::open(source).map_err(|e| format!("cannot read {}: {e}", source.display()))?;
+    let temp = temp_path(Path::new(&target.name));
+    let temp = temp.as_os_str();
+    let made = (|| -> Result<Snapshotted, String> {
+        let temp_dir = target
+            .parent
+            .create_dir(temp)
+            .map_err(|e| format!("cannot create a temporary beside {}: {e}", path.display()))?;
+        let previous = previous.and_then(|p| p.parent.open_dir(&p.name).ok());
+        let made = build(&source_dir, selection, &temp_dir, previous.as_ref())?;
+        target
+            .parent
+            .rename_new(temp, &target.parent, &target.name)
+            .map_err(|e| format!("cannot rename into {}: {e}", path.display()))?;
+        Ok(made)
+    })();
+    if made.is_err() {
+        let _ = target.parent.remove_tree(temp);
     }
+    let made = made?;
+    let mut durable = Durable::default();
+    for dir in target.created.iter().chain([&target.parent]) {
+        durable
+            .dir(dir)
+            .map_err(|e| format!("cannot sync {}: {e}", dir.path().display()))?;
+    }
+    durable.finish()?;
     Ok(made)
 }
 
+/// One directory of the walk: its source, its copy (made when its first file is copied)
+/// and the previous snapshot's same directory, and the subdirectories still to visit.
+struct Level {
+    relative: String,
+    name: OsString,
+    source: Dir,
+    copy: Option<Dir>,
+    previous: Option<Dir>,
+    mode: u32,
+    pending: Vec<OsString>,
+}
+
+/// What [`build`] gathers as it goes.
+struct Gathered {
+    manifest: Vec<(String, String)>,
+    /// Each file's size and modification time, for [`STAT`].
+    stats: Vec<(String, u64, Option<std::time::SystemTime>)>,
+    skipped: Vec<(String, String)>,
+    bytes: u64,
+    linked: u64,
+    durable: Durable,
+}
+
 fn build(
-    source: &Path,
+    source: &Dir,
     selection: &Selection,
-    temp: &Path,
-    previous: Option<&Path>,
+    temp: &Dir,
+    previous: Option<&Dir>,
 ) -> Result<Snapshotted, String> {
     let known = previous_manifest(previous);
-    let mut manifest: Vec<(String, String)> = Vec::new();
-    let mut dirs = vec![temp.to_path_buf()];
-    let mut known_dirs: HashSet<PathBuf> = HashSet::new();
-    // Files copied, fsynced together at the end with the directories.
-    let mut written: Vec<PathBuf> = Vec::new();
-    let mut buffer = vec![0; 256 << 10];
-    let (mut bytes, mut linked) = (0, 0);
-    fs::create_dir_all(temp).map_err(|e| format!("cannot create {}: {e}", temp.display()))?;
-    let mut failure = None;
-    let walked = crate::observe::walk_tree(source, |relative, metadata| {
-        if failure.is_some() || !selection.selects(relative) {
-            return;
-        }
-        let from = source.join(relative);
-        let to = temp.join(relative);
-        // Each directory is looked at once, not once per file in it; every one created is
-        // fsynced at the end (intermediate ones too: their entries must last as well).
-        if let Some(parent) = to.parent()
-            && known_dirs.insert(parent.to_path_buf())
-            && !parent.exists()
-        {
-            let created: Vec<PathBuf> = parent
-                .ancestors()
-                .take_while(|a| !a.exists())
-                .map(Path::to_path_buf)
-                .collect();
-            if let Err(e) = fs::create_dir_all(parent) {
-                failure = Some(format!("cannot create {}: {e}", parent.display()));
-                return;
+    let mut gathered = Gathered {
+        manifest: Vec::new(),
+        stats: Vec::new(),
+        skipped: Vec::new(),
+        bytes: 0,
+        linked: 0,
+        durable: Durable::default(),
+    };
+    let root_mode = source
+        .own_meta()
+        .map_err(|e| format!("cannot read {}: {e}", source.path().display()))?
+        .mode
+        .unwrap_or(0o700);
+    let mut levels = vec![Level {
+        relative: String::new(),
+        name: OsString::new(),
+        source: source
+            .try_clone()
+            .map_err(|e| format!("cannot read {}: {e}", source.path().display()))?,
+        copy: Some(
+            temp.try_clone()
+                .map_err(|e| format!("cannot open the snapshot: {e}"))?,
+        ),
+        previous: previous.and_then(|p| p.try_clone().ok()),
+        mode: root_mode,
+        pending: Vec::new(),
+    }];
+    visit(&mut levels, selection, &known, &mut gathered)?;
+    loop {
+        let Some(top) = levels.last_mut() else { break };
+        let Some(name) = top.pending.pop() else {
+            // A directory done: its mode as the source's (it stayed writable while filled).
+            let Some(done) = levels.pop() else { break };
+            if let Some(copy) = &done.copy
+                && !levels.is_empty()
+            {
+                copy.set_mode(done.mode & 0o777)
+                    .and_then(|()| gathered.durable.dir(copy))
+                    .map_err(|e| format!("cannot write the snapshot: {e}"))?;
             }
-            dirs.extend(created.into_iter().rev());
-        }
-        let unchanged = previous.zip(known.get(relative)).and_then(|(prev, hash)| {
-            let old = prev.join(relative);
-            let meta = fs::symlink_metadata(&old).ok()?;
-            let same = meta.is_file()
-                && meta.len() == metadata.len()
-                && meta.modified().ok() == metadata.modified().ok();
-            same.then(|| (old, hash.clone()))
-        });
-        let outcome = match unchanged {
-            Some((old, hash)) => fs::hard_link(&old, &to).map(|()| {
-                linked += 1;
-                hash
-            }),
-            None => copy_hashing(&from, &to, &mut buffer).inspect(|_| written.push(to.clone())),
+            continue;
         };
-        match outcome {
-            Ok(hash) => {
-                bytes += metadata.len();
-                manifest.push((relative.to_owned(), hash));
+        let relative = join(&top.relative, &name.to_string_lossy());
+        let opened = top.source.open_dir(&name).and_then(|d| {
+            let mode = d.own_meta()?.mode.unwrap_or(0o700);
+            Ok((d, mode))
+        });
+        let (source, mode) = match opened {
+            Ok(opened) => opened,
+            Err(e) => {
+                gathered.skipped.push((relative, e.to_string()));
+                continue;
             }
-            Err(e) => failure = Some(format!("cannot copy {}: {e}", from.display())),
-        }
-    });
-    if let Some(failure) = failure {
-        return Err(failure);
+        };
+        let previous = top.previous.as_ref().and_then(|p| p.open_dir(&name).ok());
+        levels.push(Level {
+            relative,
+            name,
+            source,
+            copy: None,
+            previous,
+            mode,
+            pending: Vec::new(),
+        });
+        visit(&mut levels, selection, &known, &mut gathered)?;
     }
-    let unreadable = walked.map_err(|e| format!("cannot read {}: {e}", source.display()))?;
-    if let Some(part) = unreadable.first() {
-        return Err(format!(
-            "cannot read {}/{}: {}",
-            source.display(),
-            part.path,
-            part.error
-        ));
-    }
-    manifest.sort();
-    let text = manifest
+    let root = levels.pop();
+    drop(root);
+    gathered.manifest.sort();
+    let text = gathered
+        .manifest
         .iter()
         .fold(String::new(), |mut text, (name, hash)| {
             text.push_str(hash);
@@ -191,20 +362,180 @@ fn build(
             text.push('\n');
             text
         });
-    let manifest_path = temp.join(MANIFEST);
-    let mut file = File::create(&manifest_path)
-        .map_err(|e| format!("cannot write {}: {e}", manifest_path.display()))?;
-    file.write_all(text.as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", manifest_path.display()))?;
-    drop(file);
+    let write = |name: &str, text: &str, durable: &mut Durable| -> io::Result<()> {
+        let mut file = temp.create_file(OsStr::new(name))?;
+        file.write_all(text.as_bytes())?;
+        durable.file(file)
+    };
+    write(MANIFEST, &text, &mut gathered.durable)
+        .map_err(|e| format!("cannot write {MANIFEST}: {e}"))?;
+    gathered.stats.sort();
+    let stats = gathered
+        .stats
+        .iter()
+        .fold(String::new(), |mut text, (name, size, mtime)| {
+            text.push_str(&crate::observe::stat_line(name, *size, *mtime));
+            text.push('\n');
+            text
+        });
+    write(STAT, &stats, &mut gathered.durable).map_err(|e| format!("cannot write {STAT}: {e}"))?;
+    gathered.skipped.sort();
+    if !gathered.skipped.is_empty() {
+        let listing = gathered
+            .skipped
+            .iter()
+            .fold(String::new(), |mut text, (name, why)| {
+                text.push_str(name);
+                text.push_str(": ");
+                text.push_str(&why.replace('\n', " "));
+                text.push('\n');
+                text
+            });
+        write(SKIPPED, &listing, &mut gathered.durable)
+            .map_err(|e| format!("cannot write {SKIPPED}: {e}"))?;
+    }
     // Everything, files and directories, is on disk before the snapshot is renamed into place.
-    written.push(manifest_path);
-    written.extend(dirs);
-    sync_all(&written)?;
+    temp.set_mode(root_mode & 0o777)
+        .and_then(|()| gathered.durable.dir(temp))
+        .map_err(|e| format!("cannot write the snapshot: {e}"))?;
+    gathered.durable.finish()?;
     Ok(Snapshotted {
-        files: manifest.len() as u64,
-        bytes,
-        linked,
+        files: gathered.manifest.len() as u64,
+        bytes: gathered.bytes,
+        linked: gathered.linked,
+        skipped: gathered.skipped,
         sha256: hex::encode(Sha256::digest(text.as_bytes())),
     })
+}
+
+/// Reads the directory at the top of `levels`: copies (or links) its selected files, and
+/// queues its subdirectories.
+fn visit(
+    levels: &mut [Level],
+    selection: &Selection,
+    known: &HashMap<String, String>,
+    gathered: &mut Gathered,
+) -> Result<(), String> {
+    let depth = levels.len() - 1;
+    let entries = match levels[depth].source.entries() {
+        Ok(entries) => entries,
+        Err(e) => {
+            gathered
+                .skipped
+                .push((levels[depth].relative.clone(), e.to_string()));
+            return Ok(());
+        }
+    };
+    let mut pending = Vec::new();
+    for (name, kind) in entries {
+        let Some(text) = name.to_str() else {
+            gathered.skipped.push((
+                join(&levels[depth].relative, &name.to_string_lossy()),
+                "the name is not UTF-8".into(),
+            ));
+            continue;
+        };
+        let relative = join(&levels[depth].relative, text);
+        match kind {
+            Kind::Dir => pending.push(name),
+            Kind::File if selection.selects(&relative) => {
+                if depth == 0 && (text == MANIFEST || text == SKIPPED) {
+                    gathered
+                        .skipped
+                        .push((relative, "the name is the snapshot's own".into()));
+                    continue;
+                }
+                ensure_copy_dirs(levels).map_err(|e| format!("cannot write the snapshot: {e}"))?;
+                match copy_entry(&levels[depth], &name, &relative, known, gathered) {
+                    Ok(()) => {}
+                    Err(Skip(why)) => gathered.skipped.push((relative, why)),
+                }
+            }
+            Kind::Symlink | Kind::Other | Kind::File => {}
+        }
+    }
+    pending.reverse();
+    levels[depth].pending = pending;
+    Ok(())
+}
+
+/// Makes the copies of the directories on the way to the top level, where still missing.
+fn ensure_copy_dirs(levels: &mut [Level]) -> io::Result<()> {
+    for depth in 1..levels.len() {
+        if levels[depth].copy.is_none() {
+            let (above, here) = levels.split_at_mut(depth);
+            let parent = above[depth - 1]
+                .copy
+                .as_ref()
+                .ok_or_else(|| io::Error::other("a directory above was not made"))?;
+            here[0].copy = Some(parent.create_dir(&here[0].name)?);
+        }
+    }
+    Ok(())
+}
+
+/// Why one source file is left out of the snapshot.
+struct Skip(String);
+
+impl From<io::Error> for Skip {
+    fn from(e: io::Error) -> Self {
+        Self(e.to_string())
+    }
+}
+
+/// Copies (or hard-links to the previous snapshot) one file.
+fn copy_entry(
+    level: &Level,
+    name: &OsStr,
+    relative: &str,
+    known: &HashMap<String, String>,
+    gathered: &mut Gathered,
+) -> Result<(), Skip> {
+    let copy = level
+        .copy
+        .as_ref()
+        .ok_or_else(|| Skip("its directory was not made".into()))?;
+    let source = level.source.open_file(name, false)?;
+    let meta = source.metadata()?;
+    let unchanged = level
+        .previous
+        .as_ref()
+        .zip(known.get(relative))
+        .filter(|(previous, _)| {
+            previous.meta(name).ok().flatten().is_some_and(|old| {
+                old.kind == Kind::File
+                    && old.len == meta.len()
+                    && old.mtime == meta.modified().ok()
+            })
+        });
+    if let Some((previous, hash)) = unchanged
+        && previous.link(name, copy, name).is_ok()
+    {
+        gathered.linked += 1;
+        gathered.bytes += meta.len();
+        gathered
+            .stats
+            .push((relative.to_owned(), meta.len(), meta.modified().ok()));
+        gathered.manifest.push((relative.to_owned(), hash.clone()));
+        return Ok(());
+    }
+    // A failure writing the snapshot is the snapshot's, not the entry's: it stops it.
+    let target = copy
+        .create_file(name)
+        .map_err(|e| Skip(format!("cannot write its copy: {e}")))?;
+    let (length, hash) = match copy_hashing(source, &target) {
+        Ok(done) => done,
+        Err(e) => {
+            drop(target);
+            let _ = copy.remove_file(name);
+            return Err(Skip(format!("cannot read it: {e}")));
+        }
+    };
+    gathered.durable.file(target)?;
+    gathered.bytes += length;
+    gathered
+        .stats
+        .push((relative.to_owned(), length, meta.modified().ok()));
+    gathered.manifest.push((relative.to_owned(), hash));
+    Ok(())
 }

@@ -191,7 +191,7 @@ fn seal(temp: &Path, local: &Path) -> Result<Written, String> {
     drop(file);
     let sha256 =
         hash::sha256_file(temp).map_err(|e| format!("cannot read {}: {e}", temp.display()))?;
-    std::fs::rename(temp, local).map_err(|e| {
+    super::handle::rename_new_path(temp, local).map_err(|e| {
         format!(
             "cannot rename {} to {}: {e}",
             temp.display(),

@@ -47,6 +47,7 @@ pub(super) fn entry(path: &str, size: u64, sha: &str) -> StoreEntry {
         verified_at: Some(now()),
         files: None,
         bad_files: Vec::new(),
+        skipped: Vec::new(),
         error: None,
     }
 }

@@ -153,6 +153,16 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
         })?;
         let lock = Lock::acquire(&global.state, "apply", args.lock_timeout)
             .map_err(|e| Failure(e.to_string()))?;
+        // Another state directory may drive the same stores: their own locks keep it out.
+        let store_locks = apply::lock_stores(
+            desired
+                .sites
+                .iter()
+                .flat_map(|s| s.stores.iter().map(|store| store.path.value.as_path())),
+            &lock.info.describe(),
+            args.lock_timeout,
+        )
+        .map_err(Failure)?;
         let (plan, _planned_for) = actions(global, &desired, args, &targets)?;
         let runnable = plan.actions.iter().filter(|a| !a.manual).count();
         if runnable == 0 {
@@ -204,6 +214,7 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
                     .map_or(String::new(), |o| format!(" [owner: {o}]"))
             );
         }
+        drop(store_locks);
         drop(lock);
         // What remains, from a fresh look.
         let observed = common::discover(
@@ -222,7 +233,19 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             table(&after, Report::Plan, super::stdout_color(global.color))
         );
         let dependency_skips = outcomes.iter().any(|o| matches!(&o.status, Status::Skipped(r) if !r.starts_with("outside the backup window")));
-        Ok(if failed > 0 || dependency_skips {
+        // A store or source apply could not reach is something it was meant to fix and did not.
+        let unreachable: Vec<&crate::plan::Finding> = after
+            .findings
+            .iter()
+            .filter(|f| {
+                f.code == crate::plan::FindingCode::SourceUnreachable
+                    && f.severity == crate::plan::Severity::Critical
+            })
+            .collect();
+        for finding in &unreachable {
+            eprintln!("apply: {}: {}", finding.address, finding.message);
+        }
+        Ok(if failed > 0 || dependency_skips || !unreachable.is_empty() {
             ExitCode::FAILURE
         } else {
             ExitCode::SUCCESS

@@ -105,13 +105,15 @@ fn read_some(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<Option<usi
 /// reads). Returns the manifest's own hash and the files that are missing or differ.
 pub fn verify_snapshot(dir: &Path) -> io::Result<(String, Vec<String>)> {
     let manifest = std::fs::read(dir.join(super::MANIFEST))?;
-    let manifest_hash = sha256_reader(manifest.as_slice())?;
-    let text = String::from_utf8_lossy(&manifest);
-    let mut bad = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+    check_manifest(&manifest, |relative| File::open(dir.join(relative)))
+}
+
+/// The `(hash, relative path)` of each line of a manifest; a malformed line or a path that
+/// leaves the snapshot is an `Err` with what to report for it.
+pub fn manifest_lines(text: &str) -> impl Iterator<Item = Result<(&str, &Path), String>> {
+    text.lines().filter(|l| !l.trim().is_empty()).map(|line| {
         let Some((hash, name)) = line.split_once("  ").or_else(|| line.split_once(" *")) else {
-            bad.push(format!("(malformed manifest line) {line}"));
-            continue;
+            return Err(format!("(malformed manifest line) {line}"));
         };
         let relative = Path::new(name);
         let escapes = relative.is_absolute()
@@ -119,12 +121,28 @@ pub fn verify_snapshot(dir: &Path) -> io::Result<(String, Vec<String>)> {
                 .components()
                 .any(|c| matches!(c, std::path::Component::ParentDir));
         if escapes {
-            bad.push(name.to_owned());
-            continue;
+            return Err(name.to_owned());
         }
-        match sha256_file(&dir.join(relative)) {
-            Ok(actual) if actual.eq_ignore_ascii_case(hash) => {}
-            _ => bad.push(name.to_owned()),
+        Ok((hash, relative))
+    })
+}
+
+/// Checks the files `open` opens against `manifest`. Returns the manifest's own hash and the
+/// files that are missing or differ.
+pub fn check_manifest<R: Read>(
+    manifest: &[u8],
+    open: impl Fn(&Path) -> io::Result<R>,
+) -> io::Result<(String, Vec<String>)> {
+    let manifest_hash = sha256_reader(manifest)?;
+    let text = String::from_utf8_lossy(manifest);
+    let mut bad = Vec::new();
+    for line in manifest_lines(&text) {
+        match line {
+            Err(report) => bad.push(report),
+            Ok((hash, relative)) => match open(relative).and_then(sha256_reader) {
+                Ok(actual) if actual.eq_ignore_ascii_case(hash) => {}
+                _ => bad.push(relative.to_string_lossy().into_owned()),
+            },
         }
     }
     Ok((manifest_hash, bad))

@@ -94,6 +94,10 @@ pub struct StoreEntry {
     /// Files of a snapshot that are missing or differ from its manifest.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bad_files: Vec<String>,
+    /// Source entries a snapshot left out (`PATH: REASON`, from its `SKIPPED` file): the
+    /// snapshot is incomplete.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
     /// Why the content could not be read, when it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::hash::{self, VerifyMode};
 use super::observed::{EntryKind, StoreEntry, StoreObservation};
 use super::walk::{join, walk};
-use super::{MANIFEST, Progress};
+use super::{MANIFEST, Progress, SKIPPED, STAT};
 use crate::state::atomic::TEMP_PREFIX;
 use crate::state::catalog::{Catalog, CatalogEntry};
 
@@ -43,7 +43,7 @@ fn snapshot_size(dir: &Path) -> (u64, u64) {
         for entry in entries {
             if entry.metadata.is_dir() {
                 descend.push(entry.name);
-            } else if entry.metadata.is_file() && entry.name != MANIFEST {
+            } else if entry.metadata.is_file() && ![MANIFEST, STAT, SKIPPED].contains(&entry.name.as_str()) {
                 files += 1;
                 bytes += entry.metadata.len();
             }
@@ -51,6 +51,33 @@ fn snapshot_size(dir: &Path) -> (u64, u64) {
         descend
     });
     (files, bytes)
+}
+
+/// Whether a file of the snapshot at `dir` is missing, or has another size or modification
+/// time than its [`STAT`] line recorded when it was written (for a snapshot without one,
+/// whether a file its manifest names is missing). Reads metadata only.
+fn snapshot_moved(dir: &Path) -> bool {
+    let differs = |relative: &str, expected: Option<(u64, u128)>| {
+        let Ok(meta) = std::fs::symlink_metadata(dir.join(relative)) else {
+            return true;
+        };
+        !meta.is_file()
+            || expected.is_some_and(|(size, nanos)| {
+                meta.len() != size
+                    || (nanos != 0 && super::mtime_nanos(meta.modified().ok()) != nanos)
+            })
+    };
+    if let Ok(text) = std::fs::read_to_string(dir.join(STAT)) {
+        return text.lines().any(|line| {
+            super::parse_stat_line(line)
+                .is_none_or(|(size, nanos, path)| differs(path, Some((size, nanos))))
+        });
+    }
+    std::fs::read_to_string(dir.join(MANIFEST)).map_or(true, |text| {
+        hash::manifest_lines(&text).any(|line| {
+            line.map_or(true, |(_, relative)| differs(&relative.to_string_lossy(), None))
+        })
+    })
 }
 
 /// Lists a store root: every file, symbolic link and fileset snapshot with its size and
@@ -70,6 +97,9 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
         }
         let mut descend = Vec::new();
         for child in children {
+            if dir.is_empty() && child.name == super::STORE_LOCK {
+                continue;
+            }
             let file_type = child.metadata.file_type();
             let kind = if file_type.is_symlink() {
                 EntryKind::Symlink
@@ -89,6 +119,7 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
                 verified_at: None,
                 files: None,
                 bad_files: Vec::new(),
+                skipped: Vec::new(),
                 error: None,
             });
         }
@@ -108,6 +139,9 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
         }
     };
     for dir in snapshots {
+        let skipped = std::fs::read_to_string(root.join(&dir).join(SKIPPED))
+            .map(|text| text.lines().map(str::to_owned).collect())
+            .unwrap_or_default();
         let manifest = root.join(&dir).join(MANIFEST);
         let manifest_metadata = std::fs::metadata(&manifest);
         let (manifest_len, manifest_mtime) = manifest_metadata
@@ -123,6 +157,7 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
             verified_at: None,
             files: None,
             bad_files: Vec::new(),
+            skipped,
             error: manifest_metadata.err().map(|e| e.to_string()),
         });
     }
@@ -177,7 +212,13 @@ fn reuse_known(
             absolute.clear();
             absolute.push(root);
             absolute.push(&entry.path);
-            reuse(entry, catalog.get(absolute), mode).then_some(index)
+            let read = reuse(entry, catalog.get(absolute), mode)
+                // A known snapshot is read again when any of its files moved.
+                || (entry.kind == EntryKind::Snapshot
+                    && entry.sha256.is_some()
+                    && mode != VerifyMode::None
+                    && snapshot_moved(absolute));
+            read.then_some(index)
         })
         .flatten()
         .collect()

@@ -78,6 +78,7 @@ fn entry(path: &str, verified_at: Option<&str>) -> StoreEntry {
         verified_at: verified_at.map(|t| t.parse().expect("a timestamp")),
         files: None,
         bad_files: Vec::new(),
+        skipped: Vec::new(),
         error: None,
     }
 }

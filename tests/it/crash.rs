@@ -28,6 +28,10 @@ const LATER: &str = "2026-11-22T12:01:00Z";
 const TRIALS: usize = 56;
 const TEMP_PREFIX: &str = ".standby-tmp-";
 const MANIFEST: &str = "MANIFEST.sha256";
+/// The sizes and mtimes a snapshot records beside its manifest (`--verify changed` reads it).
+const STAT: &str = "MANIFEST.stat";
+/// The lock every apply holds at each store root.
+const STORE_LOCK: &str = ".standby-lock";
 const FILESETS: [&str; 4] = ["fs0", "fs1", "fs2", "arch"];
 const FILES_PER_FILESET: u64 = 200;
 
@@ -366,6 +370,8 @@ fn check_stores(template: &Template, estate: &Path, when: &str) -> Seen {
                 assert!(!kind.is_symlink(), "{when}: a symbolic link {relative}");
                 if name.starts_with(TEMP_PREFIX) {
                     seen.temporaries.push(path);
+                } else if name == STORE_LOCK && dir == root {
+                    // The store's lock: held by every apply, never a backup.
                 } else if kind.is_dir() && path.join(MANIFEST).is_file() {
                     seen.snapshots += 1;
                     files.extend(check_snapshot(template, &path, &relative, when));
@@ -435,7 +441,7 @@ fn check_snapshot(
         .collect();
     let present: Vec<String> = files_under(dir)
         .into_iter()
-        .filter(|f| f != MANIFEST)
+        .filter(|f| f != MANIFEST && f != STAT)
         .collect();
     assert_eq!(
         listed,

@@ -55,6 +55,7 @@ pub(crate) fn file(path: &str, size: u64, sha: &str) -> StoreEntry {
         verified_at: Some(at("2026-11-22T00:00:00Z")),
         files: None,
         bad_files: Vec::new(),
+        skipped: Vec::new(),
         error: None,
     }
 }

@@ -114,6 +114,20 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) -> Known {
             }
         }
     }
+    // The snapshot a restore would use left source entries out: never called complete.
+    if let Some(newest) = item.backups.first()
+        && let Some(first) = newest.entry.skipped.first()
+    {
+        report(
+            format!(
+                "the newest snapshot {} is incomplete: {} source entr(ies) skipped, e.g. {first}",
+                newest.entry.path,
+                newest.entry.skipped.len()
+            ),
+            Severity::Warning,
+            out,
+        );
+    }
     for backup in item.backups.iter().chain(&item.copies) {
         if let Some(error) = &backup.entry.error {
             report(

@@ -1,0 +1,109 @@
+//! `.standby-lock` at each store root: taken for writing by every `apply`, whatever its state
+//! directory, so two runs with different state directories never write the same stores at
+//! once. An advisory `flock` on a file that stays: the kernel releases it when the holder
+//! exits, however it exits, so it is never stale. Its content names the last holder, for
+//! the message a waiting apply gives.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::observe::STORE_LOCK;
+
+/// Locks held until dropped.
+#[derive(Debug)]
+pub struct StoreLocks {
+    _held: Vec<File>,
+}
+
+/// Takes the lock of every store root that exists, in a fixed order (so two applies never
+/// hold one each and wait for the other), waiting up to `timeout` for each. A root that
+/// does not exist is skipped: nothing can be written there.
+pub fn lock_stores<'a>(
+    roots: impl IntoIterator<Item = &'a Path>,
+    who: &str,
+    timeout: Duration,
+) -> Result<StoreLocks, String> {
+    let mut roots: Vec<PathBuf> = roots
+        .into_iter()
+        .filter(|root| root.is_dir())
+        .map(Path::to_path_buf)
+        .collect();
+    roots.sort();
+    roots.dedup();
+    let mut held = Vec::new();
+    for root in roots {
+        held.push(lock_one(&root, who, timeout)?);
+    }
+    Ok(StoreLocks { _held: held })
+}
+
+fn lock_one(root: &Path, who: &str, timeout: Duration) -> Result<File, String> {
+    let path = root.join(STORE_LOCK);
+    let fail = |e: std::io::Error| format!("cannot take {}: {e}", path.display());
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(fail)?;
+    let started = Instant::now();
+    loop {
+        if try_lock(&file).map_err(fail)? {
+            break;
+        }
+        if started.elapsed() >= timeout {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            return Err(format!(
+                "store {} is being written by another apply ({}); wait for it to finish, or pass --lock-timeout",
+                root.display(),
+                holder.trim()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    file.set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| writeln!(file, "{who}"))
+        .map_err(fail)?;
+    Ok(file)
+}
+
+/// Takes the exclusive lock without waiting: `false` when another holds it.
+#[cfg(unix)]
+fn try_lock(file: &File) -> std::io::Result<bool> {
+    use rustix::fs::{FlockOperation, flock};
+    match flock(file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Windows has no `flock`: the file open for writing is the lock, and `LockFileEx` is its
+/// counterpart to come with the Windows port.
+#[cfg(not(unix))]
+fn try_lock(_file: &File) -> std::io::Result<bool> {
+    Ok(true)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_holder_waits_and_gives_up_naming_the_first() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let first = lock_stores([dir.path()], "first@here pid 1", Duration::ZERO)
+            .map_err(std::io::Error::other)?;
+        let second = lock_stores([dir.path()], "second", Duration::from_millis(200));
+        let message = second.err().unwrap_or_default();
+        assert!(message.contains("first@here pid 1"), "{message}");
+        drop(first);
+        assert!(lock_stores([dir.path()], "second", Duration::ZERO).is_ok());
+        Ok(())
+    }
+}
