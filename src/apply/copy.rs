@@ -45,11 +45,7 @@ const SYNC_EVERY: u64 = 32 << 20;
 /// [`SYNC_EVERY`] bytes. Hashing and writeback overlap the copying instead of following it,
 /// so the closing fsync has little left to wait for. The hash is of the copy, not of the
 /// source: a bad copy cannot pass for a good one.
-fn copy_file_hashing(
-    mut source: File,
-    target: &File,
-    mut back: File,
-) -> io::Result<(u64, String)> {
+fn copy_file_hashing(mut source: File, target: &File, mut back: File) -> io::Result<(u64, String)> {
     let (copied_tx, copied_rx) = mpsc::channel::<u64>();
     let (bytes, sha256) = std::thread::scope(|scope| {
         let follower = scope.spawn(move || -> io::Result<String> {
@@ -266,7 +262,12 @@ fn copy_tree(
             Kind::Dir => {
                 let inner_previous = previous.and_then(|p| p.open_dir(&name).ok());
                 let target = to.create_dir(&name)?;
-                let (b, l) = copy_tree(&from.open_dir(&name)?, &target, inner_previous.as_ref(), durable)?;
+                let (b, l) = copy_tree(
+                    &from.open_dir(&name)?,
+                    &target,
+                    inner_previous.as_ref(),
+                    durable,
+                )?;
                 durable.dir(&target)?;
                 bytes += b;
                 linked += l;
@@ -400,10 +401,12 @@ pub(super) fn copy(
             let previous = previous.and_then(|p| p.parent.open_dir(&p.name).ok());
             let (bytes, linked) = copy_tree(&source, &target, previous.as_ref(), &mut durable)
                 .map_err(|e| format!("cannot copy {}: {e}", from_path.display()))?;
-            durable.dir(&target).map_err(|e| format!("cannot sync the copy: {e}"))?;
+            durable
+                .dir(&target)
+                .map_err(|e| format!("cannot sync the copy: {e}"))?;
             durable.finish()?;
-            let (sha256, bad) = verify_copy(&target)
-                .map_err(|e| format!("cannot check the copy: {e}"))?;
+            let (sha256, bad) =
+                verify_copy(&target).map_err(|e| format!("cannot check the copy: {e}"))?;
             if !bad.is_empty() {
                 return Err(format!(
                     "the copy of {} does not match its {MANIFEST}: {}",
@@ -512,18 +515,26 @@ fn copy_one_file(from: &InStore, dir: &Dir, temp: &OsStr) -> io::Result<(u64, St
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
+
+    fn at(root: &Path, relative: &str) -> io::Result<InStore> {
+        InStore::open(root, Path::new(relative), true)
+    }
 
     #[test]
     fn copies_verifies_and_leaves_no_temporary() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
-        let from = dir.path().join("a/x.bak");
         fs::create_dir_all(dir.path().join("a"))?;
-        fs::write(&from, b"backup")?;
-        let to = dir.path().join("b/deep/x.bak");
-        let copied = copy(&from, &to, None)?;
-        assert_eq!(fs::read(&to)?, b"backup");
-        assert_eq!(copied.sha256, hash::sha256_file(&from)?);
+        fs::write(dir.path().join("a/x.bak"), b"backup")?;
+        let from = at(dir.path(), "a/x.bak")?;
+        let copied = copy(&from, &at(dir.path(), "b/deep/x.bak")?, None, None)?;
+        assert_eq!(fs::read(dir.path().join("b/deep/x.bak"))?, b"backup");
+        assert_eq!(
+            copied.sha256,
+            hash::sha256_file(&dir.path().join("a/x.bak"))?
+        );
         assert_eq!(fs::read_dir(dir.path().join("b/deep"))?.count(), 1);
         Ok(())
     }
@@ -538,19 +549,28 @@ mod tests {
             .collect();
         fs::write(&from, &content)?;
         let sha256 = hash::sha256_file(&from)?;
-        let to = dir.path().join("direct.bak");
+        let here = Dir::open(dir.path())?;
         // Direct I/O where this filesystem has it; either way, never a wrong copy.
-        if let Some((bytes, hashed)) = copy_file_direct(&from, &to)? {
+        let mut source = File::open(&from)?;
+        if let Some((bytes, hashed, _)) =
+            copy_file_direct(&mut source, &here, OsStr::new("direct.bak"))?
+        {
             assert_eq!((bytes, &hashed), (content.len() as u64, &sha256));
-            assert!(fs::read(&to)? == content);
+            assert!(fs::read(dir.path().join("direct.bak"))? == content);
         }
-        let to = dir.path().join("buffered.bak");
-        let (bytes, hashed) = copy_file_hashing(&from, &to)?;
+        let target = here.create_file(OsStr::new("buffered.bak"))?;
+        let back = here.open_file(OsStr::new("buffered.bak"), false)?;
+        let (bytes, hashed) = copy_file_hashing(File::open(&from)?, &target, back)?;
         assert_eq!((bytes, &hashed), (content.len() as u64, &sha256));
-        assert!(fs::read(&to)? == content);
-        let to = dir.path().join("out/big.bak");
-        let copied = copy(&from, &to, Some(&sha256))?;
+        assert!(fs::read(dir.path().join("buffered.bak"))? == content);
+        let copied = copy(
+            &at(dir.path(), "big.bak")?,
+            &at(dir.path(), "out/big.bak")?,
+            Some(&sha256),
+            None,
+        )?;
         assert_eq!(copied.sha256, sha256);
+        let to = dir.path().join("out/big.bak");
         assert!(fs::read(&to)? == content);
         assert_eq!(
             fs::metadata(&to)?.modified()?,
@@ -562,12 +582,35 @@ mod tests {
     #[test]
     fn a_wrong_expected_hash_keeps_nothing() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
-        let from = dir.path().join("x.bak");
-        fs::write(&from, b"backup")?;
-        let to = dir.path().join("out/x.bak");
-        assert!(copy(&from, &to, Some(&"0".repeat(64))).is_err());
-        assert!(!to.exists());
+        fs::write(dir.path().join("x.bak"), b"backup")?;
+        let from = at(dir.path(), "x.bak")?;
+        assert!(
+            copy(
+                &from,
+                &at(dir.path(), "out/x.bak")?,
+                Some(&"0".repeat(64)),
+                None
+            )
+            .is_err()
+        );
+        assert!(!dir.path().join("out/x.bak").exists());
         assert_eq!(fs::read_dir(dir.path().join("out"))?.count(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn an_existing_destination_is_never_replaced() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        fs::write(dir.path().join("x.bak"), b"backup")?;
+        fs::create_dir_all(dir.path().join("same"))?;
+        fs::write(dir.path().join("same/x.bak"), b"backup")?;
+        fs::create_dir_all(dir.path().join("other"))?;
+        fs::write(dir.path().join("other/x.bak"), b"evidence")?;
+        let from = at(dir.path(), "x.bak")?;
+        assert!(copy(&from, &at(dir.path(), "same/x.bak")?, None, None).is_ok());
+        let refused = copy(&from, &at(dir.path(), "other/x.bak")?, None, None);
+        assert!(refused.is_err_and(|e| e.starts_with("copy-mismatch")));
+        assert_eq!(fs::read(dir.path().join("other/x.bak"))?, b"evidence");
         Ok(())
     }
 }

@@ -65,7 +65,10 @@ pub(crate) struct Meta {
 pub(crate) fn rename_new_path(temp: &Path, target: &Path) -> io::Result<()> {
     let (Some(dir), Some(from), Some(to)) = (target.parent(), temp.file_name(), target.file_name())
     else {
-        return Err(io::Error::other(format!("{} has no parent", target.display())));
+        return Err(io::Error::other(format!(
+            "{} has no parent",
+            target.display()
+        )));
     };
     if temp.parent() != Some(dir) {
         return Err(io::Error::other(format!(
@@ -82,6 +85,9 @@ pub(crate) fn rename_new_path(temp: &Path, target: &Path) -> io::Result<()> {
 pub(crate) fn exists_error(name: &Path) -> io::Error {
     io::Error::new(
         io::ErrorKind::AlreadyExists,
-        format!("{} already exists; standby never replaces a final name", name.display()),
+        format!(
+            "{} already exists; standby never replaces a final name",
+            name.display()
+        ),
     )
 }

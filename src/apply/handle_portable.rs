@@ -36,7 +36,10 @@ fn meta_of(meta: &fs::Metadata) -> Meta {
 impl Dir {
     pub(crate) fn open(path: &Path) -> io::Result<Self> {
         if !fs::metadata(path)?.is_dir() {
-            return Err(io::Error::other(format!("{} is not a directory", path.display())));
+            return Err(io::Error::other(format!(
+                "{} is not a directory",
+                path.display()
+            )));
         }
         Ok(Self {
             path: path.to_path_buf(),
@@ -58,7 +61,11 @@ impl Dir {
         }
     }
 
-    pub(crate) fn open_below(&self, relative: &Path, create: bool) -> io::Result<(Self, Vec<Self>)> {
+    pub(crate) fn open_below(
+        &self,
+        relative: &Path,
+        create: bool,
+    ) -> io::Result<(Self, Vec<Self>)> {
         let mut current = self.try_clone()?;
         let mut created = Vec::new();
         for name in plain_names(relative)? {
@@ -128,10 +135,7 @@ impl Dir {
                 path.display()
             )));
         }
-        fs::OpenOptions::new()
-            .read(!write)
-            .write(write)
-            .open(path)
+        fs::OpenOptions::new().read(!write).write(write).open(path)
     }
 
     pub(crate) fn create_dir(&self, name: &OsStr) -> io::Result<Self> {

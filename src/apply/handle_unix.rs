@@ -71,7 +71,11 @@ impl Dir {
     /// Opens the directory `relative` below this one, one name at a time, never through a
     /// link. With `create`, missing directories are made (mode `0o777` less the umask) and
     /// returned too, for the caller to fsync.
-    pub(crate) fn open_below(&self, relative: &Path, create: bool) -> io::Result<(Self, Vec<Self>)> {
+    pub(crate) fn open_below(
+        &self,
+        relative: &Path,
+        create: bool,
+    ) -> io::Result<(Self, Vec<Self>)> {
         let mut current = self.try_clone()?;
         let mut created = Vec::new();
         for name in plain_names(relative)? {
@@ -158,7 +162,11 @@ impl Dir {
     /// Opens the existing regular file `name`: for reading, or for writing with `write`.
     /// A link or anything but a regular file is refused, and nothing blocks on a FIFO.
     pub(crate) fn open_file(&self, name: &OsStr, write: bool) -> io::Result<File> {
-        let access = if write { OFlags::WRONLY } else { OFlags::RDONLY };
+        let access = if write {
+            OFlags::WRONLY
+        } else {
+            OFlags::RDONLY
+        };
         let fd = rustix::fs::openat(
             &self.fd,
             name,
@@ -299,10 +307,7 @@ impl Dir {
 fn meta_of(stat: &rustix::fs::Stat) -> Meta {
     let mtime = u64::try_from(stat.st_mtime).ok().map(|secs| {
         std::time::UNIX_EPOCH
-            + std::time::Duration::new(
-                secs,
-                u32::try_from(stat.st_mtime_nsec).unwrap_or_default(),
-            )
+            + std::time::Duration::new(secs, u32::try_from(stat.st_mtime_nsec).unwrap_or_default())
     });
     Meta {
         kind: kind_of(FileType::from_raw_mode(stat.st_mode)),

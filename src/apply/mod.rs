@@ -157,10 +157,7 @@ impl Context<'_> {
             Operation::Copy { from, to, sha256 } => {
                 let source = self.in_store(from, false)?;
                 let target = self.in_store(to, true)?;
-                let previous = from
-                    .is_dir()
-                    .then(|| previous_snapshot(&target))
-                    .flatten();
+                let previous = from.is_dir().then(|| previous_snapshot(&target)).flatten();
                 let copied = copy::copy(&source, &target, sha256.as_deref(), previous.as_ref())?;
                 outcome.detail = Some(if copied.linked > 0 {
                     format!(
@@ -202,11 +199,11 @@ impl Context<'_> {
                         .iter()
                         .map(|(path, why)| format!("{path} ({why})"))
                         .collect();
-                    detail.push_str(&format!(
-                        "; INCOMPLETE: {} entr(ies) skipped: {}",
+                    detail = format!(
+                        "{detail}; INCOMPLETE: {} entr(ies) skipped: {}",
                         made.skipped.len(),
                         listed.join(", ")
-                    ));
+                    );
                 }
                 outcome.detail = Some(detail);
                 outcome.sha256 = Some(made.sha256);
@@ -388,6 +385,7 @@ pub fn apply(
             );
         }
     }
+    let by_id: HashMap<&str, &Action> = actions.iter().map(|a| (a.id.as_str(), a)).collect();
     // Prunes run last: after every copy and backup of this run succeeded or failed.
     let phases: [Vec<&Action>; 2] = [
         actions
@@ -413,53 +411,61 @@ pub fn apply(
             },
             listings: prune::Listings::default(),
         };
-        let mut pending: Vec<&Action> = phase;
+        let mut pending: std::collections::VecDeque<&Action> = phase.into();
         let mut running: HashSet<String> = HashSet::new();
+        // Settling looks at every pending action: only worth it after something did not
+        // succeed (thousands of prunes would otherwise cost a pass each, quadratic in all).
+        let mut unsettled = true;
         std::thread::scope(|scope| {
             let (done_tx, done_rx) = mpsc::channel::<Outcome>();
             loop {
                 // Settle what can no longer run.
-                pending.retain(|action| {
-                    let failed_dependency = action
-                        .depends_on
-                        .iter()
-                        .find(|d| outcomes.get(*d).is_some_and(|o| o.status != Status::Ok));
-                    if let Some(dependency) = failed_dependency {
-                        outcomes.insert(
-                            action.id.clone(),
-                            Outcome::new(
-                                &action.id,
-                                Status::Skipped(format!("{dependency} did not succeed")),
-                            ),
-                        );
-                        return false;
-                    }
-                    if stopped {
-                        outcomes.insert(
-                            action.id.clone(),
-                            Outcome::new(
-                                &action.id,
-                                Status::Skipped(
-                                    "an earlier action failed (pass --continue-on-error to go on)"
-                                        .into(),
+                if unsettled {
+                    pending.retain(|action| {
+                        let failed_dependency = action
+                            .depends_on
+                            .iter()
+                            .find(|d| outcomes.get(*d).is_some_and(|o| o.status != Status::Ok));
+                        if let Some(dependency) = failed_dependency {
+                            outcomes.insert(
+                                action.id.clone(),
+                                Outcome::new(
+                                    &action.id,
+                                    Status::Skipped(format!("{dependency} did not succeed")),
                                 ),
-                            ),
-                        );
-                        return false;
-                    }
-                    true
-                });
+                            );
+                            return false;
+                        }
+                        if stopped {
+                            outcomes.insert(
+                                action.id.clone(),
+                                Outcome::new(
+                                    &action.id,
+                                    Status::Skipped(
+                                        "an earlier action failed (pass --continue-on-error to go on)"
+                                            .into(),
+                                    ),
+                                ),
+                            );
+                            return false;
+                        }
+                        true
+                    });
+                }
+                unsettled = false;
                 // Start what is ready, up to the parallelism.
                 while running.len() < options.parallelism.max(1) {
                     let Some(index) = pending.iter().position(|a| {
                         a.depends_on.iter().all(|d| {
                             outcomes.get(d).is_some_and(|o| o.status == Status::Ok)
-                                || !actions.iter().any(|x| &x.id == d)
+                                || !by_id.contains_key(d.as_str())
                         })
                     }) else {
                         break;
                     };
-                    let action = pending.remove(index);
+                    let Some(action) = pending.remove(index) else {
+                        break;
+                    };
                     progress.started(action);
                     let _ = journal.append(&journal_line(run, action, "start"));
                     running.insert(action.id.clone());
@@ -483,7 +489,8 @@ pub fn apply(
                 if matches!(outcome.status, Status::Failed(_)) && !options.continue_on_error {
                     stopped = true;
                 }
-                let Some(action) = actions.iter().find(|a| a.id == outcome.id) else {
+                unsettled |= outcome.status != Status::Ok;
+                let Some(action) = by_id.get(outcome.id.as_str()).copied() else {
                     continue;
                 };
                 let mut line = journal_line(run, action, "end");

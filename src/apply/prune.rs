@@ -34,16 +34,19 @@ pub(super) fn split_name(name: &str) -> Option<(&str, Timestamp)> {
 /// The backups of one directory and name prefix, oldest first.
 type Siblings = BTreeSet<(Timestamp, OsString)>;
 
+/// One directory's listing, made by the first prune there that needs it.
+type Listing = Arc<Mutex<Option<Siblings>>>;
+
 /// The sibling listings of one apply run, by directory and prefix. Each listing has its own
 /// lock: prunes in one directory take turns, so two of them never both count the same
 /// survivor.
 #[derive(Default)]
 pub(super) struct Listings {
-    by_dir: Mutex<HashMap<(PathBuf, String), Arc<Mutex<Option<Siblings>>>>>,
+    by_dir: Mutex<HashMap<(PathBuf, String), Listing>>,
 }
 
 impl Listings {
-    fn of(&self, dir: &Path, prefix: &str) -> Arc<Mutex<Option<Siblings>>> {
+    fn of(&self, dir: &Path, prefix: &str) -> Listing {
         let mut by_dir = self.by_dir.lock().unwrap_or_else(PoisonError::into_inner);
         by_dir
             .entry((dir.to_path_buf(), prefix.to_owned()))

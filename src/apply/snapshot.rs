@@ -311,8 +311,7 @@ fn build(
         pending: Vec::new(),
     }];
     visit(&mut levels, selection, &known, &mut gathered)?;
-    loop {
-        let Some(top) = levels.last_mut() else { break };
+    while let Some(top) = levels.last_mut() {
         let Some(name) = top.pending.pop() else {
             // A directory done: its mode as the source's (it stayed writable while filled).
             let Some(done) = levels.pop() else { break };
@@ -503,9 +502,7 @@ fn copy_entry(
         .zip(known.get(relative))
         .filter(|(previous, _)| {
             previous.meta(name).ok().flatten().is_some_and(|old| {
-                old.kind == Kind::File
-                    && old.len == meta.len()
-                    && old.mtime == meta.modified().ok()
+                old.kind == Kind::File && old.len == meta.len() && old.mtime == meta.modified().ok()
             })
         });
     if let Some((previous, hash)) = unchanged

@@ -245,11 +245,13 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
         for finding in &unreachable {
             eprintln!("apply: {}: {}", finding.address, finding.message);
         }
-        Ok(if failed > 0 || dependency_skips || !unreachable.is_empty() {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        })
+        Ok(
+            if failed > 0 || dependency_skips || !unreachable.is_empty() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            },
+        )
     })();
     result.unwrap_or_else(Failure::report)
 }

@@ -22,8 +22,8 @@ pub use fileset::{Selection, glob_set};
 pub use hash::VerifyMode;
 pub use observed::*;
 pub use settings_export::{MAX_EXPORT_BYTES, SettingsExport};
-pub use walk::walk_tree;
 pub(crate) use walk::join;
+pub use walk::walk_tree;
 
 use crate::desired::Desired;
 use crate::state::catalog::Catalog;

@@ -43,7 +43,9 @@ fn snapshot_size(dir: &Path) -> (u64, u64) {
         for entry in entries {
             if entry.metadata.is_dir() {
                 descend.push(entry.name);
-            } else if entry.metadata.is_file() && ![MANIFEST, STAT, SKIPPED].contains(&entry.name.as_str()) {
+            } else if entry.metadata.is_file()
+                && ![MANIFEST, STAT, SKIPPED].contains(&entry.name.as_str())
+            {
                 files += 1;
                 bytes += entry.metadata.len();
             }
@@ -75,7 +77,9 @@ fn snapshot_moved(dir: &Path) -> bool {
     }
     std::fs::read_to_string(dir.join(MANIFEST)).map_or(true, |text| {
         hash::manifest_lines(&text).any(|line| {
-            line.map_or(true, |(_, relative)| differs(&relative.to_string_lossy(), None))
+            line.map_or(true, |(_, relative)| {
+                differs(&relative.to_string_lossy(), None)
+            })
         })
     })
 }

@@ -20,6 +20,9 @@ pub struct ItemState<'a> {
     pub copy_seen: Option<&'a StoreObservation>,
     /// The copies in the `copy-to` store, newest first.
     pub copies: Vec<Backup<'a>>,
+    /// Where each copy's path is in `copies`: finding a backup's copy costs O(1), not a
+    /// scan (plans of thousands of backups were quadratic).
+    copy_index: std::collections::HashMap<&'a str, usize>,
     /// A fileset's source directory as observed.
     pub source: Option<&'a FilesetObservation>,
     /// Who acts on what standby cannot do itself.
@@ -83,6 +86,11 @@ impl<'a> ItemState<'a> {
             _ => None,
         };
         let owner = owner_of(site, &item);
+        let copy_index = copies
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.entry.path.as_str(), i))
+            .collect();
         Some(Self {
             item,
             layout,
@@ -93,6 +101,7 @@ impl<'a> ItemState<'a> {
             copy_store,
             copy_seen,
             copies,
+            copy_index,
             source,
             owner,
             database,
@@ -101,8 +110,8 @@ impl<'a> ItemState<'a> {
 
     /// The copy of `backup` in the copy store, if there is one.
     pub fn copy_of(&self, backup: &Backup<'_>) -> Option<&Backup<'a>> {
-        self.copies
-            .iter()
-            .find(|c| c.entry.path == backup.entry.path)
+        self.copy_index
+            .get(backup.entry.path.as_str())
+            .and_then(|&i| self.copies.get(i))
     }
 }
