@@ -9,6 +9,7 @@ pub mod audit;
 pub mod cli;
 mod commands;
 pub mod desired;
+pub mod io;
 pub mod observe;
 pub mod plan;
 pub mod profile;

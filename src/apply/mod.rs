@@ -2,7 +2,6 @@
 //! parallel, each crash-safe and journaled; stops scheduling after a failure unless told to
 //! go on. Never writes outside a declared store root.
 
-mod copy;
 mod export;
 mod guard;
 mod prune;
@@ -17,11 +16,14 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 
 pub use guard::Roots;
+pub(crate) use snapshot::sync_all;
 
 use crate::desired::{Choice, DatabaseBackupKind, Desired, ItemKind};
-use crate::observe::{Selection, hash};
+use crate::io::atomic;
+use crate::io::copy;
+use crate::io::hash;
+use crate::observe::Selection;
 use crate::plan::{Action, ActionKind, Layout, Operation};
-use crate::state::atomic;
 use crate::state::catalog::{Catalog, CatalogEntry};
 use crate::state::journal::{Journal, JournalLine};
 
@@ -344,7 +346,7 @@ pub fn apply(
             export_timeout: options.export_timeout,
             sql: sql::SqlActions {
                 desired,
-                timeouts: crate::observe::sql::maintenance_timeouts(options.sql_command_timeout),
+                timeouts: crate::io::sql::Timeouts::maintenance(options.sql_command_timeout),
             },
         };
         let mut pending: Vec<&Action> = phase;

@@ -6,8 +6,8 @@ use std::fs;
 use std::path::Path;
 
 use super::guard::Roots;
+use crate::io::atomic::{sync_dir, temp_path};
 use crate::plan::parse_stamp;
-use crate::state::atomic::{sync_dir, temp_path};
 use crate::state::catalog::Catalog;
 
 /// `NAME_TYPE_` and the timestamp of a backup file or snapshot name, when it has one.

@@ -11,8 +11,8 @@ use std::sync::{Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
+use crate::io::atomic::{sync_dir, temp_path};
 use crate::observe::{MANIFEST, Selection};
-use crate::state::atomic::{sync_dir, temp_path};
 
 /// What a snapshot holds.
 #[derive(Debug)]
@@ -47,7 +47,7 @@ fn copy_hashing(from: &Path, to: &Path, buffer: &mut [u8]) -> io::Result<String>
 /// fsyncs every path (files and directories), many at a time: a filesystem commits
 /// concurrent fsyncs together, where one after another each waits for a commit of its own.
 /// On a snapshot of thousands of files that is most of its time.
-pub(super) fn sync_all(paths: &[PathBuf]) -> Result<(), String> {
+pub(crate) fn sync_all(paths: &[PathBuf]) -> Result<(), String> {
     const AT_ONCE: usize = 16;
     let next = AtomicUsize::new(0);
     let failure = Mutex::new(None);
@@ -123,7 +123,7 @@ fn build(
     let (mut bytes, mut linked) = (0, 0);
     fs::create_dir_all(temp).map_err(|e| format!("cannot create {}: {e}", temp.display()))?;
     let mut failure = None;
-    let walked = crate::observe::walk_tree(source, |relative, metadata| {
+    let walked = crate::io::walk::walk_tree(source, |relative, metadata| {
         if failure.is_some() || !selection.selects(relative) {
             return;
         }

@@ -10,11 +10,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::desired::{Desired, SqlInstance};
-use crate::observe::hash;
-use crate::observe::sql::{self, Connection, Timeouts, describe};
+use crate::io::atomic;
+use crate::io::hash;
+use crate::io::sql::{self, Connection, Timeouts, describe};
 use crate::plan::RestoreFile;
 use crate::plan::database::RESTORE_TEST_PREFIX;
-use crate::state::atomic;
 
 pub(super) struct SqlActions<'a> {
     pub desired: &'a Desired,

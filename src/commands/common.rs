@@ -106,7 +106,7 @@ pub(crate) fn discover(
     let catalog_path = state::catalog_path(&global.state);
     // Listing needs no catalog, and on a large store takes about as long as loading it:
     // do both at once.
-    let timeouts = observe::sql::Timeouts {
+    let timeouts = crate::io::sql::Timeouts {
         connect: args.sql_timeout,
         command: args.sql_timeout,
     };
@@ -150,7 +150,7 @@ pub(crate) fn observation(
 pub(crate) fn emit(out: Option<&PathBuf>, text: &str) -> Result<(), Failure> {
     use std::io::Write as _;
     if let Some(path) = out {
-        return state::atomic::write(path, text.as_bytes())
+        return crate::io::atomic::write(path, text.as_bytes())
             .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())));
     }
     let mut stdout = std::io::stdout().lock();

@@ -3,12 +3,10 @@
 
 mod dns;
 mod fileset;
-pub mod hash;
 mod observed;
 mod settings_export;
 pub mod sql;
 mod store;
-mod walk;
 
 use std::collections::HashSet;
 use std::path::{Component, Path};
@@ -17,12 +15,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jiff::Timestamp;
 
+pub use crate::io::hash::VerifyMode;
 pub use dns::{DnsObservation, QUERY_TIMEOUT, resolve as resolve_dns};
 pub use fileset::{Selection, glob_set};
-pub use hash::VerifyMode;
 pub use observed::*;
 pub use settings_export::{MAX_EXPORT_BYTES, SettingsExport};
-pub use walk::walk_tree;
 
 use crate::desired::Desired;
 use crate::state::catalog::Catalog;

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use rayon::prelude::*;
 
-use super::hash::{self, VerifyMode};
 use super::observed::{EntryKind, StoreEntry, StoreObservation};
-use super::walk::{join, walk};
 use super::{MANIFEST, Progress};
-use crate::state::atomic::TEMP_PREFIX;
+use crate::io::atomic::TEMP_PREFIX;
+use crate::io::hash::{self, VerifyMode};
+use crate::io::walk::{join, walk};
 use crate::state::catalog::{Catalog, CatalogEntry};
 
 fn mtime_of(metadata: &std::fs::Metadata) -> Timestamp {

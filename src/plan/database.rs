@@ -8,11 +8,11 @@ use jiff::Timestamp;
 
 use crate::address::Address;
 use crate::desired::{Database, Desired, Site};
+use crate::io::atomic::TEMP_PREFIX;
 use crate::observe::Observed;
 use crate::observe::sql::{
     RestoreTestRecord, SqlBackup, SqlDatabase, SqlInstanceObservation, SqlRestore,
 };
-use crate::state::atomic::TEMP_PREFIX;
 
 /// The name a test restore of `database` gets; nothing else is ever dropped.
 pub const RESTORE_TEST_PREFIX: &str = "standby-restoretest-";

@@ -8,9 +8,9 @@ use super::super::finding::{Finding, FindingCode, Severity, bytes};
 use super::super::item::ItemState;
 use crate::address::Address;
 use crate::desired::Desired;
+use crate::io::atomic::TEMP_PREFIX;
 use crate::observe::Observed;
 use crate::plan::database::{RESTORE_TEST_PREFIX, SYSTEM_DATABASES};
-use crate::state::atomic::TEMP_PREFIX;
 
 /// Store entries claimed by some item, as (site, store, path).
 #[derive(Default)]

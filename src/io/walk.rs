@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use super::observed::UnreadablePath;
+use crate::observe::UnreadablePath;
 
 /// One directory entry, with its metadata read without following links.
 pub(crate) struct Entry {
