@@ -11,8 +11,10 @@ use std::sync::{Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
-use crate::io::atomic::{sync_dir, temp_path};
-use crate::observe::{MANIFEST, Selection};
+use crate::io::atomic::sync_dir;
+use crate::layout::MANIFEST;
+use crate::layout::temp_path;
+use crate::observe::Selection;
 
 /// What a snapshot holds.
 #[derive(Debug)]

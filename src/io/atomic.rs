@@ -5,17 +5,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// The temporary name standby writes under before a rename; discovery recognises it.
-pub const TEMP_PREFIX: &str = ".standby-tmp-";
-
-pub fn temp_path(target: &Path) -> PathBuf {
-    let name = target
-        .file_name()
-        .map_or_else(|| "unnamed".into(), |n| n.to_string_lossy().into_owned());
-    // Ends in `.tmp` so that readers globbing the final extension (node_exporter reads every
-    // `*.prom`) never pick up a half-written file.
-    target.with_file_name(format!("{TEMP_PREFIX}{}-{name}.tmp", std::process::id()))
-}
+use crate::layout::{temp_owner, temp_path};
 
 /// Writes `bytes` to `target` atomically, creating its directory when missing.
 pub fn write(target: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -48,12 +38,6 @@ pub fn write_with(
         let _ = fs::remove_file(&temp);
     }
     result
-}
-
-/// The pid in a temporary name `.standby-tmp-PID-…`, if `name` is one.
-fn temp_owner(name: &str) -> Option<u32> {
-    let (pid, _) = name.strip_prefix(TEMP_PREFIX)?.split_once('-')?;
-    pid.parse().ok()
 }
 
 /// Removes what a standby process that no longer runs left in `dir` under a temporary name
@@ -97,6 +81,7 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layout::TEMP_PREFIX;
 
     #[test]
     fn writes_the_whole_file_and_leaves_no_temporary() -> io::Result<()> {

@@ -8,9 +8,10 @@ use std::sync::mpsc;
 
 use sha2::{Digest, Sha256};
 
-use crate::io::atomic::{sync_dir, temp_path};
+use crate::io::atomic::sync_dir;
 use crate::io::hash;
-use crate::observe::MANIFEST;
+use crate::layout::MANIFEST;
+use crate::layout::temp_path;
 
 /// Copies one file's bytes (the kernel's `copy_file_range` where it can); the caller
 /// fsyncs it.

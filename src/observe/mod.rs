@@ -1,6 +1,7 @@
 //! Discovery: providers observe reality and report it as an [`Observed`] snapshot. They
 //! never decide what is wrong; that is `plan`'s job.
 
+mod backups;
 mod dns;
 mod fileset;
 mod observed;
@@ -16,6 +17,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jiff::Timestamp;
 
 pub use crate::io::hash::VerifyMode;
+pub use backups::{Backup, backups, newest_first, under};
 pub use dns::{DnsObservation, QUERY_TIMEOUT, resolve as resolve_dns};
 pub use fileset::{Selection, glob_set};
 pub use observed::*;
@@ -23,9 +25,6 @@ pub use settings_export::{MAX_EXPORT_BYTES, SettingsExport};
 
 use crate::desired::Desired;
 use crate::state::catalog::Catalog;
-
-/// The manifest file of a fileset snapshot.
-pub const MANIFEST: &str = "MANIFEST.sha256";
 
 /// Byte progress of hashing, drawn on stderr only when it is a terminal.
 pub struct Progress {

@@ -77,8 +77,8 @@ pub(crate) fn observe(desired: &Desired, observed: &Observed) -> Vec<SettingsExp
                 export.error = Some(format!("store `{store}` could not be listed"));
             }
             Some(seen) => {
-                let layout = crate::plan::Layout::of(&item);
-                let newest = crate::plan::backups(&item, &layout, seen)
+                let layout = crate::layout::Layout::of(&item);
+                let newest = super::backups(&item, &layout, seen)
                     .into_iter()
                     .find(|b| b.entry.kind == EntryKind::File);
                 match newest {

@@ -134,8 +134,8 @@ fn healthy_instance() -> SqlInstanceObservation {
     let backup = |stamp: &str, lsn: u64| SqlBackup {
         database: "db".into(),
         backup_type: "full".into(),
-        started: crate::plan::parse_stamp(stamp).unwrap_or(now()),
-        finished: crate::plan::parse_stamp(stamp).unwrap_or(now()),
+        started: crate::layout::parse_stamp(stamp).unwrap_or(now()),
+        finished: crate::layout::parse_stamp(stamp).unwrap_or(now()),
         first_lsn: (lsn * 1000).to_string(),
         last_lsn: (lsn * 1000 + 500).to_string(),
         database_backup_lsn: "0".into(),
