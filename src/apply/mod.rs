@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 
 pub use guard::Roots;
-pub(crate) use snapshot::sync_all;
 
 use crate::desired::{Choice, DatabaseBackupKind, Desired, ItemKind};
 use crate::io::atomic;

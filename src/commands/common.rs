@@ -120,7 +120,7 @@ pub(crate) fn discover(
         || observe::sql::observe(desired, timeouts),
     );
     observed.sql = sql;
-    observed.restore_tests = state::journal::restore_tests(&global.state);
+    observed.restore_tests = observe::restore_tests(&global.state);
     let mut catalog = catalog.map_err(|e| Failure(e.to_string()))?;
     let progress = Progress::new(super::stderr_is_terminal() && !global.quiet);
     observe::hash_content(&mut observed, &mut catalog, args.verify, &progress);

@@ -6,7 +6,7 @@ use super::diagnostic::{Code, Diagnostic};
 use super::lower;
 use super::model::{Deployment, Desired};
 use super::node_reader::Cx;
-use super::source::{FileId, SourceFile, Sources, Span};
+use super::source::{FileId, SourceFile, Sources, Span, normalize};
 use super::validate;
 
 /// The outcome of loading: the sources (always, so diagnostics can be rendered), the model
@@ -30,25 +30,6 @@ fn base_dir(file: &Path) -> PathBuf {
     let parent = file.parent().unwrap_or(Path::new(""));
     let absolute = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
     normalize(&absolute)
-}
-
-/// Removes `.` and resolves `..` lexically (no file system access, so symlinks are not
-/// followed).
-pub(crate) fn normalize(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// The `*.kdl` files of `dir`, sorted by name.

@@ -294,7 +294,7 @@ pub fn copy(from: &Path, to: &Path, expected: Option<&str>) -> Result<Copied, St
             let mut written = Vec::new();
             let bytes = copy_tree(from, &temp, &mut written)
                 .map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
-            crate::apply::sync_all(&written)?;
+            super::atomic::sync_all(&written)?;
             let (sha256, bad) =
                 hash::verify_snapshot(&temp).map_err(|e| format!("cannot check the copy: {e}"))?;
             if !bad.is_empty() {

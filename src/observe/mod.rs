@@ -4,6 +4,7 @@
 mod backups;
 mod dns;
 mod fileset;
+mod journal;
 mod observed;
 mod settings_export;
 pub mod sql;
@@ -20,8 +21,9 @@ pub use crate::io::hash::VerifyMode;
 pub use backups::{Backup, backups, newest_first, under};
 pub use dns::{DnsObservation, QUERY_TIMEOUT, resolve as resolve_dns};
 pub use fileset::{Selection, glob_set};
+pub use journal::restore_tests;
 pub use observed::*;
-pub use settings_export::{MAX_EXPORT_BYTES, SettingsExport};
+pub use settings_export::MAX_EXPORT_BYTES;
 
 use crate::desired::Desired;
 use crate::state::catalog::Catalog;
