@@ -574,7 +574,7 @@ mod tests {
     fn the_window_wraps_around_midnight() {
         let desired = |window: &str| {
             let text = format!("deployment \"t\" {{\n backup-window {window}\n}}\n");
-            crate::desired::load_texts(vec![("/d/t.kdl".into(), text)])
+            crate::profile::apply(crate::desired::load_texts(vec![("/d/t.kdl".into(), text)]))
                 .desired
                 .expect("valid")
         };

@@ -31,7 +31,7 @@ impl From<String> for Failure {
 
 /// Loads and validates the desired state; on errors prints them and fails.
 pub(crate) fn desired(global: &GlobalArgs) -> Result<Desired, ExitCode> {
-    let loaded = load_dir(&global.desired);
+    let loaded = crate::profile::apply(load_dir(&global.desired));
     let errors: Vec<_> = loaded
         .diagnostics
         .iter()

@@ -30,7 +30,7 @@ site "s" role="primary" owner="dba" {
 "#;
 
 pub(crate) fn desired() -> Desired {
-    let loaded = load_texts(vec![("/d/t.kdl".into(), DESIRED.to_owned())]);
+    let loaded = crate::profile::apply(load_texts(vec![("/d/t.kdl".into(), DESIRED.to_owned())]));
     assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
     loaded.desired.expect("the fixture is valid")
 }
@@ -198,7 +198,7 @@ pub(crate) fn run_on(text: &str, mut observed: Observed) -> Plan {
     for store in &mut observed.stores {
         store.entries.sort_by(|a, b| a.path.cmp(&b.path));
     }
-    let loaded = load_texts(vec![("/d/t.kdl".into(), text.to_owned())]);
+    let loaded = crate::profile::apply(load_texts(vec![("/d/t.kdl".into(), text.to_owned())]));
     assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
     plan(&loaded.desired.expect("valid"), &observed, now())
 }
