@@ -1,5 +1,5 @@
-//! The one rule of docs/architecture.md: a module imports only from layers below it. The
-//! layers are read from the document's ```layers block, so the document and the code cannot
+//! The one rule of `docs/architecture.md`: a module imports only from layers below it. The
+//! layers are read from the document's `layers` block, so the document and the code cannot
 //! drift apart: a module missing from the block, or an import that runs sideways or back up,
 //! fails here with the file and line that has it.
 
@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::support::repo;
 
-/// The layers of docs/architecture.md, top first: each line names the modules of one layer.
+/// The layers of `docs/architecture.md`, top first: each line names the modules of one layer.
 fn layers() -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(repo().join("docs/architecture.md")).expect("read doc");
     let block = text
