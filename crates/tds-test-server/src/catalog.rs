@@ -440,6 +440,7 @@ impl SqlDateTime {
         SqlDateTime(ms + UNIX_EPOCH_DAYS * MS_PER_DAY)
     }
 
+    #[must_use]
     pub fn plus_millis(self, ms: i64) -> Self {
         SqlDateTime(self.0 + ms)
     }
