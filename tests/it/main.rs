@@ -13,6 +13,5 @@ mod formats;
 mod init;
 mod sql;
 mod support;
-mod tds_server;
 mod validate;
 mod worksheet;
