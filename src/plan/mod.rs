@@ -2,6 +2,7 @@
 //! findings and the actions that would resolve them. No I/O and no clock reads here.
 
 mod action;
+pub mod chain;
 pub mod database;
 mod finding;
 mod item;
