@@ -7,6 +7,7 @@ pub mod database;
 mod finding;
 mod item;
 mod recognise;
+pub mod recovery;
 mod rules;
 mod saved;
 mod select;
@@ -217,6 +218,9 @@ pub fn plan(desired: &Desired, observed: &Observed, now: Timestamp) -> Plan {
     }
     for db in &databases {
         rules::check_restores(db, observed, &mut out);
+        if let Some(recovery) = recovery::Recovery::of(db, observed) {
+            rules::check_recovery(db, &recovery, &mut out);
+        }
     }
     rules::unmanaged::check(desired, observed, &claimed, &mut out);
     rules::unmanaged::check_databases(desired, observed, &mut out);
