@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use super::chain::{self, BackupSet, Chain, SetKind};
 use super::database::{DatabaseState, sql_disk, store_path};
-use super::recognise::under;
+use super::recognise::{self, Layout, under};
 use crate::desired::{Site, Store};
 use crate::observe::sql::SqlBackup;
 use crate::observe::{Observed, StoreEntry};
@@ -161,11 +161,15 @@ pub struct SiteRecovery<'a> {
     pub files: Vec<Result<Vec<SiteFile<'a>>, Unavailable>>,
     /// The chain that reaches furthest from what the site holds; indexes into the sets.
     pub chain: Option<Chain>,
+    /// The newest verified full backup file at the site, whether SQL Server remembers it or
+    /// not: a full restores on its own, to the time in its name.
+    pub newest_full: Option<Timestamp>,
 }
 
 impl SiteRecovery<'_> {
+    /// The newest point the site can restore the database to.
     pub fn reaches(&self) -> Option<Timestamp> {
-        self.chain.as_ref().map(|c| c.reaches)
+        self.chain.as_ref().map(|c| c.reaches).max(self.newest_full)
     }
 }
 
@@ -202,10 +206,12 @@ impl<'a> Recovery<'a> {
                     logs: c.logs.iter().map(|&l| held[l]).collect(),
                     ..c
                 });
+                let newest_full = newest_full(db, observed, &site);
                 SiteRecovery {
                     site,
                     files,
                     chain,
+                    newest_full,
                 }
             })
             .collect();
@@ -223,6 +229,25 @@ impl<'a> Recovery<'a> {
     pub fn backup_sets(&self) -> Vec<BackupSet> {
         self.sets.iter().map(|s| s.set.clone()).collect()
     }
+}
+
+/// The newest verified file of the database's declared full backups in the stores at `at`.
+fn newest_full(db: &DatabaseState<'_>, observed: &Observed, at: &str) -> Option<Timestamp> {
+    let address = db.address.detail("full");
+    let item = db
+        .desired
+        .backup_items()
+        .find(|i| i.address == address)?;
+    let layout = Layout::of(&item);
+    let stores = std::iter::once(&item.policy.store).chain(&item.policy.copy_to);
+    stores
+        .filter_map(|s| db.site.store(s))
+        .filter(|s| db.site.location_of(s) == at)
+        .filter_map(|s| observed.store(&db.site.name, &s.name))
+        .flat_map(|seen| recognise::backups(&item, &layout, seen))
+        .filter(|b| b.is_verified())
+        .map(|b| b.time)
+        .max()
 }
 
 /// The sites that hold some of the database's backups: where its stores and copy stores are.
