@@ -53,13 +53,20 @@ pub fn sets<'a>(history: &[&'a SqlBackup]) -> Vec<HistorySet<'a>> {
     let mut sets: Vec<HistorySet<'a>> = Vec::new();
     let mut rows: Vec<&'a SqlBackup> = history.to_vec();
     rows.sort_by(|a, b| {
-        (&a.backup_type, a.first_lsn(), a.last_lsn(), a.started, a.family_sequence_number).cmp(&(
-            &b.backup_type,
-            b.first_lsn(),
-            b.last_lsn(),
-            b.started,
-            b.family_sequence_number,
-        ))
+        (
+            &a.backup_type,
+            a.first_lsn(),
+            a.last_lsn(),
+            a.started,
+            a.family_sequence_number,
+        )
+            .cmp(&(
+                &b.backup_type,
+                b.first_lsn(),
+                b.last_lsn(),
+                b.started,
+                b.family_sequence_number,
+            ))
     });
     for row in rows {
         let Some(kind) = SetKind::of(&row.backup_type) else {
@@ -124,9 +131,16 @@ pub enum Unavailable {
     /// SQL Server wrote a device outside every declared store.
     Undeclared { device: String },
     /// The file is in none of the site's stores that should hold it.
-    Missing { relative: String, stores: Vec<String> },
+    Missing {
+        relative: String,
+        stores: Vec<String>,
+    },
     /// Present, but never hashed, unreadable, or changed since first seen.
-    Unverified { relative: String, store: String, why: String },
+    Unverified {
+        relative: String,
+        store: String,
+        why: String,
+    },
     /// msdb lists fewer devices than the striped media set has.
     Incomplete { listed: usize, devices: usize },
     /// No store at the site is declared to hold this kind of backup.
@@ -234,10 +248,7 @@ impl<'a> Recovery<'a> {
 /// The newest verified file of the database's declared full backups in the stores at `at`.
 fn newest_full(db: &DatabaseState<'_>, observed: &Observed, at: &str) -> Option<Timestamp> {
     let address = db.address.detail("full");
-    let item = db
-        .desired
-        .backup_items()
-        .find(|i| i.address == address)?;
+    let item = db.desired.backup_items().find(|i| i.address == address)?;
     let layout = Layout::of(&item);
     let stores = std::iter::once(&item.policy.store).chain(&item.policy.copy_to);
     stores

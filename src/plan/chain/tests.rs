@@ -92,7 +92,11 @@ fn dbatools_4526_a_copy_only_full_starts_a_restore_but_is_no_differential_base()
     ];
     let chains = chains(&sets);
     let of = |full| chains.iter().find(|c| c.full == full).expect("a chain");
-    assert_eq!(of(0).diff, Some(2), "the normal full takes its newest proper diff");
+    assert_eq!(
+        of(0).diff,
+        Some(2),
+        "the normal full takes its newest proper diff"
+    );
     assert_eq!(of(1).diff, None);
     assert_eq!(of(1).reaches, at(90));
     assert_eq!(best_of(&sets), (0, Some(2), vec![]));
@@ -146,7 +150,12 @@ fn a_foreign_full_rebases_differentials_but_breaks_no_log_chain() {
 fn copy_only_logs_break_nothing() {
     let mut copy_only = log(200, 250, 30);
     copy_only.copy_only = true;
-    let sets = [full(100, 100, 150, 0), log(100, 200, 20), copy_only, log(200, 300, 40)];
+    let sets = [
+        full(100, 100, 150, 0),
+        log(100, 200, 20),
+        copy_only,
+        log(200, 300, 40),
+    ];
     let chain = best(&sets).expect("a chain");
     assert_eq!(chain.logs, vec![1, 3]);
     assert_eq!(gap(&sets, &chain), None);
@@ -158,7 +167,11 @@ fn copy_only_logs_break_nothing() {
 /// A missing log backup is a gap: which LSN, which backup cannot follow, since when.
 #[test]
 fn a_missing_log_is_a_gap_after_the_last_restorable_one() {
-    let sets = [full(100, 100, 150, 0), log(100, 200, 60), log(300, 400, 180)];
+    let sets = [
+        full(100, 100, 150, 0),
+        log(100, 200, 60),
+        log(300, 400, 180),
+    ];
     let chain = best(&sets).expect("a chain");
     assert_eq!(chain.logs, vec![1]);
     assert_eq!(
@@ -218,7 +231,11 @@ fn a_re_created_database_is_another_chain() {
     ];
     let chains = chains(&sets);
     assert!(chains[0].logs.is_empty());
-    assert_eq!(gap(&sets, &chains[0]), None, "the new database's log is no gap");
+    assert_eq!(
+        gap(&sets, &chains[0]),
+        None,
+        "the new database's log is no gap"
+    );
     assert_eq!(best_of(&sets), (1, None, vec![2]));
 }
 
@@ -426,11 +443,7 @@ fn on_random_histories_and_random_missing_files_the_model_matches_the_reference(
     let mut with_gaps = 0;
     for case in 0..3000 {
         let all = history(&mut random);
-        let held: Vec<BackupSet> = all
-            .iter()
-            .filter(|_| random.chance(80))
-            .cloned()
-            .collect();
+        let held: Vec<BackupSet> = all.iter().filter(|_| random.chance(80)).cloned().collect();
         for sets in [&all, &held] {
             let expected = reference(sets);
             let chain = best(sets);
