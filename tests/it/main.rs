@@ -13,6 +13,5 @@ mod init;
 mod recovery;
 mod sql;
 mod support;
-mod tds_server;
 mod validate;
 mod worksheet;
