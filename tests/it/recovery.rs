@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::support::tds_server::{Catalog, Faults, TdsServer};
 use crate::support::{Output, sql_instance, standby};
+use tds_test_server::{Catalog, Faults, TdsServer};
 
 const SHARE: &str = r"\\rdm-bk01\backup";
 const NOW: &str = "2026-11-22T12:30:00Z";
