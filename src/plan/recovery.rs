@@ -256,7 +256,7 @@ fn newest_full(db: &DatabaseState<'_>, observed: &Observed, at: &str) -> Option<
         .filter(|s| db.site.location_of(s) == at)
         .filter_map(|s| observed.store(&db.site.name, &s.name))
         .flat_map(|seen| recognise::backups(&item, &layout, seen))
-        .filter(|b| b.is_verified())
+        .filter(recognise::Backup::is_verified)
         .map(|b| b.time)
         .max()
 }

@@ -75,7 +75,7 @@ fn dbatools_7515_a_log_overlapping_the_end_of_the_full_is_its_first_log() {
     assert_eq!(gap(&sets, &chain), None);
 }
 
-/// dbatools #4526 (and #6443, "LastFull returns an old backup"): a copy-only full is the
+/// dbatools #4526 (and #6443, "`LastFull` returns an old backup"): a copy-only full is the
 /// newest full and can start a restore, but the differentials stay based on the last
 /// normal full.
 #[test]

@@ -22,8 +22,8 @@ pub(super) fn check(db: &DatabaseState<'_>, recovery: &Recovery<'_>, out: &mut O
         if behind.is_some_and(|b| b <= rpo_secs) {
             continue;
         }
-        let (message, observed) = match (reaches, behind) {
-            (Some(t), Some(b)) => (
+        let (message, observed) = if let (Some(t), Some(b)) = (reaches, behind) {
+            (
                 format!(
                     "at {}, {name} can be restored to {t} at the newest, {} ago (rpo {})",
                     site.site,
@@ -31,28 +31,27 @@ pub(super) fn check(db: &DatabaseState<'_>, recovery: &Recovery<'_>, out: &mut O
                     rpo.value
                 ),
                 format!("restorable to {t}, {} ago", age(b)),
-            ),
-            _ => {
-                let why = recovery
-                    .history
-                    .as_ref()
-                    .and_then(|h| {
-                        h.sets().find_map(|i| {
-                            site.files[i]
-                                .as_ref()
-                                .err()
-                                .map(|e| format!("{} {e}", recovery.sets[i].name()))
-                        })
+            )
+        } else {
+            let why = recovery
+                .history
+                .as_ref()
+                .and_then(|h| {
+                    h.sets().find_map(|i| {
+                        site.files[i]
+                            .as_ref()
+                            .err()
+                            .map(|e| format!("{} {e}", recovery.sets[i].name()))
                     })
-                    .unwrap_or_default();
-                (
-                    format!(
-                        "at {}, no backup of {name} can be restored: {why}",
-                        site.site
-                    ),
-                    "nothing restorable".to_owned(),
-                )
-            }
+                })
+                .unwrap_or_default();
+            (
+                format!(
+                    "at {}, no backup of {name} can be restored: {why}",
+                    site.site
+                ),
+                "nothing restorable".to_owned(),
+            )
         };
         out.finding(
             Finding::new(
