@@ -11,6 +11,7 @@ mod discovery;
 mod docs;
 mod formats;
 mod init;
+mod recovery;
 mod sql;
 mod support;
 mod validate;
