@@ -2,10 +2,8 @@
 //! parallel, each crash-safe and journaled; stops scheduling after a failure unless told to
 //! go on. Never writes outside a declared store root.
 
-mod copy;
 mod export;
 mod guard;
-mod handle;
 mod prune;
 mod snapshot;
 mod sql;
@@ -22,9 +20,12 @@ pub use guard::Roots;
 pub use store_lock::{StoreLocks, lock_stores};
 
 use crate::desired::{Choice, DatabaseBackupKind, Desired, ItemKind};
-use crate::observe::{Selection, hash};
-use crate::plan::{Action, ActionKind, Layout, Operation};
-use crate::state::atomic;
+use crate::io::atomic;
+use crate::io::{copy, handle};
+use crate::io::hash;
+use crate::layout::Layout;
+use crate::observe::Selection;
+use crate::plan::{Action, ActionKind, Operation};
 use crate::state::catalog::{Catalog, CatalogEntry};
 use crate::state::journal::{Journal, JournalLine};
 
@@ -162,11 +163,11 @@ impl Context<'_> {
                 outcome.detail = Some(if copied.linked > 0 {
                     format!(
                         "{} copied, {} file(s) linked to the previous copy",
-                        crate::plan::bytes(copied.bytes),
+                        crate::units::bytes(copied.bytes),
                         copied.linked
                     )
                 } else {
-                    format!("{} copied", crate::plan::bytes(copied.bytes))
+                    format!("{} copied", crate::units::bytes(copied.bytes))
                 });
                 outcome.sha256 = Some(copied.sha256.clone());
                 if !from.is_dir() {
@@ -191,7 +192,7 @@ impl Context<'_> {
                     "{} files, {} linked to the previous snapshot, {}",
                     made.files,
                     made.linked,
-                    crate::plan::bytes(made.bytes)
+                    crate::units::bytes(made.bytes)
                 );
                 if !made.skipped.is_empty() {
                     let listed: Vec<String> = made
@@ -215,7 +216,7 @@ impl Context<'_> {
                 match export::export(argv, file, self.export_timeout) {
                     Ok(done) => {
                         outcome.detail =
-                            Some(format!("{} written", crate::plan::bytes(done.bytes)));
+                            Some(format!("{} written", crate::units::bytes(done.bytes)));
                         outcome.output = Some(done.output).filter(|o| !o.is_empty());
                         outcome.sha256 = Some(done.sha256.clone());
                         outcome.catalog.push((file.clone(), done.sha256));
@@ -262,7 +263,7 @@ impl Context<'_> {
                 let written =
                     self.sql
                         .backup(site, instance, database, backup_type, sql_path, local_path)?;
-                outcome.detail = Some(format!("{} written", crate::plan::bytes(written.bytes)));
+                outcome.detail = Some(format!("{} written", crate::units::bytes(written.bytes)));
                 outcome.sha256 = Some(written.sha256.clone());
                 outcome.catalog.push((local_path.clone(), written.sha256));
                 Ok(())
@@ -315,7 +316,7 @@ impl Context<'_> {
 /// its unchanged files to.
 fn previous_snapshot(target: &copy::InStore) -> Option<copy::InStore> {
     let name = target.name.to_str()?;
-    let (prefix, stamp) = prune::split_name(name)?;
+    let (prefix, stamp) = crate::layout::split_name(name)?;
     let previous = target
         .parent
         .entries()
@@ -323,7 +324,7 @@ fn previous_snapshot(target: &copy::InStore) -> Option<copy::InStore> {
         .into_iter()
         .filter(|(_, kind)| *kind == handle::Kind::Dir)
         .filter_map(|(n, _)| {
-            let (p, t) = prune::split_name(n.to_str()?)?;
+            let (p, t) = crate::layout::split_name(n.to_str()?)?;
             (p == prefix && t < stamp).then_some((t, n))
         })
         .max()?;
@@ -407,7 +408,7 @@ pub fn apply(
             export_timeout: options.export_timeout,
             sql: sql::SqlActions {
                 desired,
-                timeouts: crate::observe::sql::maintenance_timeouts(options.sql_command_timeout),
+                timeouts: crate::io::sql::Timeouts::maintenance(options.sql_command_timeout),
             },
             listings: prune::Listings::default(),
         };
@@ -603,7 +604,7 @@ fn record_snapshot(
     (files, bytes): (u64, u64),
     now: Timestamp,
 ) {
-    let Some(mtime) = std::fs::metadata(dir.join(crate::observe::MANIFEST))
+    let Some(mtime) = std::fs::metadata(dir.join(crate::layout::MANIFEST))
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| Timestamp::try_from(t).ok())
@@ -645,7 +646,7 @@ mod tests {
     fn the_window_wraps_around_midnight() {
         let desired = |window: &str| {
             let text = format!("deployment \"t\" {{\n backup-window {window}\n}}\n");
-            crate::desired::load_texts(vec![("/d/t.kdl".into(), text)])
+            crate::profile::apply(crate::desired::load_texts(vec![("/d/t.kdl".into(), text)]))
                 .desired
                 .expect("valid")
         };

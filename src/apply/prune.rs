@@ -19,17 +19,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use jiff::Timestamp;
 
 use super::guard::Roots;
-use super::handle::{Dir, Kind};
-use crate::plan::parse_stamp;
-use crate::state::atomic::temp_path;
+use crate::io::handle::{Dir, Kind};
+use crate::layout::{split_name, temp_path};
 use crate::state::catalog::Catalog;
-
-/// `NAME_TYPE_` and the timestamp of a backup file or snapshot name, when it has one.
-pub(super) fn split_name(name: &str) -> Option<(&str, Timestamp)> {
-    let stem = name.split_once('.').map_or(name, |(stem, _)| stem);
-    let at = stem.rfind('_')?;
-    Some((&name[..=at], parse_stamp(&stem[at + 1..])?))
-}
 
 /// The backups of one directory and name prefix, oldest first.
 type Siblings = BTreeSet<(Timestamp, OsString)>;
@@ -169,18 +161,4 @@ fn delete(parent: &Dir, name: &OsStr, is_dir: bool) -> std::io::Result<()> {
     parent.rename_new(name, parent, doomed)?;
     parent.sync()?;
     parent.remove_tree(doomed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backup_names_split_into_prefix_and_time() {
-        let (prefix, _) = split_name("rtc_full_20261122T010000Z.bak")
-            .unwrap_or(("", jiff::Timestamp::UNIX_EPOCH));
-        assert_eq!(prefix, "rtc_full_");
-        assert!(split_name("mc_snapshot_20261122T010000Z").is_some());
-        assert!(split_name("notes.txt").is_none());
-    }
 }

@@ -9,21 +9,18 @@
 //! sparse files stay holes; the manifest hashes the logical content. Copies keep their
 //! source's permission bits (never wider) and modification time.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
-use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
-use super::copy::{InStore, keep_attributes};
-use super::handle::{Dir, Kind};
-use crate::observe::{MANIFEST, SKIPPED, STAT, Selection, join};
-use crate::state::atomic::temp_path;
+use crate::io::copy::{Durable, InStore, copy_hashing};
+use crate::io::handle::{Dir, Kind};
+use crate::io::walk::join;
+use crate::layout::{MANIFEST, SKIPPED, STAT, stat_line, temp_path};
+use crate::observe::Selection;
 
 /// What a snapshot holds.
 #[derive(Debug)]
@@ -35,167 +32,6 @@ pub(super) struct Snapshotted {
     pub(super) skipped: Vec<(String, String)>,
     /// The hash of its manifest.
     pub sha256: String,
-}
-
-/// Bytes read at a time.
-const BUFFER: usize = 256 << 10;
-
-thread_local! {
-    static COPY_BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; BUFFER]);
-}
-
-/// Whether a file has holes: fewer blocks allocated than its length needs.
-pub(super) fn is_sparse(file: &File) -> io::Result<bool> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt as _;
-        let meta = file.metadata()?;
-        Ok(meta.blocks().saturating_mul(512) < meta.len())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = file;
-        Ok(false)
-    }
-}
-
-/// The ranges of `file` that hold data, in order (`SEEK_DATA`/`SEEK_HOLE`); the whole
-/// file where the platform cannot tell.
-fn data_ranges(file: &File, length: u64) -> io::Result<Vec<(u64, u64)>> {
-    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
-    {
-        use rustix::fs::{SeekFrom as At, seek};
-        let mut ranges = Vec::new();
-        let mut at = 0;
-        while at < length {
-            let start = match seek(file, At::Data(at)) {
-                Ok(start) => start,
-                // No data after `at`: the rest is a hole.
-                Err(rustix::io::Errno::NXIO) => break,
-                Err(rustix::io::Errno::INVAL) if at == 0 => return Ok(vec![(0, length)]),
-                Err(e) => return Err(e.into()),
-            };
-            let end = seek(file, At::Hole(start))?.min(length);
-            ranges.push((start, end));
-            at = end;
-        }
-        Ok(ranges)
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
-    {
-        let _ = file;
-        Ok(vec![(0, length)])
-    }
-}
-
-/// Feeds `count` zero bytes to `hasher`: a hole reads as zeros.
-fn hash_zeros(hasher: &mut Sha256, mut count: u64) {
-    static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
-    while count > 0 {
-        let n = usize::try_from(count).map_or(ZEROS.len(), |c| c.min(ZEROS.len()));
-        hasher.update(&ZEROS[..n]);
-        count -= n as u64;
-    }
-}
-
-/// Copies `source` into `target` while hashing what it read, keeping holes as holes and
-/// the source's permission bits and modification time. Returns the length and the SHA-256
-/// of the logical content. The caller fsyncs the copy.
-pub(super) fn copy_hashing(mut source: File, target: &File) -> io::Result<(u64, String)> {
-    let length = source.metadata()?.len();
-    let ranges = if is_sparse(&source)? {
-        data_ranges(&source, length)?
-    } else {
-        vec![(0, length)]
-    };
-    let mut hasher = Sha256::new();
-    let mut writer = target;
-    COPY_BUFFER.with_borrow_mut(|buffer| -> io::Result<()> {
-        let mut at = 0;
-        for (start, end) in ranges {
-            hash_zeros(&mut hasher, start.saturating_sub(at));
-            source.seek(SeekFrom::Start(start))?;
-            writer.seek(SeekFrom::Start(start))?;
-            let mut position = start;
-            while position < end {
-                let want = usize::try_from(end - position)
-                    .map_or(buffer.len(), |left| left.min(buffer.len()));
-                let n = source.read(&mut buffer[..want])?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buffer[..n]);
-                writer.write_all(&buffer[..n])?;
-                position += n as u64;
-            }
-            at = position;
-        }
-        // Past the last data (or what a shrinking file no longer holds) reads as zeros.
-        hash_zeros(&mut hasher, length.saturating_sub(at));
-        Ok(())
-    })?;
-    target.set_len(length)?;
-    keep_attributes(&source, target)?;
-    Ok((length, hex::encode(hasher.finalize())))
-}
-
-/// Files and directories written, fsynced many at a time in batches: a filesystem commits
-/// concurrent fsyncs together, where one after another each waits for a commit of its own.
-/// On a snapshot of thousands of files that is most of its time. Batches bound the number
-/// of open files.
-#[derive(Default)]
-pub(super) struct Durable {
-    pending: Vec<File>,
-}
-
-impl Durable {
-    const BATCH: usize = 256;
-
-    pub(super) fn file(&mut self, file: File) -> io::Result<()> {
-        self.pending.push(file);
-        if self.pending.len() >= Self::BATCH {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    pub(super) fn dir(&mut self, dir: &Dir) -> io::Result<()> {
-        match dir.sync_handle()? {
-            Some(file) => self.file(file),
-            None => Ok(()),
-        }
-    }
-
-    pub(super) fn finish(&mut self) -> Result<(), String> {
-        self.flush().map_err(|e| format!("cannot sync: {e}"))
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        const AT_ONCE: usize = 16;
-        let files = std::mem::take(&mut self.pending);
-        let next = AtomicUsize::new(0);
-        let failure = Mutex::new(None);
-        std::thread::scope(|scope| {
-            for _ in 0..AT_ONCE.min(files.len()) {
-                scope.spawn(|| {
-                    while let Some(file) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        if let Err(e) = file.sync_all() {
-                            failure
-                                .lock()
-                                .unwrap_or_else(PoisonError::into_inner)
-                                .get_or_insert(e);
-                            // The others stop at their next file.
-                            next.store(files.len(), Ordering::Relaxed);
-                        }
-                    }
-                });
-            }
-        });
-        failure
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner)
-            .map_or(Ok(()), Err)
-    }
 }
 
 /// The previous snapshot's manifest: hash by relative path.
@@ -373,7 +209,7 @@ fn build(
         .stats
         .iter()
         .fold(String::new(), |mut text, (name, size, mtime)| {
-            text.push_str(&crate::observe::stat_line(name, *size, *mtime));
+            text.push_str(&stat_line(name, *size, *mtime));
             text.push('\n');
             text
         });

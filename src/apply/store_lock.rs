@@ -9,7 +9,7 @@ use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::observe::STORE_LOCK;
+use crate::layout::STORE_LOCK;
 
 /// Locks held until dropped.
 #[derive(Debug)]

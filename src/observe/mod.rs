@@ -1,14 +1,14 @@
 //! Discovery: providers observe reality and report it as an [`Observed`] snapshot. They
 //! never decide what is wrong; that is `plan`'s job.
 
+mod backups;
 mod dns;
 mod fileset;
-pub mod hash;
+mod journal;
 mod observed;
 mod settings_export;
 pub mod sql;
 mod store;
-mod walk;
 
 use std::collections::HashSet;
 use std::path::{Component, Path};
@@ -17,47 +17,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jiff::Timestamp;
 
+pub use crate::io::hash::VerifyMode;
+pub use backups::{Backup, backups, newest_first, under};
 pub use dns::{DnsObservation, QUERY_TIMEOUT, resolve as resolve_dns};
 pub use fileset::{Selection, glob_set};
-pub use hash::VerifyMode;
+pub use journal::restore_tests;
 pub use observed::*;
-pub use settings_export::{MAX_EXPORT_BYTES, SettingsExport};
-pub(crate) use walk::join;
-pub use walk::walk_tree;
+pub use settings_export::MAX_EXPORT_BYTES;
 
 use crate::desired::Desired;
 use crate::state::catalog::Catalog;
-
-/// The manifest file of a fileset snapshot.
-pub const MANIFEST: &str = "MANIFEST.sha256";
-/// The source entries a fileset snapshot left out, one `PATH: REASON` a line; a snapshot
-/// that has one is incomplete.
-pub const SKIPPED: &str = "SKIPPED";
-/// The size and modification time of each file of a fileset snapshot when it was written,
-/// one `SIZE MTIME_NS PATH` a line: what `--verify changed` compares without reading content.
-pub const STAT: &str = "MANIFEST.stat";
-
-/// The lock file `apply` holds at each store root while it writes; never a backup.
-pub const STORE_LOCK: &str = ".standby-lock";
-
-/// One line of a snapshot's [`STAT`] file.
-pub fn stat_line(path: &str, size: u64, mtime: Option<std::time::SystemTime>) -> String {
-    format!("{size} {} {path}", mtime_nanos(mtime))
-}
-
-/// Nanoseconds since the epoch (0 when unknown or before it).
-pub fn mtime_nanos(mtime: Option<std::time::SystemTime>) -> u128 {
-    mtime
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos())
-}
-
-/// The size, modification time (nanoseconds) and path of a [`STAT`] line.
-pub fn parse_stat_line(line: &str) -> Option<(u64, u128, &str)> {
-    let (size, rest) = line.split_once(' ')?;
-    let (nanos, path) = rest.split_once(' ')?;
-    Some((size.parse().ok()?, nanos.parse().ok()?, path))
-}
 
 /// Byte progress of hashing, drawn on stderr only when it is a terminal.
 pub struct Progress {
@@ -254,7 +223,6 @@ mod tests {
                     verified_at: None,
                     files: None,
                     bad_files: Vec::new(),
-                    skipped: Vec::new(),
                     error: None,
                 })
                 .collect(),

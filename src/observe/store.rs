@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use rayon::prelude::*;
 
-use super::hash::{self, VerifyMode};
+use super::Progress;
 use super::observed::{EntryKind, StoreEntry, StoreObservation};
-use super::walk::{join, walk};
-use super::{MANIFEST, Progress, SKIPPED, STAT};
-use crate::state::atomic::TEMP_PREFIX;
+use crate::io::hash::{self, VerifyMode};
+use crate::io::walk::{join, walk};
+use crate::layout::TEMP_PREFIX;
+use crate::layout::{MANIFEST, SKIPPED, STAT, STORE_LOCK, layout_address};
 use crate::state::catalog::{Catalog, CatalogEntry};
 
 fn mtime_of(metadata: &std::fs::Metadata) -> Timestamp {
@@ -19,19 +20,6 @@ fn mtime_of(metadata: &std::fs::Metadata) -> Timestamp {
         .ok()
         .and_then(|t| Timestamp::try_from(t).ok())
         .unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
-/// The address a path under a store belongs to when it follows the layout
-/// `SITE/KIND/NAME/TYPE/…`: `SITE/KIND/NAME` plus `/TYPE` for a database.
-fn layout_address(path: &str) -> Option<String> {
-    let parts: Vec<&str> = path.split('/').collect();
-    match parts.as_slice() {
-        [site, "database", name, kind, _, ..] => Some(format!("{site}/database/{name}/{kind}")),
-        [site, kind @ ("settings" | "fileset"), name, _, _, ..] => {
-            Some(format!("{site}/{kind}/{name}"))
-        }
-        _ => None,
-    }
 }
 
 /// Sums a snapshot directory's files (count, bytes) without following links.
@@ -66,12 +54,12 @@ fn snapshot_moved(dir: &Path) -> bool {
         !meta.is_file()
             || expected.is_some_and(|(size, nanos)| {
                 meta.len() != size
-                    || (nanos != 0 && super::mtime_nanos(meta.modified().ok()) != nanos)
+                    || (nanos != 0 && crate::layout::mtime_nanos(meta.modified().ok()) != nanos)
             })
     };
     if let Ok(text) = std::fs::read_to_string(dir.join(STAT)) {
         return text.lines().any(|line| {
-            super::parse_stat_line(line)
+            crate::layout::parse_stat_line(line)
                 .is_none_or(|(size, nanos, path)| differs(path, Some((size, nanos))))
         });
     }
@@ -101,7 +89,7 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
         }
         let mut descend = Vec::new();
         for child in children {
-            if dir.is_empty() && child.name == super::STORE_LOCK {
+            if dir.is_empty() && child.name == STORE_LOCK {
                 continue;
             }
             let file_type = child.metadata.file_type();
@@ -341,23 +329,4 @@ struct HashOutcome {
     bad_files: Vec<String>,
     files: Option<u64>,
     bytes: u64,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn layout_addresses() {
-        assert_eq!(
-            layout_address("redmond/database/rtc/full/rtc_full_20261121T010000Z.bak").as_deref(),
-            Some("redmond/database/rtc/full")
-        );
-        assert_eq!(
-            layout_address("redmond/settings/global/export/global_export_20261121T010000Z.xml")
-                .as_deref(),
-            Some("redmond/settings/global")
-        );
-        assert_eq!(layout_address("stray.txt"), None);
-    }
 }

@@ -4,6 +4,7 @@
 // Test helpers are `pub` for the test modules, not for anyone outside.
 #![allow(unreachable_pub)]
 mod apply;
+mod architecture;
 mod audit;
 mod crash;
 mod discovery;
@@ -11,8 +12,8 @@ mod docs;
 mod formats;
 mod init;
 mod races;
+mod recovery;
 mod sql;
 mod support;
-mod tds_server;
 mod validate;
 mod worksheet;

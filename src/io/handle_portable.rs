@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::{Kind, Meta, exists_error, plain_names};
 
 #[derive(Debug)]
-pub(crate) struct Dir {
+pub struct Dir {
     path: PathBuf,
 }
 
@@ -34,7 +34,7 @@ fn meta_of(meta: &fs::Metadata) -> Meta {
 }
 
 impl Dir {
-    pub(crate) fn open(path: &Path) -> io::Result<Self> {
+    pub fn open(path: &Path) -> io::Result<Self> {
         if !fs::metadata(path)?.is_dir() {
             return Err(io::Error::other(format!(
                 "{} is not a directory",
@@ -46,11 +46,11 @@ impl Dir {
         })
     }
 
-    pub(crate) fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
-    pub(crate) fn open_dir(&self, name: &OsStr) -> io::Result<Self> {
+    pub fn open_dir(&self, name: &OsStr) -> io::Result<Self> {
         let path = self.path.join(name);
         match meta_of(&fs::symlink_metadata(&path)?).kind {
             Kind::Dir => Ok(Self { path }),
@@ -61,7 +61,7 @@ impl Dir {
         }
     }
 
-    pub(crate) fn open_below(
+    pub fn open_below(
         &self,
         relative: &Path,
         create: bool,
@@ -85,13 +85,13 @@ impl Dir {
         Ok((current, created))
     }
 
-    pub(crate) fn try_clone(&self) -> io::Result<Self> {
+    pub fn try_clone(&self) -> io::Result<Self> {
         Ok(Self {
             path: self.path.clone(),
         })
     }
 
-    pub(crate) fn meta(&self, name: &OsStr) -> io::Result<Option<Meta>> {
+    pub fn meta(&self, name: &OsStr) -> io::Result<Option<Meta>> {
         match fs::symlink_metadata(self.path.join(name)) {
             Ok(meta) => Ok(Some(meta_of(&meta))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -99,11 +99,11 @@ impl Dir {
         }
     }
 
-    pub(crate) fn own_meta(&self) -> io::Result<Meta> {
+    pub fn own_meta(&self) -> io::Result<Meta> {
         Ok(meta_of(&fs::symlink_metadata(&self.path)?))
     }
 
-    pub(crate) fn entries(&self) -> io::Result<Vec<(OsString, Kind)>> {
+    pub fn entries(&self) -> io::Result<Vec<(OsString, Kind)>> {
         fs::read_dir(&self.path)?
             .map(|entry| {
                 let entry = entry?;
@@ -112,7 +112,7 @@ impl Dir {
             .collect()
     }
 
-    pub(crate) fn create_file(&self, name: &OsStr) -> io::Result<File> {
+    pub fn create_file(&self, name: &OsStr) -> io::Result<File> {
         let path = self.path.join(name);
         fs::OpenOptions::new()
             .write(true)
@@ -127,7 +127,7 @@ impl Dir {
             })
     }
 
-    pub(crate) fn open_file(&self, name: &OsStr, write: bool) -> io::Result<File> {
+    pub fn open_file(&self, name: &OsStr, write: bool) -> io::Result<File> {
         let path = self.path.join(name);
         if self.meta(name)?.map(|m| m.kind) != Some(Kind::File) {
             return Err(io::Error::other(format!(
@@ -138,7 +138,7 @@ impl Dir {
         fs::OpenOptions::new().read(!write).write(write).open(path)
     }
 
-    pub(crate) fn create_dir(&self, name: &OsStr) -> io::Result<Self> {
+    pub fn create_dir(&self, name: &OsStr) -> io::Result<Self> {
         let path = self.path.join(name);
         fs::create_dir(&path).map_err(|e| {
             if e.kind() == io::ErrorKind::AlreadyExists {
@@ -150,15 +150,15 @@ impl Dir {
         Ok(Self { path })
     }
 
-    pub(crate) fn set_mode(&self, _mode: u32) -> io::Result<()> {
+    pub fn set_mode(&self, _mode: u32) -> io::Result<()> {
         Ok(())
     }
 
-    pub(crate) fn remove_file(&self, name: &OsStr) -> io::Result<()> {
+    pub fn remove_file(&self, name: &OsStr) -> io::Result<()> {
         fs::remove_file(self.path.join(name))
     }
 
-    pub(crate) fn remove_tree(&self, name: &OsStr) -> io::Result<()> {
+    pub fn remove_tree(&self, name: &OsStr) -> io::Result<()> {
         match self.meta(name)? {
             None => Ok(()),
             Some(meta) if meta.kind == Kind::Dir => fs::remove_dir_all(self.path.join(name)),
@@ -166,7 +166,7 @@ impl Dir {
         }
     }
 
-    pub(crate) fn rename_new(&self, from: &OsStr, target: &Self, to: &OsStr) -> io::Result<()> {
+    pub fn rename_new(&self, from: &OsStr, target: &Self, to: &OsStr) -> io::Result<()> {
         let destination = target.path.join(to);
         if fs::symlink_metadata(&destination).is_ok() {
             return Err(exists_error(&destination));
@@ -174,16 +174,16 @@ impl Dir {
         fs::rename(self.path.join(from), destination)
     }
 
-    pub(crate) fn link(&self, from: &OsStr, target: &Self, to: &OsStr) -> io::Result<()> {
+    pub fn link(&self, from: &OsStr, target: &Self, to: &OsStr) -> io::Result<()> {
         fs::hard_link(self.path.join(from), target.path.join(to))
     }
 
     /// Windows cannot open a directory to flush it; its renames are durable on NTFS.
-    pub(crate) fn sync_handle(&self) -> io::Result<Option<File>> {
+    pub fn sync_handle(&self) -> io::Result<Option<File>> {
         Ok(None)
     }
 
-    pub(crate) fn sync(&self) -> io::Result<()> {
+    pub fn sync(&self) -> io::Result<()> {
         // Windows cannot open a directory to flush it; its renames are durable on NTFS.
         Ok(())
     }

@@ -14,7 +14,7 @@ use super::{Kind, Meta, exists_error, plain_names};
 
 /// An opened directory; `path` is where it was when opened, for messages only.
 #[derive(Debug)]
-pub(crate) struct Dir {
+pub struct Dir {
     fd: OwnedFd,
     path: PathBuf,
 }
@@ -48,7 +48,7 @@ fn no_link(path: &Path, e: Errno) -> io::Error {
 impl Dir {
     /// Opens a directory by path: a store root as declared (links on the way to it are the
     /// operator's choice), or a source directory.
-    pub(crate) fn open(path: &Path) -> io::Result<Self> {
+    pub fn open(path: &Path) -> io::Result<Self> {
         let fd = rustix::fs::open(path, DIR_FLAGS.difference(OFlags::NOFOLLOW), Mode::empty())?;
         Ok(Self {
             fd,
@@ -56,12 +56,12 @@ impl Dir {
         })
     }
 
-    pub(crate) fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// Opens the directory `name` inside this one; a symbolic link is refused.
-    pub(crate) fn open_dir(&self, name: &OsStr) -> io::Result<Self> {
+    pub fn open_dir(&self, name: &OsStr) -> io::Result<Self> {
         let path = self.path.join(name);
         let fd = rustix::fs::openat(&self.fd, name, DIR_FLAGS, Mode::empty())
             .map_err(|e| no_link(&path, e))?;
@@ -71,7 +71,7 @@ impl Dir {
     /// Opens the directory `relative` below this one, one name at a time, never through a
     /// link. With `create`, missing directories are made (mode `0o777` less the umask) and
     /// returned too, for the caller to fsync.
-    pub(crate) fn open_below(
+    pub fn open_below(
         &self,
         relative: &Path,
         create: bool,
@@ -95,7 +95,7 @@ impl Dir {
         Ok((current, created))
     }
 
-    pub(crate) fn try_clone(&self) -> io::Result<Self> {
+    pub fn try_clone(&self) -> io::Result<Self> {
         Ok(Self {
             fd: self.fd.try_clone()?,
             path: self.path.clone(),
@@ -103,7 +103,7 @@ impl Dir {
     }
 
     /// What `name` is, without following it; `None` when there is nothing by that name.
-    pub(crate) fn meta(&self, name: &OsStr) -> io::Result<Option<Meta>> {
+    pub fn meta(&self, name: &OsStr) -> io::Result<Option<Meta>> {
         match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(stat) => Ok(Some(meta_of(&stat))),
             Err(Errno::NOENT) => Ok(None),
@@ -112,12 +112,12 @@ impl Dir {
     }
 
     /// This directory's own metadata.
-    pub(crate) fn own_meta(&self) -> io::Result<Meta> {
+    pub fn own_meta(&self) -> io::Result<Meta> {
         Ok(meta_of(&rustix::fs::fstat(&self.fd)?))
     }
 
     /// The names in this directory (without `.` and `..`) and what each is.
-    pub(crate) fn entries(&self) -> io::Result<Vec<(OsString, Kind)>> {
+    pub fn entries(&self) -> io::Result<Vec<(OsString, Kind)>> {
         let mut entries = Vec::new();
         for entry in rustix::fs::Dir::read_from(&self.fd)? {
             let entry = entry?;
@@ -136,12 +136,12 @@ impl Dir {
     }
 
     /// Creates the file `name` for writing; fails when anything exists by that name.
-    pub(crate) fn create_file(&self, name: &OsStr) -> io::Result<File> {
+    pub fn create_file(&self, name: &OsStr) -> io::Result<File> {
         self.create_file_with(name, OFlags::empty())
     }
 
     /// [`Self::create_file`] with extra open flags (`O_DIRECT`).
-    pub(crate) fn create_file_with(&self, name: &OsStr, extra: OFlags) -> io::Result<File> {
+    pub fn create_file_with(&self, name: &OsStr, extra: OFlags) -> io::Result<File> {
         let flags = OFlags::WRONLY
             | OFlags::CREATE
             | OFlags::EXCL
@@ -161,7 +161,7 @@ impl Dir {
 
     /// Opens the existing regular file `name`: for reading, or for writing with `write`.
     /// A link or anything but a regular file is refused, and nothing blocks on a FIFO.
-    pub(crate) fn open_file(&self, name: &OsStr, write: bool) -> io::Result<File> {
+    pub fn open_file(&self, name: &OsStr, write: bool) -> io::Result<File> {
         let access = if write {
             OFlags::WRONLY
         } else {
@@ -196,7 +196,7 @@ impl Dir {
 
     /// Creates the directory `name` (mode `0o700`, for the caller to widen to what it
     /// copies) and opens it; fails when anything exists by that name.
-    pub(crate) fn create_dir(&self, name: &OsStr) -> io::Result<Self> {
+    pub fn create_dir(&self, name: &OsStr) -> io::Result<Self> {
         rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(0o700)).map_err(|e| {
             if e == Errno::EXIST {
                 exists_error(&self.path.join(name))
@@ -208,11 +208,11 @@ impl Dir {
     }
 
     /// Sets the permission bits of this directory.
-    pub(crate) fn set_mode(&self, mode: u32) -> io::Result<()> {
+    pub fn set_mode(&self, mode: u32) -> io::Result<()> {
         Ok(rustix::fs::fchmod(&self.fd, Mode::from_raw_mode(mode))?)
     }
 
-    pub(crate) fn remove_file(&self, name: &OsStr) -> io::Result<()> {
+    pub fn remove_file(&self, name: &OsStr) -> io::Result<()> {
         Ok(rustix::fs::unlinkat(&self.fd, name, AtFlags::empty())?)
     }
 
@@ -220,7 +220,7 @@ impl Dir {
     /// relative to its parent without following links, each entry unlinked relative to the
     /// directory holding it. A link inside is removed, never followed. Holds one handle per
     /// level of depth.
-    pub(crate) fn remove_tree(&self, name: &OsStr) -> io::Result<()> {
+    pub fn remove_tree(&self, name: &OsStr) -> io::Result<()> {
         match self.meta(name)? {
             None => return Ok(()),
             Some(meta) if meta.kind != Kind::Dir => return self.remove_file(name),
@@ -239,7 +239,7 @@ impl Dir {
     }
 
     /// Renames `from` in this directory to `to` in `target`, failing when `to` exists.
-    pub(crate) fn rename_new(&self, from: &OsStr, target: &Self, to: &OsStr) -> io::Result<()> {
+    pub fn rename_new(&self, from: &OsStr, target: &Self, to: &OsStr) -> io::Result<()> {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         match rustix::fs::renameat_with(
             &self.fd,
@@ -283,7 +283,7 @@ impl Dir {
     }
 
     /// A hard link `to` in `target` to the file `from` here (never through a link).
-    pub(crate) fn link(&self, from: &OsStr, target: &Self, to: &OsStr) -> io::Result<()> {
+    pub fn link(&self, from: &OsStr, target: &Self, to: &OsStr) -> io::Result<()> {
         Ok(rustix::fs::linkat(
             &self.fd,
             from,
@@ -294,12 +294,12 @@ impl Dir {
     }
 
     /// A handle to fsync this directory with.
-    pub(crate) fn sync_handle(&self) -> io::Result<Option<File>> {
+    pub fn sync_handle(&self) -> io::Result<Option<File>> {
         Ok(Some(File::from(self.fd.try_clone()?)))
     }
 
     /// Makes the entries of this directory durable.
-    pub(crate) fn sync(&self) -> io::Result<()> {
+    pub fn sync(&self) -> io::Result<()> {
         Ok(rustix::fs::fsync(&self.fd)?)
     }
 }

@@ -5,21 +5,22 @@
 //! content is a copy already made, other content is a `copy-mismatch` kept as evidence.
 //! A copy keeps its source's permission bits (never wider) and modification time.
 
+use std::cell::RefCell;
 use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError, mpsc};
 
 use sha2::{Digest, Sha256};
 
 use super::handle::{Dir, Kind};
-use super::snapshot::{self, Durable};
-use crate::observe::{MANIFEST, hash};
-use crate::state::atomic::temp_path;
+use super::hash;
+use crate::layout::{MANIFEST, temp_path};
 
 /// Gives `target` the source's permission bits and modification time.
-pub(super) fn keep_attributes(source: &File, target: &File) -> io::Result<()> {
+pub fn keep_attributes(source: &File, target: &File) -> io::Result<()> {
     let meta = source.metadata()?;
     if let Ok(modified) = meta.modified() {
         target.set_modified(modified)?;
@@ -244,6 +245,167 @@ fn copy_file_direct(
     Ok(None)
 }
 
+/// Bytes read at a time.
+const BUFFER: usize = 256 << 10;
+
+thread_local! {
+    static COPY_BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; BUFFER]);
+}
+
+/// Whether a file has holes: fewer blocks allocated than its length needs.
+pub fn is_sparse(file: &File) -> io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let meta = file.metadata()?;
+        Ok(meta.blocks().saturating_mul(512) < meta.len())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok(false)
+    }
+}
+
+/// The ranges of `file` that hold data, in order (`SEEK_DATA`/`SEEK_HOLE`); the whole
+/// file where the platform cannot tell.
+fn data_ranges(file: &File, length: u64) -> io::Result<Vec<(u64, u64)>> {
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    {
+        use rustix::fs::{SeekFrom as At, seek};
+        let mut ranges = Vec::new();
+        let mut at = 0;
+        while at < length {
+            let start = match seek(file, At::Data(at)) {
+                Ok(start) => start,
+                // No data after `at`: the rest is a hole.
+                Err(rustix::io::Errno::NXIO) => break,
+                Err(rustix::io::Errno::INVAL) if at == 0 => return Ok(vec![(0, length)]),
+                Err(e) => return Err(e.into()),
+            };
+            let end = seek(file, At::Hole(start))?.min(length);
+            ranges.push((start, end));
+            at = end;
+        }
+        Ok(ranges)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    {
+        let _ = file;
+        Ok(vec![(0, length)])
+    }
+}
+
+/// Feeds `count` zero bytes to `hasher`: a hole reads as zeros.
+fn hash_zeros(hasher: &mut Sha256, mut count: u64) {
+    static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
+    while count > 0 {
+        let n = usize::try_from(count).map_or(ZEROS.len(), |c| c.min(ZEROS.len()));
+        hasher.update(&ZEROS[..n]);
+        count -= n as u64;
+    }
+}
+
+/// Copies `source` into `target` while hashing what it read, keeping holes as holes and
+/// the source's permission bits and modification time. Returns the length and the SHA-256
+/// of the logical content. The caller fsyncs the copy.
+pub fn copy_hashing(mut source: File, target: &File) -> io::Result<(u64, String)> {
+    let length = source.metadata()?.len();
+    let ranges = if is_sparse(&source)? {
+        data_ranges(&source, length)?
+    } else {
+        vec![(0, length)]
+    };
+    let mut hasher = Sha256::new();
+    let mut writer = target;
+    COPY_BUFFER.with_borrow_mut(|buffer| -> io::Result<()> {
+        let mut at = 0;
+        for (start, end) in ranges {
+            hash_zeros(&mut hasher, start.saturating_sub(at));
+            source.seek(SeekFrom::Start(start))?;
+            writer.seek(SeekFrom::Start(start))?;
+            let mut position = start;
+            while position < end {
+                let want = usize::try_from(end - position)
+                    .map_or(buffer.len(), |left| left.min(buffer.len()));
+                let n = source.read(&mut buffer[..want])?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buffer[..n]);
+                writer.write_all(&buffer[..n])?;
+                position += n as u64;
+            }
+            at = position;
+        }
+        // Past the last data (or what a shrinking file no longer holds) reads as zeros.
+        hash_zeros(&mut hasher, length.saturating_sub(at));
+        Ok(())
+    })?;
+    target.set_len(length)?;
+    keep_attributes(&source, target)?;
+    Ok((length, hex::encode(hasher.finalize())))
+}
+
+/// Files and directories written, fsynced many at a time in batches: a filesystem commits
+/// concurrent fsyncs together, where one after another each waits for a commit of its own.
+/// On a snapshot of thousands of files that is most of its time. Batches bound the number
+/// of open files.
+#[derive(Default)]
+pub struct Durable {
+    pending: Vec<File>,
+}
+
+impl Durable {
+    const BATCH: usize = 256;
+
+    pub fn file(&mut self, file: File) -> io::Result<()> {
+        self.pending.push(file);
+        if self.pending.len() >= Self::BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    pub fn dir(&mut self, dir: &Dir) -> io::Result<()> {
+        match dir.sync_handle()? {
+            Some(file) => self.file(file),
+            None => Ok(()),
+        }
+    }
+
+    pub fn finish(&mut self) -> Result<(), String> {
+        self.flush().map_err(|e| format!("cannot sync: {e}"))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        const AT_ONCE: usize = 16;
+        let files = std::mem::take(&mut self.pending);
+        let next = AtomicUsize::new(0);
+        let failure = Mutex::new(None);
+        std::thread::scope(|scope| {
+            for _ in 0..AT_ONCE.min(files.len()) {
+                scope.spawn(|| {
+                    while let Some(file) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        if let Err(e) = file.sync_all() {
+                            failure
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .get_or_insert(e);
+                            // The others stop at their next file.
+                            next.store(files.len(), Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        failure
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .map_or(Ok(()), Err)
+    }
+}
+
 /// Copies the directory tree `from` into the new directory `to` (no symbolic link
 /// followed on either side). A file whose size and modification time match the same file of
 /// `previous` (the previous snapshot's copy in the destination store) is hard-linked to it
@@ -289,7 +451,7 @@ fn copy_tree(
                     linked += 1;
                 } else {
                     let target = to.create_file(&name)?;
-                    snapshot::copy_hashing(source, &target)?;
+                    copy_hashing(source, &target)?;
                     durable.file(target)?;
                 }
                 bytes += meta.len();
@@ -302,8 +464,8 @@ fn copy_tree(
 
 /// What a finished copy wrote.
 #[derive(Debug)]
-pub(super) struct Copied {
-    pub(super) bytes: u64,
+pub struct Copied {
+    pub bytes: u64,
     /// The file's hash, or a snapshot's manifest hash.
     pub sha256: String,
     /// Files of a snapshot hard-linked to the previous copy instead of copied.
@@ -311,17 +473,17 @@ pub(super) struct Copied {
 }
 
 /// A file or directory inside a store, opened through its parent's handle.
-pub(super) struct InStore {
-    pub(super) parent: Dir,
-    pub(super) name: std::ffi::OsString,
+pub struct InStore {
+    pub parent: Dir,
+    pub name: std::ffi::OsString,
     /// Directories made to reach `parent`, for the caller to fsync.
-    pub(super) created: Vec<Dir>,
+    pub created: Vec<Dir>,
 }
 
 impl InStore {
     /// Opens the directory that holds `relative` below the store root `root`, never through
     /// a link; with `create`, missing directories are made.
-    pub(super) fn open(root: &Path, relative: &Path, create: bool) -> io::Result<Self> {
+    pub fn open(root: &Path, relative: &Path, create: bool) -> io::Result<Self> {
         let name = relative
             .file_name()
             .ok_or_else(|| io::Error::other(format!("{} has no name", relative.display())))?
@@ -336,7 +498,7 @@ impl InStore {
         })
     }
 
-    pub(super) fn path(&self) -> std::path::PathBuf {
+    pub fn path(&self) -> std::path::PathBuf {
         self.parent.path().join(&self.name)
     }
 }
@@ -354,7 +516,7 @@ fn existing_hash(at: &InStore, kind: Kind) -> io::Result<String> {
 /// is hashed first. A copy whose hash differs is deleted, never renamed into place; a
 /// destination that exists is never replaced. `previous` is the previous snapshot's copy
 /// in the destination store, which unchanged files of a snapshot are hard-linked to.
-pub(super) fn copy(
+pub fn copy(
     from: &InStore,
     to: &InStore,
     expected: Option<&str>,
@@ -494,9 +656,9 @@ fn already_there(to: &InStore, kind: Kind, expected: &str, path: &Path) -> Resul
 fn copy_one_file(from: &InStore, dir: &Dir, temp: &OsStr) -> io::Result<(u64, String)> {
     let mut source = from.parent.open_file(&from.name, false)?;
     let length = source.metadata()?.len();
-    if snapshot::is_sparse(&source)? {
+    if is_sparse(&source)? {
         let target = dir.create_file(temp)?;
-        let copied = snapshot::copy_hashing(source, &target)?;
+        let copied = copy_hashing(source, &target)?;
         target.sync_all()?;
         return Ok(copied);
     }

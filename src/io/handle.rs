@@ -20,7 +20,7 @@ mod imp;
 #[path = "handle_portable.rs"]
 mod imp;
 
-pub(crate) use imp::Dir;
+pub use imp::Dir;
 
 use std::ffi::OsStr;
 use std::io;
@@ -28,7 +28,7 @@ use std::path::{Component, Path};
 
 /// The plain names of a relative path, or an error naming the first part that is not one
 /// (`..`, `.`, a root or a prefix).
-pub(crate) fn plain_names(relative: &Path) -> io::Result<Vec<&OsStr>> {
+pub fn plain_names(relative: &Path) -> io::Result<Vec<&OsStr>> {
     relative
         .components()
         .map(|c| match c {
@@ -43,7 +43,7 @@ pub(crate) fn plain_names(relative: &Path) -> io::Result<Vec<&OsStr>> {
 
 /// What an entry of a directory is, read without following it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
     File,
     Dir,
     Symlink,
@@ -52,7 +52,7 @@ pub(crate) enum Kind {
 
 /// An entry's kind, size, modification time and permission bits, read without following it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Meta {
+pub struct Meta {
     pub kind: Kind,
     pub len: u64,
     pub mtime: Option<std::time::SystemTime>,
@@ -62,7 +62,7 @@ pub(crate) struct Meta {
 
 /// Renames the file or directory `temp` to `target` in the same directory, failing (and
 /// leaving both untouched) when `target` exists.
-pub(crate) fn rename_new_path(temp: &Path, target: &Path) -> io::Result<()> {
+pub fn rename_new_path(temp: &Path, target: &Path) -> io::Result<()> {
     let (Some(dir), Some(from), Some(to)) = (target.parent(), temp.file_name(), target.file_name())
     else {
         return Err(io::Error::other(format!(
@@ -82,7 +82,7 @@ pub(crate) fn rename_new_path(temp: &Path, target: &Path) -> io::Result<()> {
 }
 
 /// Turns "the target exists" into the message every caller gives.
-pub(crate) fn exists_error(name: &Path) -> io::Error {
+pub fn exists_error(name: &Path) -> io::Error {
     io::Error::new(
         io::ErrorKind::AlreadyExists,
         format!(
