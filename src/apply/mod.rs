@@ -21,8 +21,8 @@ pub use store_lock::{StoreLocks, lock_stores};
 
 use crate::desired::{Choice, DatabaseBackupKind, Desired, ItemKind};
 use crate::io::atomic;
-use crate::io::{copy, handle};
 use crate::io::hash;
+use crate::io::{copy, handle};
 use crate::layout::Layout;
 use crate::observe::Selection;
 use crate::plan::{Action, ActionKind, Operation};

@@ -61,11 +61,7 @@ impl Dir {
         }
     }
 
-    pub fn open_below(
-        &self,
-        relative: &Path,
-        create: bool,
-    ) -> io::Result<(Self, Vec<Self>)> {
+    pub fn open_below(&self, relative: &Path, create: bool) -> io::Result<(Self, Vec<Self>)> {
         let mut current = self.try_clone()?;
         let mut created = Vec::new();
         for name in plain_names(relative)? {

@@ -71,11 +71,7 @@ impl Dir {
     /// Opens the directory `relative` below this one, one name at a time, never through a
     /// link. With `create`, missing directories are made (mode `0o777` less the umask) and
     /// returned too, for the caller to fsync.
-    pub fn open_below(
-        &self,
-        relative: &Path,
-        create: bool,
-    ) -> io::Result<(Self, Vec<Self>)> {
+    pub fn open_below(&self, relative: &Path, create: bool) -> io::Result<(Self, Vec<Self>)> {
         let mut current = self.try_clone()?;
         let mut created = Vec::new();
         for name in plain_names(relative)? {

@@ -223,6 +223,7 @@ mod tests {
                     verified_at: None,
                     files: None,
                     bad_files: Vec::new(),
+                    skipped: Vec::new(),
                     error: None,
                 })
                 .collect(),

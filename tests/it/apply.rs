@@ -61,6 +61,10 @@ impl Estate {
         while let Some(dir) = stack.pop() {
             for entry in fs::read_dir(&dir).expect("read dir") {
                 let path = entry.expect("entry").path();
+                // The store's lock, held by every apply: never a backup.
+                if path == self.root.join(store).join(".standby-lock") {
+                    continue;
+                }
                 if path.is_dir() {
                     stack.push(path);
                 } else {
