@@ -1,8 +1,9 @@
 //! `.standby-lock` at each store root: taken for writing by every `apply`, whatever its state
 //! directory, so two runs with different state directories never write the same stores at
-//! once. An advisory `flock` on a file that stays: the kernel releases it when the holder
-//! exits, however it exits, so it is never stale. Its content names the last holder, for
-//! the message a waiting apply gives.
+//! once. An advisory `flock`: the kernel releases it when the holder exits, however it
+//! exits, so it is never stale. The holder removes the file when done (a waiter that then
+//! holds a removed file sees it and tries again); one left by a killed apply is harmless.
+//! Its content names the holder, for the message a waiting apply gives.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -11,10 +12,18 @@ use std::time::{Duration, Instant};
 
 use crate::layout::STORE_LOCK;
 
-/// Locks held until dropped.
+/// Locks held until dropped; dropping removes each lock file, then releases it.
 #[derive(Debug)]
 pub struct StoreLocks {
-    _held: Vec<File>,
+    held: Vec<(PathBuf, File)>,
+}
+
+impl Drop for StoreLocks {
+    fn drop(&mut self) {
+        for (path, _file) in &self.held {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// Takes the lock of every store root that exists, in a fixed order (so two applies never
@@ -34,29 +43,31 @@ pub fn lock_stores<'a>(
     roots.dedup();
     let mut held = Vec::new();
     for root in roots {
-        held.push(lock_one(&root, who, timeout)?);
+        let file = lock_one(&root, who, timeout)?;
+        held.push((root.join(STORE_LOCK), file));
     }
-    Ok(StoreLocks { _held: held })
+    Ok(StoreLocks { held })
 }
 
 fn lock_one(root: &Path, who: &str, timeout: Duration) -> Result<File, String> {
     let path = root.join(STORE_LOCK);
     let fail = |e: std::io::Error| format!("cannot take {}: {e}", path.display());
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(fail)?;
     let started = Instant::now();
-    loop {
-        if try_lock(&file).map_err(fail)? {
-            break;
+    let mut file = loop {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(fail)?;
+        // Locked, and still the file at that name (its last holder did not remove it meanwhile).
+        if try_lock(&file).map_err(fail)? && same_file(&file, &path) {
+            break file;
         }
         if started.elapsed() >= timeout {
             let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
+            let _ = (&file).read_to_string(&mut holder);
             return Err(format!(
                 "store {} is being written by another apply ({}); wait for it to finish, or pass --lock-timeout",
                 root.display(),
@@ -64,12 +75,27 @@ fn lock_one(root: &Path, who: &str, timeout: Duration) -> Result<File, String> {
             ));
         }
         std::thread::sleep(Duration::from_millis(100));
-    }
+    };
     file.set_len(0)
         .and_then(|()| file.rewind())
         .and_then(|()| writeln!(file, "{who}"))
         .map_err(fail)?;
     Ok(file)
+}
+
+/// Whether `file` is what `path` names now.
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &File, path: &Path) -> bool {
+    path.exists()
 }
 
 /// Takes the exclusive lock without waiting: `false` when another holds it.
@@ -103,6 +129,10 @@ mod tests {
         let message = second.err().unwrap_or_default();
         assert!(message.contains("first@here pid 1"), "{message}");
         drop(first);
+        assert!(
+            !dir.path().join(STORE_LOCK).exists(),
+            "released and removed"
+        );
         assert!(lock_stores([dir.path()], "second", Duration::ZERO).is_ok());
         Ok(())
     }
