@@ -23,7 +23,8 @@ use crate::observe::{Selection, hash};
 use crate::plan::{Action, ActionKind, Layout, Operation};
 use crate::state::atomic;
 use crate::state::catalog::{Catalog, CatalogEntry};
-use crate::state::journal::{Journal, JournalLine};
+use crate::state::Backend;
+use crate::state::journal::JournalLine;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -299,7 +300,7 @@ pub fn apply(
     desired: &Desired,
     actions: &[Action],
     catalog: &mut Catalog,
-    journal: &mut Journal,
+    journal: &mut dyn Backend,
     run: &str,
     options: &Options,
     progress: &mut dyn Progress,
@@ -395,7 +396,7 @@ pub fn apply(
                     };
                     let action = pending.remove(index);
                     progress.started(action);
-                    let _ = journal.append(&journal_line(run, action, "start"));
+                    let _ = journal.append_journal(&journal_line(run, action, "start"));
                     running.insert(action.id.clone());
                     let tx = done_tx.clone();
                     let context = &context;
@@ -432,7 +433,7 @@ pub fn apply(
                 line.duration_ms = u64::try_from(outcome.duration.as_millis()).ok();
                 line.sha256.clone_from(&outcome.sha256);
                 line.output.clone_from(&outcome.output);
-                let _ = journal.append(&line);
+                let _ = journal.append_journal(&line);
                 for (path, sha256) in &outcome.catalog {
                     record(catalog, path, sha256, options.now);
                 }

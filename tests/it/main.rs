@@ -11,6 +11,7 @@ mod docs;
 mod formats;
 mod init;
 mod sql;
+mod state;
 mod support;
 mod tds_server;
 mod validate;
