@@ -21,9 +21,9 @@ pub use guard::Roots;
 use crate::desired::{Choice, DatabaseBackupKind, Desired, ItemKind};
 use crate::observe::{Selection, hash};
 use crate::plan::{Action, ActionKind, Layout, Operation};
+use crate::state::Backend;
 use crate::state::atomic;
 use crate::state::catalog::{Catalog, CatalogEntry};
-use crate::state::Backend;
 use crate::state::journal::JournalLine;
 
 #[derive(Debug, Clone)]

@@ -13,7 +13,6 @@ use crate::plan::{Action, Plan, SavedPlan, Targets, plan};
 use crate::report::plan::{Report, table};
 use crate::state::Backend;
 
-
 /// Prints each action as it starts and ends, on stderr.
 struct Lines {
     quiet: bool,
@@ -163,9 +162,7 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
         if runnable == 0 {
             println!("apply: nothing to do");
         }
-        let mut catalog = backend
-            .load_catalog()
-            .map_err(|e| Failure(e.to_string()))?;
+        let mut catalog = backend.load_catalog().map_err(|e| Failure(e.to_string()))?;
         let options = Options {
             parallelism: args.parallelism,
             continue_on_error: args.continue_on_error,
@@ -222,7 +219,13 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
         )?;
         let ignore = common::ignore_rules(global)?;
         let after = crate::plan::plan(&desired, &observed, options.now).select(&targets, &ignore);
-        common::record_findings(backend.as_mut(), "check", &select, options.now, &after.findings)?;
+        common::record_findings(
+            backend.as_mut(),
+            "check",
+            &select,
+            options.now,
+            &after.findings,
+        )?;
         print!(
             "\n{}",
             table(&after, Report::Plan, super::stdout_color(global.color))
@@ -242,8 +245,11 @@ pub(super) fn force_unlock(global: &GlobalArgs, args: &ForceUnlockArgs) -> ExitC
         Ok(desired) => desired,
         Err(code) => return code,
     };
-    let unlocked = common::open_state(global, &desired)
-        .and_then(|mut backend| backend.force_unlock(&args.id).map_err(|e| Failure(e.to_string())));
+    let unlocked = common::open_state(global, &desired).and_then(|mut backend| {
+        backend
+            .force_unlock(&args.id)
+            .map_err(|e| Failure(e.to_string()))
+    });
     match unlocked {
         Ok(holder) => {
             println!("removed {}", holder.describe());

@@ -28,7 +28,13 @@ pub(super) fn run(global: &GlobalArgs, args: &AuditArgs) -> ExitCode {
         let now = common::now(&args.select.observe);
         let audit = audit(&desired, &observed, now).select(&targets, &ignore);
         if let Some(mut backend) = backend {
-            common::record_findings(backend.as_mut(), "audit", &args.select, now, &audit.findings)?;
+            common::record_findings(
+                backend.as_mut(),
+                "audit",
+                &args.select,
+                now,
+                &audit.findings,
+            )?;
         }
         let text = match args.format {
             ReportFormat::Table => render::table(&audit, super::stdout_color(global.color)),

@@ -7,12 +7,12 @@ use std::process::ExitCode;
 use jiff::Timestamp;
 
 use crate::cli::{GlobalArgs, ObserveArgs, SelectArgs};
+use crate::desired::StateDecl;
 use crate::desired::{Desired, load_dir};
 use crate::observe::{self, Observed, Progress};
+use crate::plan::Finding;
 use crate::plan::{IgnoreRules, Targets};
 use crate::report::diagnostics::render_human;
-use crate::desired::StateDecl;
-use crate::plan::Finding;
 use crate::state::{self, Backend, FindingSeen, Location};
 
 /// A command that cannot go on: what to print and how to exit.
@@ -115,7 +115,10 @@ pub(crate) fn state_location(global: &GlobalArgs, desired: &Desired) -> Location
 
 /// Opens the state the desired state declares (importing an old JSON state directory the
 /// first time).
-pub(crate) fn open_state(global: &GlobalArgs, desired: &Desired) -> Result<Box<dyn Backend>, Failure> {
+pub(crate) fn open_state(
+    global: &GlobalArgs,
+    desired: &Desired,
+) -> Result<Box<dyn Backend>, Failure> {
     let location = state_location(global, desired);
     let import_from = match &location {
         Location::Local { dir } => dir.clone(),
@@ -169,14 +172,12 @@ pub(crate) fn observation(
     desired: &Desired,
     select: &SelectArgs,
 ) -> Result<(Observed, Option<Box<dyn Backend>>), Failure> {
-    match &select.observed {
-        Some(path) => Ok((read_observed(path)?, None)),
-        None => {
-            let mut backend = open_state(global, desired)?;
-            let observed = discover(global, desired, &select.observe, backend.as_mut())?;
-            Ok((observed, Some(backend)))
-        }
+    if let Some(path) = &select.observed {
+        return Ok((read_observed(path)?, None));
     }
+    let mut backend = open_state(global, desired)?;
+    let observed = discover(global, desired, &select.observe, backend.as_mut())?;
+    Ok((observed, Some(backend)))
 }
 
 /// Records the findings of a complete run in the state's history. A run narrowed by

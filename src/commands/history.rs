@@ -18,12 +18,12 @@ pub(super) fn run(global: &GlobalArgs, args: &HistoryArgs) -> ExitCode {
         let targets = Targets::new(args.address.as_slice())?;
         let now = args.now.unwrap_or_else(jiff::Timestamp::now);
         let since = now
-            .checked_sub(jiff::SignedDuration::try_from(args.since).map_err(|e| Failure(e.to_string()))?)
+            .checked_sub(
+                jiff::SignedDuration::try_from(args.since).map_err(|e| Failure(e.to_string()))?,
+            )
             .map_err(|e| Failure(format!("--since reaches before the calendar: {e}")))?;
         let mut backend = common::open_state(global, &desired)?;
-        let mut spans = backend
-            .history(since)
-            .map_err(|e| Failure(e.to_string()))?;
+        let mut spans = backend.history(since).map_err(|e| Failure(e.to_string()))?;
         spans.retain(|s| Address::parse(&s.address).is_ok_and(|a| targets.selects(&a)));
         let text = match args.format {
             HistoryFormat::Table => render::table(&spans, since, now),

@@ -203,7 +203,13 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
                     &mut cx,
                     node,
                     "the top level",
-                    &["deployment", "site", "scenario", "restore-sequence", "state"],
+                    &[
+                        "deployment",
+                        "site",
+                        "scenario",
+                        "restore-sequence",
+                        "state",
+                    ],
                 ),
             }
         }

@@ -864,10 +864,7 @@ pub(super) fn state(cx: &mut Cx<'_>, node: &KdlNode) -> Option<StateDecl> {
         Some(StateKind::Local) => {
             let path = r.string(cx, "path");
             Some(StateDecl::Local {
-                path: path.map_or_else(
-                    || cx.dir.join("state"),
-                    |p| resolve_path(cx, &p).value,
-                ),
+                path: path.map_or_else(|| cx.dir.join("state"), |p| resolve_path(cx, &p).value),
             })
         }
         Some(StateKind::Postgres) => r

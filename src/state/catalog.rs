@@ -174,11 +174,7 @@ impl Catalog {
     /// What changed since the catalog was loaded or last marked saved: the entries inserted
     /// or replaced, and the paths forgotten.
     pub fn changes(&self) -> (Vec<&CatalogEntry>, &[PathBuf]) {
-        let upserted = self
-            .upserted
-            .iter()
-            .filter_map(|p| self.get(p))
-            .collect();
+        let upserted = self.upserted.iter().filter_map(|p| self.get(p)).collect();
         (upserted, &self.removed)
     }
 

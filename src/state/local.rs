@@ -143,7 +143,10 @@ impl Local {
                 known,
             });
         }
-        for migration in MIGRATIONS.iter().skip(usize::try_from(version).unwrap_or(0)) {
+        for migration in MIGRATIONS
+            .iter()
+            .skip(usize::try_from(version).unwrap_or(0))
+        {
             tx.execute_batch(migration).map_err(sqlite)?;
         }
         // PRAGMA takes no parameters; the value is this program's own constant.
@@ -286,7 +289,9 @@ impl Backend for Local {
     fn last_observation(&mut self) -> Result<Option<Observed>, StateError> {
         let body: Option<String> = self
             .db
-            .query_row("SELECT body FROM observation WHERE id = 1", [], |r| r.get(0))
+            .query_row("SELECT body FROM observation WHERE id = 1", [], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(self.error())?;
         body.map(|text| {
@@ -342,7 +347,9 @@ impl Backend for Local {
     fn journal(&mut self) -> Result<Vec<JournalLine>, StateError> {
         let mut statement = self
             .db
-            .prepare(&format!("SELECT {JOURNAL_COLUMNS} FROM journal ORDER BY seq"))
+            .prepare(&format!(
+                "SELECT {JOURNAL_COLUMNS} FROM journal ORDER BY seq"
+            ))
             .map_err(self.error())?;
         statement
             .query_map([], line_of)
@@ -401,8 +408,10 @@ impl Backend for Local {
                 .query_map(params![source], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .and_then(Iterator::collect)
                 .map_err(sqlite)?;
-            let keys: Vec<(String, String)> =
-                open.iter().map(|(_, a, c)| (a.clone(), c.clone())).collect();
+            let keys: Vec<(String, String)> = open
+                .iter()
+                .map(|(_, a, c)| (a.clone(), c.clone()))
+                .collect();
             let reconciled = super::history::reconcile(&keys, findings);
             let mut resolve = tx
                 .prepare("UPDATE findings SET resolved = ?2 WHERE rowid = ?1")
@@ -419,7 +428,9 @@ impl Backend for Local {
             for &i in &reconciled.update {
                 let f = &findings[i];
                 update
-                    .execute(params![source, f.address, f.code, f.severity, f.message, at])
+                    .execute(params![
+                        source, f.address, f.code, f.severity, f.message, at
+                    ])
                     .map_err(sqlite)?;
             }
             let mut insert = tx
@@ -432,12 +443,18 @@ impl Backend for Local {
             for &i in &reconciled.appear {
                 let f = &findings[i];
                 insert
-                    .execute(params![source, f.address, f.code, f.severity, f.message, at])
+                    .execute(params![
+                        source, f.address, f.code, f.severity, f.message, at
+                    ])
                     .map_err(sqlite)?;
             }
             tx.execute(
                 "INSERT INTO runs (at, source, findings) VALUES (?1, ?2, ?3)",
-                params![at, source, i64::try_from(findings.len()).unwrap_or(i64::MAX)],
+                params![
+                    at,
+                    source,
+                    i64::try_from(findings.len()).unwrap_or(i64::MAX)
+                ],
             )
             .map_err(sqlite)?;
         }

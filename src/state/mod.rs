@@ -64,7 +64,9 @@ pub enum StateError {
          set it to the server's URL (postgresql://USER@HOST/DB or host=… dbname=…)"
     )]
     UrlMissing(String),
-    #[error("state database {place} has schema version {found}; this standby knows up to {known}: upgrade standby")]
+    #[error(
+        "state database {place} has schema version {found}; this standby knows up to {known}: upgrade standby"
+    )]
     TooNew {
         place: String,
         found: i64,
@@ -144,11 +146,16 @@ pub trait Backend: Send {
 
 /// Opens the declared state, creating or migrating its schema, and imports an old JSON
 /// state directory the first time (saying so on stderr unless `quiet`).
-pub fn open(location: &Location, import_from: &Path, quiet: bool) -> Result<Box<dyn Backend>, StateError> {
+pub fn open(
+    location: &Location,
+    import_from: &Path,
+    quiet: bool,
+) -> Result<Box<dyn Backend>, StateError> {
     let mut backend: Box<dyn Backend> = match location {
         Location::Local { dir } => Box::new(local::Local::open(dir)?),
         Location::Postgres { url_env } => {
-            let url = std::env::var(url_env).map_err(|_| StateError::UrlMissing(url_env.clone()))?;
+            let url =
+                std::env::var(url_env).map_err(|_| StateError::UrlMissing(url_env.clone()))?;
             Box::new(postgres::Postgres::connect(&url, url_env)?)
         }
     };

@@ -255,7 +255,14 @@ impl Backend for Postgres {
                  mismatch = excluded.mismatch, files = excluded.files, \
                  first_seen = excluded.first_seen, last_verified = excluded.last_verified",
                 &[
-                    &paths, &addresses, &sizes, &mtimes, &hashes, &mismatches, &files, &first,
+                    &paths,
+                    &addresses,
+                    &sizes,
+                    &mtimes,
+                    &hashes,
+                    &mismatches,
+                    &files,
+                    &first,
                     &verified,
                 ],
             )
@@ -419,11 +426,8 @@ impl Backend for Postgres {
         let at = to_nanos(at);
         let mut tx = self.db.transaction().map_err(&err)?;
         // Two machines recording at once would both open the same finding: one at a time.
-        tx.execute(
-            "LOCK TABLE findings IN SHARE ROW EXCLUSIVE MODE",
-            &[],
-        )
-        .map_err(&err)?;
+        tx.execute("LOCK TABLE findings IN SHARE ROW EXCLUSIVE MODE", &[])
+            .map_err(&err)?;
         let open: Vec<(i64, String, String)> = tx
             .query(
                 "SELECT id, address, code FROM findings WHERE source = $1 AND resolved IS NULL",
@@ -433,8 +437,10 @@ impl Backend for Postgres {
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect();
-        let keys: Vec<(String, String)> =
-            open.iter().map(|(_, a, c)| (a.clone(), c.clone())).collect();
+        let keys: Vec<(String, String)> = open
+            .iter()
+            .map(|(_, a, c)| (a.clone(), c.clone()))
+            .collect();
         let reconciled = super::history::reconcile(&keys, findings);
         let resolved: Vec<i64> = reconciled.resolve.iter().map(|&o| open[o].0).collect();
         tx.execute(
@@ -462,7 +468,11 @@ impl Backend for Postgres {
         }
         tx.execute(
             "INSERT INTO runs (at, source, findings) VALUES ($1, $2, $3)",
-            &[&at, &source, &i64::try_from(findings.len()).unwrap_or(i64::MAX)],
+            &[
+                &at,
+                &source,
+                &i64::try_from(findings.len()).unwrap_or(i64::MAX),
+            ],
         )
         .map_err(&err)?;
         tx.commit().map_err(&err)

@@ -270,7 +270,10 @@ fn a_failing_or_hanging_export_leaves_nothing_and_is_reported() {
         estate.files("local")
     );
     let journal = crate::support::journal(&estate.root.join("state"));
-    assert!(journal.iter().any(|l| l["outcome"] == "failed"), "{journal:?}");
+    assert!(
+        journal.iter().any(|l| l["outcome"] == "failed"),
+        "{journal:?}"
+    );
     assert!(!journal.iter().any(|l| l["outcome"] == "ok"), "{journal:?}");
 
     let estate = Estate::new("echo half > \\\"$1\\\"; sleep 60");

@@ -477,7 +477,12 @@ fn settings_exports_are_compared_after_rewrites_and_ignored_lines() {
         &export("s", "20261122T030000Z"),
         global("pool02.example.test", "2026-11-22", "False").as_bytes(),
     );
-    assert_eq!(estate.run(&["discover", "--out", "state/observed.json"]).status, 0);
+    assert_eq!(
+        estate
+            .run(&["discover", "--out", "state/observed.json"])
+            .status,
+        0
+    );
     let (status, json, found) = estate.audit(&saved);
     assert_eq!(status, 2);
     assert_eq!(
@@ -547,7 +552,12 @@ fn settings_exports_are_compared_after_rewrites_and_ignored_lines() {
         &export("s", "20261122T040000Z"),
         &vec![b'x'; (1 << 20) + 1],
     );
-    assert_eq!(estate.run(&["discover", "--out", "state/observed.json"]).status, 0);
+    assert_eq!(
+        estate
+            .run(&["discover", "--out", "state/observed.json"])
+            .status,
+        0
+    );
     let (status, json, found) = estate.audit(&saved);
     assert_eq!(status, 2);
     assert_eq!(

@@ -519,7 +519,9 @@ fn start_and_kill(estate: &Path, moment: Moment, give_up: Duration) -> (bool, u3
         }
         Moment::Prune(extra) => {
             let pruning = |l: &serde_json::Value| {
-                l["kind"] == "prune-backup" && l["address"] == "s/fileset/arch" && l["step"] == "start"
+                l["kind"] == "prune-backup"
+                    && l["address"] == "s/fileset/arch"
+                    && l["step"] == "start"
             };
             while !crate::support::journal(&estate.join("state"))
                 .iter()

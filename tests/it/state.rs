@@ -39,7 +39,13 @@ fn entry(path: &str, sha: &str) -> CatalogEntry {
     }
 }
 
-fn line(action: &str, kind: &str, step: &str, outcome: Option<&str>, ms: Option<u64>) -> JournalLine {
+fn line(
+    action: &str,
+    kind: &str,
+    step: &str,
+    outcome: Option<&str>,
+    ms: Option<u64>,
+) -> JournalLine {
     JournalLine {
         at: at(10),
         run: "run1".into(),
@@ -76,7 +82,11 @@ fn keeps_the_contract(open: &dyn Fn() -> Box<dyn Backend>) {
     catalog.insert(entry("/srv/b/a.bak", "aa"));
     catalog.insert(entry("/srv/b/\u{e9}t\u{e9}.bak", "bb"));
     first.save_catalog(&mut catalog).expect("save");
-    assert_eq!(catalog.changes().0.len(), 0, "saving marks the catalog saved");
+    assert_eq!(
+        catalog.changes().0.len(),
+        0,
+        "saving marks the catalog saved"
+    );
     let loaded = second.load_catalog().expect("load");
     assert_eq!(loaded.len(), 2);
     assert_eq!(
@@ -95,7 +105,10 @@ fn keeps_the_contract(open: &dyn Fn() -> Box<dyn Backend>) {
     let loaded = first.load_catalog().expect("load");
     assert_eq!(loaded.len(), 1, "a forgotten file is deleted");
     let a = loaded.get(Path::new("/srv/b/a.bak")).expect("a");
-    assert_eq!((a.mismatch.as_deref().map(str::len), a.files), (Some(64), Some(7)));
+    assert_eq!(
+        (a.mismatch.as_deref().map(str::len), a.files),
+        (Some(64), Some(7))
+    );
 
     // The observation.
     assert!(first.last_observation().expect("read").is_none());
@@ -119,9 +132,15 @@ fn keeps_the_contract(open: &dyn Fn() -> Box<dyn Backend>) {
         .append_journal(&line("a2", "copy-backup", "end", Some("failed"), Some(5)))
         .expect("append");
     let journal = first.journal().expect("journal");
-    let steps: Vec<_> = journal.iter().map(|l| (l.action.as_str(), l.step.as_str())).collect();
+    let steps: Vec<_> = journal
+        .iter()
+        .map(|l| (l.action.as_str(), l.step.as_str()))
+        .collect();
     assert_eq!(steps, [("a1", "start"), ("a1", "end"), ("a2", "end")]);
-    assert_eq!(journal[1], line("a1", "restore-test", "end", Some("ok"), Some(90_000)));
+    assert_eq!(
+        journal[1],
+        line("a1", "restore-test", "end", Some("ok"), Some(90_000))
+    );
     let tests = second.restore_tests().expect("restore tests");
     assert_eq!(tests.len(), 1);
     assert!(tests[0].ok && tests[0].duration_ms == 90_000, "{tests:?}");
@@ -138,13 +157,19 @@ fn keeps_the_contract(open: &dyn Fn() -> Box<dyn Backend>) {
         Ok(_) => panic!("a second holder got the lock"),
     }
     drop(held);
-    let again = second.lock("apply", Duration::from_secs(5)).expect("free again");
+    let again = second
+        .lock("apply", Duration::from_secs(5))
+        .expect("free again");
     drop(again);
 
     // The history: findings appear, resolve when a run no longer sees them; each source
     // resolves only its own.
     first
-        .record_findings("check", at(100), &[seen("s/a", "backup-stale"), seen("s/b", "copy-missing")])
+        .record_findings(
+            "check",
+            at(100),
+            &[seen("s/a", "backup-stale"), seen("s/b", "copy-missing")],
+        )
         .expect("record");
     second
         .record_findings("audit", at(150), &[seen("s/c", "dns-mismatch")])
@@ -155,7 +180,14 @@ fn keeps_the_contract(open: &dyn Fn() -> Box<dyn Backend>) {
     let history = second.history(at(0)).expect("history");
     let spans: Vec<_> = history
         .iter()
-        .map(|s| (s.source.as_str(), s.address.as_str(), s.appeared, s.resolved))
+        .map(|s| {
+            (
+                s.source.as_str(),
+                s.address.as_str(),
+                s.appeared,
+                s.resolved,
+            )
+        })
         .collect();
     assert_eq!(
         spans,
@@ -166,12 +198,19 @@ fn keeps_the_contract(open: &dyn Fn() -> Box<dyn Backend>) {
         ]
     );
     assert_eq!(history[1].last_seen, at(200));
-    assert_eq!(second.history(at(201)).expect("history").len(), 2, "resolved before: left out");
+    assert_eq!(
+        second.history(at(201)).expect("history").len(),
+        2,
+        "resolved before: left out"
+    );
 
     // An old state directory is imported once.
     let dir = tempfile::tempdir().expect("tempdir");
     assert!(first.claim_import(dir.path()).expect("claim"));
-    assert!(!second.claim_import(dir.path()).expect("claim"), "only once");
+    assert!(
+        !second.claim_import(dir.path()).expect("claim"),
+        "only once"
+    );
 }
 
 #[test]
@@ -327,7 +366,10 @@ fn a_second_apply_on_another_machine_waits_and_a_killed_holder_frees_the_lock() 
             "machine a never took the lock: {}",
             cluster().log()
         );
-        assert!(holder.try_wait().expect("try_wait").is_none(), "apply on a ended early");
+        assert!(
+            holder.try_wait().expect("try_wait").is_none(),
+            "apply on a ended early"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 
@@ -351,7 +393,14 @@ fn a_second_apply_on_another_machine_waits_and_a_killed_holder_frees_the_lock() 
     let killed = Instant::now();
     let after = team.run(
         "b",
-        &["apply", "--auto-approve", "--now", NOW, "--lock-timeout", "20s"],
+        &[
+            "apply",
+            "--auto-approve",
+            "--now",
+            NOW,
+            "--lock-timeout",
+            "20s",
+        ],
     );
     let waited = killed.elapsed();
     assert_eq!(after.status, 0, "{}{}", after.stdout, after.stderr);
@@ -383,7 +432,9 @@ fn a_hash_learned_on_one_machine_is_trusted_on_the_other() {
     assert_eq!(discovered.status, 0, "{}", discovered.stderr);
 
     // The content changes behind both machines' backs; size and mtime stay.
-    let mtime = fs::metadata(&file).and_then(|m| m.modified()).expect("mtime");
+    let mtime = fs::metadata(&file)
+        .and_then(|m| m.modified())
+        .expect("mtime");
     fs::write(&file, "a BAD! full backup").expect("write");
     fs::File::options()
         .write(true)
@@ -409,7 +460,9 @@ fn a_hash_learned_on_one_machine_is_trusted_on_the_other() {
     // Reading it, b compares it with the hash a recorded, and finds the corruption.
     let full = team.run(
         "b",
-        &["check", "--format", "json", "--verify", "full", "--now", NOW],
+        &[
+            "check", "--format", "json", "--verify", "full", "--now", NOW,
+        ],
     );
     assert!(corrupt(&full), "{}", full.stdout);
 }
@@ -444,7 +497,9 @@ fn restore_tests_journaled_on_one_machine_count_on_the_other() {
     let imported = team.run("a", &["discover"]);
     assert_eq!(imported.status, 0, "{}", imported.stderr);
     assert!(
-        imported.stderr.contains("imported 1 journal lines from state into postgres ($STANDBY_STATE_URL)"),
+        imported
+            .stderr
+            .contains("imported 1 journal lines from state into postgres ($STANDBY_STATE_URL)"),
         "{}",
         imported.stderr
     );
@@ -461,10 +516,139 @@ fn restore_tests_journaled_on_one_machine_count_on_the_other() {
     let worksheet = team.run("b", &["worksheet"]);
     assert_eq!(worksheet.status, 0, "{}", worksheet.stderr);
     assert!(
-        worksheet.stdout.contains("3h, test restore of `s/database/rtc`"),
+        worksheet
+            .stdout
+            .contains("3h, test restore of `s/database/rtc`"),
         "{}",
         worksheet.stdout
     );
     let again = team.run("a", &["discover"]);
-    assert!(!again.stderr.contains("imported"), "imported once: {}", again.stderr);
+    assert!(
+        !again.stderr.contains("imported"),
+        "imported once: {}",
+        again.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// History.
+
+#[test]
+fn history_shows_when_each_finding_appeared_and_was_resolved() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    fs::create_dir_all(root.join("desired")).expect("mkdir");
+    fs::create_dir_all(root.join("local")).expect("mkdir");
+    fs::write(
+        root.join("desired/d.kdl"),
+        r#"
+deployment "t" product="generic" { objectives rpo="24h"; }
+site "s" role="primary" {
+    store "local" path="../local"
+    sql-instance "i" host="127.0.0.1" port=9 user="u" password-env="PW"
+    database "db" instance="i" { backup "full" every="24h" keep=7 store="local"; }
+}
+"#,
+    )
+    .expect("write desired");
+    let run = |args: &[&str]| crate::support::standby(root, args);
+    // Monday: no backup. Tuesday: the backup is there.
+    assert_eq!(run(&["check", "--now", "2026-11-23T06:00:00Z"]).status, 2);
+    let backups = root.join("local/s/database/db/full");
+    fs::create_dir_all(&backups).expect("mkdir");
+    fs::write(backups.join("db_full_20261124T010000Z.bak"), "full").expect("write");
+    run(&["check", "--now", "2026-11-24T06:00:00Z"]);
+    // A run that looked at one address only resolves nothing elsewhere.
+    fs::remove_file(backups.join("db_full_20261124T010000Z.bak")).expect("rm");
+    run(&[
+        "check",
+        "--now",
+        "2026-11-24T07:00:00Z",
+        "--target",
+        "s/database/other",
+    ]);
+
+    let json = run(&[
+        "history",
+        "--format",
+        "json",
+        "--now",
+        "2026-11-25T06:00:00Z",
+        "s/database/db/**",
+    ])
+    .json();
+    assert_eq!(json["format_version"], "1");
+    let missing: Vec<_> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "backup-missing")
+        .collect();
+    assert_eq!(missing.len(), 1, "{json:#}");
+    assert_eq!(missing[0]["address"], "s/database/db/full");
+    assert_eq!(missing[0]["appeared"], "2026-11-23T06:00:00Z");
+    assert_eq!(missing[0]["resolved"], "2026-11-24T06:00:00Z");
+    assert_eq!(missing[0]["open_seconds"], 86_400);
+    assert!(
+        json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f["address"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("s/database/db"))),
+        "the address glob selects: {json:#}"
+    );
+
+    let table = run(&["history", "--now", "2026-11-25T06:00:00Z"]);
+    assert_eq!(table.status, 0, "{}", table.stderr);
+    let line = table
+        .stdout
+        .lines()
+        .find(|l| l.contains("backup-missing"))
+        .expect("a backup-missing row");
+    assert!(
+        line.contains("2026-11-23 06:00")
+            && line.contains("2026-11-24 06:00")
+            && line.contains("1d"),
+        "{}",
+        table.stdout
+    );
+    // Outside --since: resolved before the window, so left out.
+    let recent = run(&[
+        "history",
+        "--since",
+        "12h",
+        "--now",
+        "2026-11-25T06:00:00Z",
+        "--format",
+        "json",
+    ])
+    .json();
+    assert!(
+        !recent["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["code"] == "backup-missing"),
+        "{recent:#}"
+    );
+
+    let html = run(&[
+        "worksheet",
+        "--format",
+        "html",
+        "--now",
+        "2026-11-25T06:00:00Z",
+    ]);
+    assert_eq!(html.status, 0, "{}", html.stderr);
+    let chart = html
+        .stdout
+        .split("<svg class=\"timeline\"")
+        .nth(1)
+        .expect("the worksheet draws the history chart");
+    assert!(
+        chart.contains("s/database/db/full backup-missing"),
+        "{chart}"
+    );
 }

@@ -184,7 +184,11 @@ fn chart(out: &mut String, timeline: &Timeline) {
             y + ROW * 0.2,
             (end - start).max(2.0),
             ROW * 0.6,
-            if row.end.is_none() { "" } else { " fill-opacity=\"0.55\"" },
+            if row.end.is_none() {
+                ""
+            } else {
+                " fill-opacity=\"0.55\""
+            },
             escape(&row.label),
         );
     }

@@ -737,7 +737,9 @@ fn history_section(sheet: &Worksheet, anchors: &mut Anchors) -> Section {
     };
     let table = Table {
         caption: None,
-        headers: vec!["Address", "Finding", "Severity", "Appeared", "Resolved", "Open for"],
+        headers: vec![
+            "Address", "Finding", "Severity", "Appeared", "Resolved", "Open for",
+        ],
         rows: spans
             .iter()
             .map(|s| {
@@ -751,7 +753,7 @@ fn history_section(sheet: &Worksheet, anchors: &mut Anchors) -> Section {
                         |r| Text(vec![Inline::Time(time(r))]),
                     ),
                     Text::plain(age(
-                        s.resolved.unwrap_or(sheet.now).as_second() - s.appeared.as_second(),
+                        s.resolved.unwrap_or(sheet.now).as_second() - s.appeared.as_second()
                     )),
                 ]
             })
@@ -762,15 +764,12 @@ fn history_section(sheet: &Worksheet, anchors: &mut Anchors) -> Section {
         title: "Findings history".to_owned(),
         blocks: vec![
             Block::Paragraph(
-                Text::plain(format!(
-                    "{} findings recorded since ",
-                    spans.len()
-                ))
-                .and_text(Text(vec![Inline::Time(time(sheet.history_since))]))
-                .and(format!(
-                    " by standby's check, plan, apply and audit runs; {open} still open. \
+                Text::plain(format!("{} findings recorded since ", spans.len()))
+                    .and_text(Text(vec![Inline::Time(time(sheet.history_since))]))
+                    .and(format!(
+                        " by standby's check, plan, apply and audit runs; {open} still open. \
                      `standby history` lists them too."
-                )),
+                    )),
             ),
             Block::Timeline(chart),
             Block::Table(table),

@@ -77,7 +77,16 @@ fn start() -> Cluster {
     let init = server_command(&bin.join("initdb"))
         .arg("-D")
         .arg(&data)
-        .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"])
+        .args([
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ])
         .output()
         .expect("initdb runs");
     assert!(
@@ -126,7 +135,10 @@ fn start() -> Cluster {
     // Accepting connections, not only listening.
     let started = Instant::now();
     while postgres::Client::connect(&cluster.url("postgres"), postgres::NoTls).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "postgres does not accept connections");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "postgres does not accept connections"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     cluster
