@@ -33,7 +33,7 @@ impl From<String> for Failure {
 
 /// Loads and validates the desired state; on errors prints them and fails.
 pub(crate) fn desired(global: &GlobalArgs) -> Result<Desired, ExitCode> {
-    let loaded = load_dir(&global.desired);
+    let loaded = crate::profile::apply(load_dir(&global.desired));
     let errors: Vec<_> = loaded
         .diagnostics
         .iter()
@@ -72,22 +72,25 @@ pub(crate) fn targets(select: &SelectArgs) -> Result<Targets, Failure> {
     Ok(Targets::new(&select.target)?)
 }
 
-/// Reads a snapshot written by `discover`.
+/// Reads a snapshot written by `discover --out`.
 pub(crate) fn read_observed(path: &Path) -> Result<Observed, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?;
-    let observed: Observed = serde_json::from_str(&text).map_err(|e| {
+    parse_observed(&text, &path.display().to_string())
+}
+
+/// An observation from its JSON document; `place` names where it came from in errors.
+pub(crate) fn parse_observed(text: &str, place: &str) -> Result<Observed, Failure> {
+    let observed: Observed = serde_json::from_str(text).map_err(|e| {
         Failure(format!(
-            "{}:{}:{}: not an observation: {e}",
-            path.display(),
+            "{place}:{}:{}: not an observation: {e}",
             e.line(),
             e.column()
         ))
     })?;
     if observed.format_version != observe::FORMAT_VERSION {
         return Err(Failure(format!(
-            "{} has observation format {}; this standby reads format {}",
-            path.display(),
+            "{place} has observation format {}; this standby reads format {}",
             observed.format_version,
             observe::FORMAT_VERSION
         )));
@@ -136,7 +139,7 @@ pub(crate) fn discover(
 ) -> Result<Observed, Failure> {
     // Listing needs no catalog, and on a large store takes about as long as loading it:
     // do both at once.
-    let timeouts = observe::sql::Timeouts {
+    let timeouts = crate::io::sql::Timeouts {
         connect: args.sql_timeout,
         command: args.sql_timeout,
     };
@@ -145,7 +148,7 @@ pub(crate) fn discover(
             rayon::join(
                 || {
                     let catalog = backend.load_catalog()?;
-                    Ok((catalog, backend.restore_tests()?))
+                    Ok((catalog, backend.restore_test_lines()?))
                 },
                 || observe::list(desired, now(args)),
             )
@@ -155,7 +158,7 @@ pub(crate) fn discover(
     observed.sql = sql;
     let (mut catalog, restore_tests) =
         catalog.map_err(|e: state::StateError| Failure(e.to_string()))?;
-    observed.restore_tests = restore_tests;
+    observed.restore_tests = observe::restore_tests(restore_tests);
     let progress = Progress::new(super::stderr_is_terminal() && !global.quiet);
     observe::hash_content(&mut observed, &mut catalog, args.verify, &progress);
     // Only what changed is written: re-discovery of unchanged stores writes nothing.
@@ -211,7 +214,7 @@ pub(crate) fn record_findings(
 pub(crate) fn emit(out: Option<&PathBuf>, text: &str) -> Result<(), Failure> {
     use std::io::Write as _;
     if let Some(path) = out {
-        return state::atomic::write(path, text.as_bytes())
+        return crate::io::atomic::write(path, text.as_bytes())
             .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())));
     }
     let mut stdout = std::io::stdout().lock();

@@ -4,7 +4,6 @@ use std::process::ExitCode;
 
 use super::common::{self, Failure};
 use crate::cli::{DiscoverArgs, GlobalArgs};
-use crate::state;
 
 pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
     let desired = match common::desired(global) {
@@ -20,14 +19,15 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
             // store (`jq . FILE` shows it indented). Streamed: with large SQL histories the
             // JSON is as big as the observation itself, and a copy of it in memory would
             // double the peak.
-            state::atomic::write_with(path, |out| {
+            crate::io::atomic::write_with(path, |out| {
                 serde_json::to_writer(out, &observed).map_err(std::io::Error::from)
             })
             .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
             path.display().to_string()
         } else {
+            let json = serde_json::to_string(&observed).map_err(|e| Failure(e.to_string()))?;
             backend
-                .save_observation(&observed)
+                .save_observation(observed.taken_at, &json)
                 .map_err(|e| Failure(e.to_string()))?;
             backend.place()
         };

@@ -52,9 +52,18 @@ fn observation(
     if let Some(path) = &args.observed {
         return common::read_observed(path).map(Some);
     }
-    let saved = backend
+    let place = format!("the observation saved in {}", backend.place());
+    let saved = match backend
         .last_observation()
-        .map_err(|e| Failure(e.to_string()))?;
+        .map_err(|e| Failure(e.to_string()))?
+    {
+        Some((taken_at, json)) => {
+            let mut observed = common::parse_observed(&json, &place)?;
+            observed.taken_at = taken_at;
+            Some(observed)
+        }
+        None => None,
+    };
     if saved.is_none() && !global.quiet {
         eprintln!(
             "note: no observation saved in {}: backups and verifications are shown as \

@@ -8,8 +8,8 @@ use serde::Serialize;
 use tabled::settings::Style;
 use tabled::{Table, Tabled};
 
-use crate::plan::age;
 use crate::state::FindingSpan;
+use crate::units::age;
 
 /// How long a finding was open: until it was resolved, or until `now` while it is open.
 pub fn open_for(span: &FindingSpan, now: Timestamp) -> i64 {

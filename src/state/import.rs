@@ -41,6 +41,12 @@ impl std::fmt::Display for Imported {
     }
 }
 
+/// The one field of an old observation the import reads.
+#[derive(serde::Deserialize)]
+struct Head {
+    taken_at: jiff::Timestamp,
+}
+
 /// Imports `dir` into `backend` when it holds old state files that this backend has not
 /// imported yet. Returns what was imported, if anything.
 pub fn import(backend: &mut dyn Backend, dir: &Path) -> Result<Option<Imported>, StateError> {
@@ -84,12 +90,11 @@ pub fn import(backend: &mut dyn Backend, dir: &Path) -> Result<Option<Imported>,
     if observed_path.is_file() && backend.last_observation()?.is_none() {
         let text = std::fs::read_to_string(&observed_path)
             .map_err(|e| failed(&observed_path, e.to_string()))?;
-        // An observation this standby cannot read is left alone, not a reason to refuse
-        // the state: `discover` writes a new one.
-        if let Ok(observed) = serde_json::from_str::<crate::observe::Observed>(&text)
-            && observed.format_version == crate::observe::FORMAT_VERSION
-        {
-            backend.save_observation(&observed)?;
+        // Kept as the document it is (commands read it); only its time is looked at here.
+        // A file that is not an observation is left alone, not a reason to refuse the
+        // state: `discover` saves a new one.
+        if let Ok(head) = serde_json::from_str::<Head>(&text) {
+            backend.save_observation(head.taken_at, &text)?;
             imported.observation = true;
         }
     }

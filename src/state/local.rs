@@ -17,8 +17,6 @@ use super::{
     Backend, FindingSeen, FindingSpan, HeldLock, StateError, from_nanos, path_bytes, path_of,
     to_nanos,
 };
-use crate::observe::Observed;
-use crate::observe::sql::RestoreTestRecord;
 
 /// The database file's name inside the state directory.
 pub const FILE_NAME: &str = "state.db";
@@ -32,7 +30,8 @@ const MIGRATIONS: &[&str] = &[
         first_seen INTEGER NOT NULL, last_verified INTEGER NOT NULL
      ) WITHOUT ROWID;
      CREATE TABLE observation (
-        id INTEGER PRIMARY KEY CHECK (id = 1), taken_at INTEGER NOT NULL, body TEXT NOT NULL
+        id INTEGER PRIMARY KEY CHECK (id = 1), taken_at INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL, body TEXT NOT NULL
      );
      CREATE TABLE journal (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, run TEXT NOT NULL,
@@ -286,36 +285,36 @@ impl Backend for Local {
         Ok(())
     }
 
-    fn last_observation(&mut self) -> Result<Option<Observed>, StateError> {
-        let body: Option<String> = self
-            .db
-            .query_row("SELECT body FROM observation WHERE id = 1", [], |r| {
-                r.get(0)
-            })
+    fn last_observation(&mut self) -> Result<Option<(Timestamp, String)>, StateError> {
+        self.db
+            .query_row(
+                "SELECT taken_at, body FROM observation WHERE id = 1",
+                [],
+                |r| Ok((from_nanos(r.get(0)?), r.get(1)?)),
+            )
             .optional()
-            .map_err(self.error())?;
-        body.map(|text| {
-            serde_json::from_str(&text).map_err(|_| StateError::Corrupt {
-                place: self.place(),
-                what: "the saved observation".into(),
-                kind: "observation",
-            })
-        })
-        .transpose()
+            .map_err(self.error())
     }
 
-    fn save_observation(&mut self, observed: &Observed) -> Result<(), StateError> {
-        let body = serde_json::to_string(observed).map_err(|_| StateError::Corrupt {
-            place: self.place(),
-            what: "the observation".into(),
-            kind: "JSON value",
-        })?;
-        self.db
+    fn save_observation(&mut self, taken_at: Timestamp, json: &str) -> Result<(), StateError> {
+        let fingerprint = super::observation_fingerprint(json);
+        // An unchanged observation is not written again: only its time moves.
+        let moved = self
+            .db
             .execute(
-                "INSERT OR REPLACE INTO observation (id, taken_at, body) VALUES (1, ?1, ?2)",
-                params![to_nanos(observed.taken_at), body],
+                "UPDATE observation SET taken_at = ?1 WHERE id = 1 AND fingerprint = ?2",
+                params![to_nanos(taken_at), fingerprint],
             )
             .map_err(self.error())?;
+        if moved == 0 {
+            self.db
+                .execute(
+                    "INSERT OR REPLACE INTO observation (id, taken_at, fingerprint, body) \
+                     VALUES (1, ?1, ?2, ?3)",
+                    params![to_nanos(taken_at), fingerprint, json],
+                )
+                .map_err(self.error())?;
+        }
         Ok(())
     }
 
@@ -357,7 +356,7 @@ impl Backend for Local {
             .map_err(self.error())
     }
 
-    fn restore_tests(&mut self) -> Result<Vec<RestoreTestRecord>, StateError> {
+    fn restore_test_lines(&mut self) -> Result<Vec<JournalLine>, StateError> {
         let mut statement = self
             .db
             .prepare(&format!(
@@ -365,11 +364,10 @@ impl Backend for Local {
                  WHERE kind = 'restore-test' AND step = 'end' ORDER BY seq"
             ))
             .map_err(self.error())?;
-        let lines: Vec<JournalLine> = statement
+        statement
             .query_map([], line_of)
             .and_then(Iterator::collect)
-            .map_err(self.error())?;
-        Ok(super::restore_tests_of(lines))
+            .map_err(self.error())
     }
 
     fn lock(&mut self, operation: &str, timeout: Duration) -> Result<HeldLock, StateError> {

@@ -8,7 +8,6 @@
 //! url-env=…`). The JSON files of the old state directory are read only to import them
 //! ([`import`]); JSON stays the exchange format of `discover --out` and `--observed`.
 
-pub mod atomic;
 pub mod catalog;
 pub mod history;
 pub mod import;
@@ -22,8 +21,6 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::observe::Observed;
-use crate::observe::sql::RestoreTestRecord;
 use catalog::Catalog;
 pub use history::{FindingSeen, FindingSpan};
 use journal::JournalLine;
@@ -113,16 +110,19 @@ pub trait Backend: Send {
     /// saved. An unchanged catalog writes nothing.
     fn save_catalog(&mut self, catalog: &mut Catalog) -> Result<(), StateError>;
 
-    /// The last observation `discover` saved.
-    fn last_observation(&mut self) -> Result<Option<Observed>, StateError>;
-    fn save_observation(&mut self, observed: &Observed) -> Result<(), StateError>;
+    /// The last observation `discover` saved: when it was taken, and the JSON document
+    /// `discover --out` writes (kept as that exchange format, unread). The document's own
+    /// `taken_at` may be older: an unchanged observation is not written again, only its time.
+    fn last_observation(&mut self) -> Result<Option<(Timestamp, String)>, StateError>;
+    fn save_observation(&mut self, taken_at: Timestamp, json: &str) -> Result<(), StateError>;
 
     /// Appends one journal line, durably, before returning.
     fn append_journal(&mut self, line: &JournalLine) -> Result<(), StateError>;
     /// Every journal line, oldest first.
     fn journal(&mut self) -> Result<Vec<JournalLine>, StateError>;
-    /// The test restores of the journal, oldest first.
-    fn restore_tests(&mut self) -> Result<Vec<RestoreTestRecord>, StateError>;
+    /// The journal's `end` lines of `restore-test` actions (the restore-test records),
+    /// oldest first.
+    fn restore_test_lines(&mut self) -> Result<Vec<JournalLine>, StateError>;
 
     /// Takes the apply lock, waiting up to `timeout` for another holder to release it.
     fn lock(&mut self, operation: &str, timeout: Duration) -> Result<HeldLock, StateError>;
@@ -167,20 +167,25 @@ pub fn open(
     Ok(backend)
 }
 
-/// The test restores among journal lines: the `end` lines of `restore-test` actions.
-pub fn restore_tests_of(lines: impl IntoIterator<Item = JournalLine>) -> Vec<RestoreTestRecord> {
-    lines
-        .into_iter()
-        .filter(|l| l.kind == "restore-test" && l.step == "end")
-        .filter(|l| matches!(l.outcome.as_deref(), Some("ok" | "failed")))
-        .map(|l| RestoreTestRecord {
-            ok: l.outcome.as_deref() == Some("ok"),
-            address: l.address,
-            finished: l.at,
-            duration_ms: l.duration_ms.unwrap_or(0),
-            message: l.message,
-        })
-        .collect()
+/// What an observation's JSON says apart from when it was taken: two discoveries of an
+/// unchanged deployment have the same fingerprint. `taken_at` is the second field the
+/// observation serializes, so its value is found near the start without parsing the rest.
+pub(crate) fn observation_fingerprint(json: &str) -> String {
+    use sha2::{Digest, Sha256};
+    const KEY: &str = "\"taken_at\":\"";
+    let mut hasher = Sha256::new();
+    let head = json.get(..256.min(json.len())).unwrap_or("");
+    match head.find(KEY).and_then(|at| {
+        let value = at + KEY.len();
+        json[value..].find('"').map(|end| (value, value + end))
+    }) {
+        Some((start, end)) => {
+            hasher.update(&json.as_bytes()[..start]);
+            hasher.update(&json.as_bytes()[end..]);
+        }
+        None => hasher.update(json.as_bytes()),
+    }
+    hex::encode(hasher.finalize())
 }
 
 /// A timestamp as the databases store it: nanoseconds since the epoch.

@@ -19,8 +19,6 @@ use super::{
     Backend, FindingSeen, FindingSpan, HeldLock, StateError, from_nanos, path_bytes, path_of,
     to_nanos,
 };
-use crate::observe::Observed;
-use crate::observe::sql::RestoreTestRecord;
 
 /// The advisory lock key of `apply` ("standby" in ASCII, and 1).
 const APPLY_LOCK: i64 = 0x0073_7461_6e64_6279_i64 << 8 | 1;
@@ -36,7 +34,8 @@ const MIGRATIONS: &[&str] = &[
         first_seen BIGINT NOT NULL, last_verified BIGINT NOT NULL
      );
      CREATE TABLE observation (
-        id INT PRIMARY KEY CHECK (id = 1), taken_at BIGINT NOT NULL, body TEXT NOT NULL
+        id INT PRIMARY KEY CHECK (id = 1), taken_at BIGINT NOT NULL,
+        fingerprint TEXT NOT NULL, body TEXT NOT NULL
      );
      CREATE TABLE journal (
         seq BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, run TEXT NOT NULL,
@@ -278,34 +277,35 @@ impl Backend for Postgres {
         Ok(())
     }
 
-    fn last_observation(&mut self) -> Result<Option<Observed>, StateError> {
+    fn last_observation(&mut self) -> Result<Option<(Timestamp, String)>, StateError> {
         let row = self
             .db
-            .query_opt("SELECT body FROM observation WHERE id = 1", &[])
+            .query_opt("SELECT taken_at, body FROM observation WHERE id = 1", &[])
             .map_err(self.error())?;
-        row.map(|r| {
-            serde_json::from_str(r.get::<_, &str>(0)).map_err(|_| StateError::Corrupt {
-                place: self.place(),
-                what: "the saved observation".into(),
-                kind: "observation",
-            })
-        })
-        .transpose()
+        Ok(row.map(|r| (from_nanos(r.get(0)), r.get(1))))
     }
 
-    fn save_observation(&mut self, observed: &Observed) -> Result<(), StateError> {
-        let body = serde_json::to_string(observed).map_err(|_| StateError::Corrupt {
-            place: self.place(),
-            what: "the observation".into(),
-            kind: "JSON value",
-        })?;
-        self.db
+    fn save_observation(&mut self, taken_at: Timestamp, json: &str) -> Result<(), StateError> {
+        let fingerprint = super::observation_fingerprint(json);
+        // An unchanged observation is not sent again: only its time moves.
+        let moved = self
+            .db
             .execute(
-                "INSERT INTO observation (id, taken_at, body) VALUES (1, $1, $2) \
-                 ON CONFLICT (id) DO UPDATE SET taken_at = excluded.taken_at, body = excluded.body",
-                &[&to_nanos(observed.taken_at), &body],
+                "UPDATE observation SET taken_at = $1 WHERE id = 1 AND fingerprint = $2",
+                &[&to_nanos(taken_at), &fingerprint],
             )
             .map_err(self.error())?;
+        if moved == 0 {
+            self.db
+                .execute(
+                    "INSERT INTO observation (id, taken_at, fingerprint, body) \
+                     VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET \
+                     taken_at = excluded.taken_at, fingerprint = excluded.fingerprint, \
+                     body = excluded.body",
+                    &[&to_nanos(taken_at), &fingerprint, &json],
+                )
+                .map_err(self.error())?;
+        }
         Ok(())
     }
 
@@ -345,7 +345,7 @@ impl Backend for Postgres {
         Ok(rows.iter().map(line_of).collect())
     }
 
-    fn restore_tests(&mut self) -> Result<Vec<RestoreTestRecord>, StateError> {
+    fn restore_test_lines(&mut self) -> Result<Vec<JournalLine>, StateError> {
         let rows = self
             .db
             .query(
@@ -356,7 +356,7 @@ impl Backend for Postgres {
                 &[&"restore-test", &"end"],
             )
             .map_err(self.error())?;
-        Ok(super::restore_tests_of(rows.iter().map(line_of)))
+        Ok(rows.iter().map(line_of).collect())
     }
 
     fn lock(&mut self, operation: &str, timeout: Duration) -> Result<HeldLock, StateError> {

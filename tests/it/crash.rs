@@ -110,7 +110,7 @@ fn hand_snapshot(src: &Path, snapshot: &Path) {
 }
 
 fn sha256_of(bytes: &[u8]) -> String {
-    standby::observe::hash::sha256_reader(bytes).expect("hash")
+    standby::io::hash::sha256_reader(bytes).expect("hash")
 }
 
 /// Every regular file below `dir`, relative to it, sorted.
@@ -167,7 +167,7 @@ struct Template {
     /// The ones retention prunes.
     prunable: BTreeSet<String>,
     /// The SQL Server the desired state's instance points at.
-    _sql: crate::support::tds_server::TdsServer,
+    _sql: tds_test_server::TdsServer,
 }
 
 fn scratch_dir() -> tempfile::TempDir {

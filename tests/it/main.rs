@@ -4,15 +4,16 @@
 // Test helpers are `pub` for the test modules, not for anyone outside.
 #![allow(unreachable_pub)]
 mod apply;
+mod architecture;
 mod audit;
 mod crash;
 mod discovery;
 mod docs;
 mod formats;
 mod init;
+mod recovery;
 mod sql;
 mod state;
 mod support;
-mod tds_server;
 mod validate;
 mod worksheet;

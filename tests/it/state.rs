@@ -112,14 +112,29 @@ fn keeps_the_contract(open: &dyn Fn() -> Box<dyn Backend>) {
 
     // The observation.
     assert!(first.last_observation().expect("read").is_none());
-    let observed: standby::observe::Observed = serde_json::from_value(json!({
-        "format_version": standby::observe::FORMAT_VERSION,
-        "taken_at": "2026-11-22T06:00:00Z",
-    }))
-    .expect("an observation");
-    first.save_observation(&observed).expect("save");
-    let back = second.last_observation().expect("read").expect("saved");
-    assert_eq!(back.taken_at, observed.taken_at);
+    let observed = json!({
+        "format_version": "1", "taken_at": at(20).to_string(), "stores": [],
+    })
+    .to_string();
+    first.save_observation(at(20), &observed).expect("save");
+    assert_eq!(
+        second.last_observation().expect("read"),
+        Some((at(20), observed.clone()))
+    );
+    // The same observation taken later is not written again: only its time moves.
+    let later = observed.replace(&at(20).to_string(), &at(30).to_string());
+    second.save_observation(at(30), &later).expect("save");
+    assert_eq!(
+        first.last_observation().expect("read"),
+        Some((at(30), observed.clone()))
+    );
+    // A different one replaces it.
+    let changed = later.replace("[]", "[1]");
+    first.save_observation(at(40), &changed).expect("save");
+    assert_eq!(
+        second.last_observation().expect("read"),
+        Some((at(40), changed))
+    );
 
     // The journal, in order, and the restore tests in it.
     first
@@ -141,9 +156,11 @@ fn keeps_the_contract(open: &dyn Fn() -> Box<dyn Backend>) {
         journal[1],
         line("a1", "restore-test", "end", Some("ok"), Some(90_000))
     );
-    let tests = second.restore_tests().expect("restore tests");
-    assert_eq!(tests.len(), 1);
-    assert!(tests[0].ok && tests[0].duration_ms == 90_000, "{tests:?}");
+    let tests = second.restore_test_lines().expect("restore tests");
+    assert_eq!(
+        tests,
+        [line("a1", "restore-test", "end", Some("ok"), Some(90_000))]
+    );
 
     // The lock: one holder at a time, named to whoever waits; free once dropped.
     let held = first.lock("apply", Duration::ZERO).expect("lock");
