@@ -10,6 +10,7 @@ mod discovery;
 mod docs;
 mod formats;
 mod init;
+mod recovery;
 mod sql;
 mod support;
 mod validate;
