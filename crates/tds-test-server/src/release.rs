@@ -38,9 +38,7 @@ impl Release {
     /// `SERVERPROPERTY('ProductLevel')`.
     pub fn product_level(self) -> &'static str {
         match self {
-            Release::Sql2005 => "SP3",
-            Release::Sql2008 => "SP3",
-            Release::Sql2008R2 => "SP3",
+            Release::Sql2005 | Release::Sql2008 | Release::Sql2008R2 => "SP3",
             Release::Sql2019 => "RTM",
         }
     }

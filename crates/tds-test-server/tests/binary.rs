@@ -123,10 +123,27 @@ fn packet(packet_type: u8, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// One whole message: the payloads of its packets up to end of message.
+fn read_message(tcp: &mut std::net::TcpStream) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut payload = Vec::new();
+    loop {
+        let mut header = [0u8; 8];
+        tcp.read_exact(&mut header).expect("a packet header");
+        let length = usize::from(u16::from_be_bytes([header[2], header[3]]));
+        let mut body = vec![0u8; length - 8];
+        tcp.read_exact(&mut body).expect("a packet body");
+        payload.extend_from_slice(&body);
+        if header[1] & 0x01 != 0 {
+            return payload;
+        }
+    }
+}
+
 /// Logs in by hand, asking for TDS 7.4 as tiberius does, and returns the TDS version of the
 /// server's LOGINACK (big-endian on the wire, MS-TDS 2.2.7.14).
 fn loginack_tds_version(port: u16) -> u32 {
-    use std::io::{Read as _, Write as _};
+    use std::io::Write as _;
     let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
     // PRELOGIN: VERSION (6 bytes at 11), ENCRYPTION = NOT_SUP (1 byte at 17), terminator.
     let prelogin = [
@@ -190,21 +207,6 @@ fn loginack_tds_version(port: u16) -> u32 {
         i += 3 + length;
     }
     panic!("no LOGINACK in {reply:02X?}");
-
-    fn read_message(tcp: &mut std::net::TcpStream) -> Vec<u8> {
-        let mut payload = Vec::new();
-        loop {
-            let mut header = [0u8; 8];
-            tcp.read_exact(&mut header).expect("a packet header");
-            let length = usize::from(u16::from_be_bytes([header[2], header[3]]));
-            let mut body = vec![0u8; length - 8];
-            tcp.read_exact(&mut body).expect("a packet body");
-            payload.extend_from_slice(&body);
-            if header[1] & 0x01 != 0 {
-                return payload;
-            }
-        }
-    }
 }
 
 #[test]
