@@ -58,7 +58,7 @@ pub struct Options {
     /// of the one the fixture's `server.product_version` names.
     pub release: Option<Release>,
     /// A certificate and how the server uses it. Without one the server answers
-    /// ENCRYPT_NOT_SUP, which no real SQL Server does (it always has a certificate).
+    /// `ENCRYPT_NOT_SUP`, which no real SQL Server does (it always has a certificate).
     pub tls: Option<Tls>,
 }
 

@@ -26,7 +26,7 @@ struct Args {
     version: Option<Release>,
     /// Encrypt with `CERT_DIR/cert.pem` (the certificate, then its chain) and
     /// `CERT_DIR/key.pem`, the TLS handshake carried in PRELOGIN packets as SQL Server does.
-    /// Without it the server answers ENCRYPT_NOT_SUP.
+    /// Without it the server answers `ENCRYPT_NOT_SUP`.
     #[arg(long, value_name = "CERT_DIR")]
     tls: Option<PathBuf>,
     /// With `--tls`: `off` encrypts the login only unless the client asks for more (SQL

@@ -300,7 +300,7 @@ pub(crate) fn prelogin_response(version: [u8; 4], encryption: u8) -> Vec<u8> {
     table
 }
 
-/// Validates the client's PRELOGIN and returns its ENCRYPTION option (ENCRYPT_NOT_SUP when
+/// Validates the client's PRELOGIN and returns its ENCRYPTION option (`ENCRYPT_NOT_SUP` when
 /// absent).
 pub(crate) fn check_prelogin(payload: &[u8]) -> Result<u8, ProtocolError> {
     let mut c = Cursor::new(payload);

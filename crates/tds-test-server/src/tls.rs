@@ -1,6 +1,6 @@
 //! TLS inside TDS, as SQL Server does it: the PRELOGIN answer says whether to encrypt, then
 //! the TLS handshake travels inside PRELOGIN packets (MS-TDS 2.2.6.5, 3.3.5.1); after it,
-//! either everything runs over TLS, or (ENCRYPT_OFF) only the LOGIN7 packet did and the
+//! either everything runs over TLS, or (`ENCRYPT_OFF`) only the LOGIN7 packet did and the
 //! connection goes back to plain TDS. Also the certificates tests use, made with `rcgen`.
 
 use std::io;
@@ -23,9 +23,9 @@ pub enum Encryption {
     /// Force Encryption off (SQL Server's default): the login packet is encrypted, the rest
     /// only when the client asks for it.
     Off,
-    /// Force Encryption on, answered as ENCRYPT_ON: everything is encrypted.
+    /// Force Encryption on, answered as `ENCRYPT_ON`: everything is encrypted.
     On,
-    /// Force Encryption on, answered as ENCRYPT_REQ: everything is encrypted.
+    /// Force Encryption on, answered as `ENCRYPT_REQ`: everything is encrypted.
     Required,
 }
 
@@ -65,11 +65,11 @@ pub(crate) enum Negotiated {
 /// forcing answer; it then ends the connection, or tries TLS after all.
 pub(crate) fn negotiate(server: Option<Encryption>, client: u8) -> (u8, Negotiated) {
     match (server, client) {
-        (None, _) => (encrypt::NOT_SUP, Negotiated::Plain),
-        (Some(Encryption::Off), encrypt::NOT_SUP) => (encrypt::NOT_SUP, Negotiated::Plain),
+        (None, _) | (Some(Encryption::Off), encrypt::NOT_SUP) => {
+            (encrypt::NOT_SUP, Negotiated::Plain)
+        }
         (Some(Encryption::Off), encrypt::OFF) => (encrypt::OFF, Negotiated::LoginOnly),
-        (Some(Encryption::Off), _) => (encrypt::ON, Negotiated::Full),
-        (Some(Encryption::On), _) => (encrypt::ON, Negotiated::Full),
+        (Some(Encryption::Off | Encryption::On), _) => (encrypt::ON, Negotiated::Full),
         (Some(Encryption::Required), _) => (encrypt::REQ, Negotiated::Full),
     }
 }

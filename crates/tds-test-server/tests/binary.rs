@@ -289,8 +289,8 @@ async fn version_over_tls(port: u16, setup: impl FnOnce(&mut Config)) -> tiberiu
 
 /// The TLS handshake travels in PRELOGIN packets and the certificate is checked as a real
 /// SQL Server's is: refused when nothing trusts its CA, accepted with the CA or when told
-/// to trust any certificate; ENCRYPT_OFF encrypts the login only, ENCRYPT_ON and
-/// ENCRYPT_REQ everything.
+/// to trust any certificate; `ENCRYPT_OFF` encrypts the login only, `ENCRYPT_ON` and
+/// `ENCRYPT_REQ` everything.
 #[tokio::test]
 async fn tls_inside_tds_for_every_encryption_setting() {
     let dir = std::env::temp_dir().join(format!("tds-tls-{}", std::process::id()));
