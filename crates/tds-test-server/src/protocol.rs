@@ -63,10 +63,17 @@ pub(crate) struct MessageReader<R> {
 
 impl<R: AsyncRead + Unpin> MessageReader<R> {
     pub(crate) fn new(inner: R) -> Self {
-        Self {
-            inner,
-            buf: Vec::new(),
-        }
+        Self::with_buffered(inner, Vec::new())
+    }
+
+    /// A reader that first hands out `buf`, bytes already read from `inner`.
+    pub(crate) fn with_buffered(inner: R, buf: Vec<u8>) -> Self {
+        Self { inner, buf }
+    }
+
+    /// The stream and what was read from it beyond the messages taken so far.
+    pub(crate) fn into_parts(self) -> (R, Vec<u8>) {
+        (self.inner, self.buf)
     }
 
     /// `Ok(None)` on a clean end of stream between messages.

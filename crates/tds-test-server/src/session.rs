@@ -66,7 +66,7 @@ pub(crate) async fn serve(stream: TcpStream, shared: Arc<Shared>) {
     };
     let mut session = Session {
         shared,
-        reader: MessageReader::new(reader),
+        reader,
         writer,
         connection,
         spid,
@@ -82,13 +82,16 @@ pub(crate) async fn serve(stream: TcpStream, shared: Arc<Shared>) {
 /// the session talks over and, when only the login was encrypted, the LOGIN7 message that
 /// came through TLS before the connection went back to plain TDS.
 async fn open(
-    mut tcp: TcpStream,
+    tcp: TcpStream,
     shared: &Shared,
     spid: u16,
-) -> Result<Option<(Reader, Writer, Option<Message>)>, ProtocolError> {
-    let Some(prelogin) = MessageReader::new(&mut tcp).next_message().await? else {
+) -> Result<Option<(MessageReader<Reader>, Writer, Option<Message>)>, ProtocolError> {
+    let mut reader = MessageReader::new(tcp);
+    let Some(prelogin) = reader.next_message().await? else {
         return Ok(None);
     };
+    // A client that does not wait for the answer may have sent its LOGIN7 already.
+    let (mut tcp, early) = reader.into_parts();
     if prelogin.packet_type != packet_type::PRELOGIN {
         return Err(ProtocolError::Malformed(format!(
             "expected PRELOGIN, got packet type {}",
@@ -107,20 +110,28 @@ async fn open(
         .map(|t| Arc::clone(&t.config))
     else {
         let (read, write) = tcp.into_split();
-        return Ok(Some((Box::new(read), Box::new(write), None)));
+        let reader = MessageReader::with_buffered(Box::new(read) as Reader, early);
+        return Ok(Some((reader, Box::new(write), None)));
     };
+    if !early.is_empty() {
+        return Err(ProtocolError::Malformed(
+            "data before the TLS handshake".to_string(),
+        ));
+    }
     let mut stream = tokio_rustls::TlsAcceptor::from(config)
         .accept(PreloginFraming::new(tcp))
         .await?;
     stream.get_mut().0.handshake_done();
     if negotiated == Negotiated::Full {
         let (read, write) = tokio::io::split(stream);
-        return Ok(Some((Box::new(read), Box::new(write), None)));
+        let reader = MessageReader::new(Box::new(read) as Reader);
+        return Ok(Some((reader, Box::new(write), None)));
     }
     let login = MessageReader::new(&mut stream).next_message().await?;
     let (framing, _) = stream.into_inner();
     let (read, write) = framing.into_inner().into_split();
-    Ok(Some((Box::new(read), Box::new(write), login)))
+    let reader = MessageReader::new(Box::new(read) as Reader);
+    Ok(Some((reader, Box::new(write), login)))
 }
 
 impl Session {
