@@ -26,8 +26,9 @@ use crate::io::{copy, handle};
 use crate::layout::Layout;
 use crate::observe::Selection;
 use crate::plan::{Action, ActionKind, Operation};
+use crate::state::Backend;
 use crate::state::catalog::{Catalog, CatalogEntry};
-use crate::state::journal::{Journal, JournalLine};
+use crate::state::journal::JournalLine;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -113,6 +114,21 @@ pub fn in_window(desired: &Desired, now: Timestamp) -> bool {
     } else {
         minute >= start || minute < end
     }
+}
+
+/// The environment variables the desired state names for secrets (SQL Server passwords, the
+/// PostgreSQL state's URL): an export command never inherits them.
+fn secrets(desired: &Desired) -> Vec<String> {
+    let passwords = desired
+        .sites
+        .iter()
+        .flat_map(|s| &s.sql_instances)
+        .filter_map(|i| i.password_env.as_ref().map(|v| v.value.clone()));
+    let state = match &desired.state {
+        Some(crate::desired::StateDecl::Postgres { url_env }) => Some(url_env.clone()),
+        _ => None,
+    };
+    passwords.chain(state).collect()
 }
 
 /// Everything a worker needs, shared read-only.
@@ -213,7 +229,7 @@ impl Context<'_> {
             }
             Operation::Export { argv, file } => {
                 self.roots.check(file)?;
-                match export::export(argv, file, self.export_timeout) {
+                match export::export(argv, file, self.export_timeout, &secrets(self.desired)) {
                     Ok(done) => {
                         outcome.detail =
                             Some(format!("{} written", crate::units::bytes(done.bytes)));
@@ -362,7 +378,7 @@ pub fn apply(
     desired: &Desired,
     actions: &[Action],
     catalog: &mut Catalog,
-    journal: &mut Journal,
+    journal: &mut dyn Backend,
     run: &str,
     options: &Options,
     progress: &mut dyn Progress,
@@ -468,7 +484,7 @@ pub fn apply(
                         break;
                     };
                     progress.started(action);
-                    let _ = journal.append(&journal_line(run, action, "start"));
+                    let _ = journal.append_journal(&journal_line(run, action, "start"));
                     running.insert(action.id.clone());
                     let tx = done_tx.clone();
                     let context = &context;
@@ -506,7 +522,7 @@ pub fn apply(
                 line.duration_ms = u64::try_from(outcome.duration.as_millis()).ok();
                 line.sha256.clone_from(&outcome.sha256);
                 line.output.clone_from(&outcome.output);
-                let _ = journal.append(&line);
+                let _ = journal.append_journal(&line);
                 for (path, sha256) in &outcome.catalog {
                     record(catalog, path, sha256, options.now);
                 }
