@@ -71,6 +71,7 @@ pub(super) fn export(
     argv: &[String],
     file: &Path,
     timeout: Duration,
+    hidden_env: &[String],
 ) -> Result<Exported, (String, String)> {
     let parent = file.parent().ok_or_else(|| {
         (
@@ -99,6 +100,10 @@ pub(super) fn export(
     let mut child = Command::new(program)
         .args(rest)
         .process_group(0)
+        // The SQL passwords standby was given are for standby, not for the commands it runs
+        // (whose output goes to the journal).
+        .env_clear()
+        .envs(std::env::vars_os().filter(|(name, _)| !hidden_env.iter().any(|h| name == h.as_str())))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -110,6 +115,10 @@ pub(super) fn export(
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Ok(status),
+            Ok(None) if super::interrupt::requested() => {
+                kill_group(&mut child);
+                break Err(format!("{program} was killed: apply was interrupted"));
+            }
             Ok(None) if started.elapsed() >= timeout => {
                 kill_group(&mut child);
                 break Err(format!(
@@ -175,6 +184,7 @@ mod tests {
             &sh("echo exporting; echo '<settings/>' > \"$1\""),
             &file,
             Duration::from_secs(10),
+            &[],
         )
         .map_err(|(e, _)| e)?;
         assert_eq!(fs::read_to_string(&file)?, "<settings/>\n");
@@ -191,6 +201,7 @@ mod tests {
             &sh("echo half > \"$1\"; echo broken >&2; exit 3"),
             &file,
             Duration::from_secs(10),
+            &[],
         );
         let Err((message, output)) = failed else {
             panic!("must fail")
@@ -201,6 +212,7 @@ mod tests {
             &sh("echo half > \"$1\"; sleep 30"),
             &file,
             Duration::from_millis(300),
+            &[],
         );
         let Err((message, _)) = hung else {
             panic!("must time out")

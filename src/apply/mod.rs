@@ -5,6 +5,7 @@
 mod copy;
 mod export;
 mod guard;
+pub mod interrupt;
 mod prune;
 mod snapshot;
 mod sql;
@@ -117,6 +118,8 @@ struct Context<'a> {
     roots: Roots,
     catalog: &'a Catalog,
     export_timeout: Duration,
+    /// The `password-env` variables, kept out of every command standby runs.
+    hidden_env: Vec<String>,
     sql: sql::SqlActions<'a>,
 }
 
@@ -174,7 +177,7 @@ impl Context<'_> {
             }
             Operation::Export { argv, file } => {
                 self.roots.check(file)?;
-                match export::export(argv, file, self.export_timeout) {
+                match export::export(argv, file, self.export_timeout, &self.hidden_env) {
                     Ok(done) => {
                         outcome.detail =
                             Some(format!("{} written", crate::plan::bytes(done.bytes)));
@@ -342,6 +345,7 @@ pub fn apply(
             roots: Roots::of(desired),
             catalog: &snapshot,
             export_timeout: options.export_timeout,
+            hidden_env: password_variables(desired),
             sql: sql::SqlActions {
                 desired,
                 timeouts: crate::observe::sql::maintenance_timeouts(options.sql_command_timeout),
@@ -365,6 +369,20 @@ pub fn apply(
                                 &action.id,
                                 Status::Skipped(format!("{dependency} did not succeed")),
                             ),
+                        );
+                        return false;
+                    }
+                    if interrupt::requested() {
+                        let mut line = journal_line(run, action, "end");
+                        line.outcome = Some("interrupted".into());
+                        line.message = Some(INTERRUPTED.into());
+                        let reason = match journal.append(&line) {
+                            Ok(()) => INTERRUPTED.to_owned(),
+                            Err(e) => format!("{INTERRUPTED} (and the journal could not record it: {e})"),
+                        };
+                        outcomes.insert(
+                            action.id.clone(),
+                            Outcome::new(&action.id, Status::Skipped(reason)),
                         );
                         return false;
                     }
@@ -395,7 +413,20 @@ pub fn apply(
                     };
                     let action = pending.remove(index);
                     progress.started(action);
-                    let _ = journal.append(&journal_line(run, action, "start"));
+                    // An action the journal cannot record does not run, nor does any after it.
+                    if let Err(e) = journal.append(&journal_line(run, action, "start")) {
+                        stopped = true;
+                        let outcome = Outcome::new(
+                            &action.id,
+                            Status::Failed(format!(
+                                "not started: cannot write the journal {}: {e}",
+                                journal.path().display()
+                            )),
+                        );
+                        progress.finished(action, &outcome);
+                        outcomes.insert(action.id.clone(), outcome);
+                        continue;
+                    }
                     running.insert(action.id.clone());
                     let tx = done_tx.clone();
                     let context = &context;
@@ -423,6 +454,7 @@ pub fn apply(
                 let mut line = journal_line(run, action, "end");
                 let (result, message) = match &outcome.status {
                     Status::Ok => ("ok", outcome.detail.clone()),
+                    Status::Failed(m) if interrupt::requested() => ("interrupted", Some(m.clone())),
                     Status::Failed(m) => ("failed", Some(m.clone())),
                     Status::Skipped(m) => ("skipped", Some(m.clone())),
                     Status::Manual => ("manual", None),
@@ -432,7 +464,18 @@ pub fn apply(
                 line.duration_ms = u64::try_from(outcome.duration.as_millis()).ok();
                 line.sha256.clone_from(&outcome.sha256);
                 line.output.clone_from(&outcome.output);
-                let _ = journal.append(&line);
+                let mut outcome = outcome;
+                if let Err(e) = journal.append(&line) {
+                    stopped = true;
+                    let ran = match &outcome.status {
+                        Status::Failed(m) => format!("failed ({m})"),
+                        _ => "ran".to_owned(),
+                    };
+                    outcome.status = Status::Failed(format!(
+                        "{ran}, but the journal {} could not record it: {e}",
+                        journal.path().display()
+                    ));
+                }
                 for (path, sha256) in &outcome.catalog {
                     record(catalog, path, sha256, options.now);
                 }
@@ -445,6 +488,23 @@ pub fn apply(
                 outcomes.insert(outcome.id.clone(), outcome);
             }
         });
+        // What is still pending waits on something that never ran (a cycle a plan loaded
+        // from a file slipped past): it is not run, and says so.
+        for action in pending {
+            let waits: Vec<&str> = action
+                .depends_on
+                .iter()
+                .filter(|d| outcomes.get(*d).is_none_or(|o| o.status != Status::Ok))
+                .map(String::as_str)
+                .collect();
+            outcomes.insert(
+                action.id.clone(),
+                Outcome::new(
+                    &action.id,
+                    Status::Skipped(format!("waits on {}, which never ran", waits.join(", "))),
+                ),
+            );
+        }
     }
     for action in actions {
         if let Some(outcome) = outcomes.get(&action.id)
@@ -457,6 +517,19 @@ pub fn apply(
     actions
         .iter()
         .filter_map(|a| outcomes.remove(&a.id))
+        .collect()
+}
+
+/// Why an action did not run after SIGTERM or SIGINT.
+pub const INTERRUPTED: &str = "interrupted: apply received SIGTERM or SIGINT";
+
+/// The environment variables that hold SQL passwords.
+fn password_variables(desired: &Desired) -> Vec<String> {
+    desired
+        .sites
+        .iter()
+        .flat_map(|s| &s.sql_instances)
+        .filter_map(|i| i.password_env.as_ref().map(|v| v.value.clone()))
         .collect()
 }
 

@@ -15,7 +15,7 @@ pub(super) fn run(global: &GlobalArgs, args: &AuditArgs) -> ExitCode {
     };
     let result = (|| -> Result<ExitCode, Failure> {
         let ignore = common::ignore_rules(global)?;
-        let targets = common::targets(&args.select)?;
+        let targets = common::targets(&args.select, &desired)?;
         let observed: Observed = if let Some(path) = &args.select.observed {
             common::read_observed(path)?
         } else {
