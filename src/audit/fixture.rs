@@ -64,6 +64,7 @@ pub(super) fn store(
         store: name.into(),
         root: root.into(),
         error: None,
+        missing: false,
         unreadable: Vec::new(),
         entries,
     }

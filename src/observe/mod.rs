@@ -212,6 +212,7 @@ mod tests {
             store: root.into(),
             root: root.into(),
             error: error.map(str::to_owned),
+            missing: false,
             unreadable: Vec::new(),
             entries: paths
                 .iter()

@@ -44,6 +44,9 @@ pub struct StoreObservation {
     /// Why the root could not be listed; `None` when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The root does not exist, or is not a directory (`store-missing`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub missing: bool,
     /// Directories below the root that could not be read: their content is unknown.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<UnreadablePath>,

@@ -103,7 +103,7 @@ pub(crate) fn observe(desired: &Desired, observed: &Observed) -> Vec<SettingsExp
 /// them) or UTF-8, at most [`MAX_EXPORT_BYTES`].
 fn read_text(path: &std::path::Path) -> Result<String, String> {
     let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        super::hash::open_regular(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut bytes = Vec::new();
     file.take(MAX_EXPORT_BYTES + 1)
         .read_to_end(&mut bytes)

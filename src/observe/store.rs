@@ -79,6 +79,15 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
             } else {
                 EntryKind::File
             };
+            // A FIFO, socket or device is listed (an item may match it) but never opened.
+            let special = (kind == EntryKind::File && !file_type.is_file() && !file_type.is_dir())
+                .then(|| {
+                    format!(
+                        "{} is {}, not a regular file: never read",
+                        join(dir, &child.name),
+                        super::hash::special_kind(file_type)
+                    )
+                });
             entries.push(StoreEntry {
                 path: join(dir, &child.name),
                 kind,
@@ -89,7 +98,7 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
                 verified_at: None,
                 files: None,
                 bad_files: Vec::new(),
-                error: None,
+                error: special,
             });
         }
         descend
@@ -102,6 +111,10 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
                 store: store.to_owned(),
                 root: root.to_owned(),
                 error: Some(e.to_string()),
+                missing: matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ),
                 unreadable: Vec::new(),
                 entries: Vec::new(),
             };
@@ -127,6 +140,7 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
         });
     }
     StoreObservation {
+        missing: false,
         site: site.to_owned(),
         store: store.to_owned(),
         root: root.to_owned(),
@@ -229,7 +243,7 @@ fn read_content(
                         bytes,
                     }
                 }),
-                _ => hash::sha256_file(&absolute).map(|sha256| HashOutcome {
+                _ => hash_settled(&absolute, entry).map(|sha256| HashOutcome {
                     sha256,
                     bad_files: Vec::new(),
                     files: None,
@@ -240,6 +254,23 @@ fn read_content(
             (index, outcome.map_err(|e| e.to_string()))
         })
         .collect()
+}
+
+/// The hash of a file that is not changing: the size and mtime of the handle after it was
+/// read must be those the listing saw. A file still being written would otherwise pair its
+/// old size and mtime with a hash of newer content in the catalog, and read as corrupt
+/// ever after; it is reported as changing and nothing is recorded.
+fn hash_settled(path: &Path, entry: &StoreEntry) -> std::io::Result<String> {
+    let file = hash::open_regular(path)?;
+    let sha256 = hash::sha256_reader(&file)?;
+    let after = file.metadata()?;
+    if after.len() != entry.size || mtime_of(&after) != entry.mtime {
+        return Err(std::io::Error::other(format!(
+            "{} is still being written (its size or mtime changed while it was read); discover again once it is complete",
+            path.display()
+        )));
+    }
+    Ok(sha256)
 }
 
 /// Records fresh hashes in the entries and the catalog.

@@ -26,6 +26,7 @@ pub enum FindingCode {
     DnsMismatch,
     StandbyMissing,
     SourceUnreachable,
+    StoreMissing,
 }
 
 impl FindingCode {
@@ -49,6 +50,7 @@ impl FindingCode {
             Self::DnsMismatch => "dns-mismatch",
             Self::StandbyMissing => "standby-missing",
             Self::SourceUnreachable => "source-unreachable",
+            Self::StoreMissing => "store-missing",
         }
     }
 }

@@ -219,6 +219,7 @@ pub fn plan(desired: &Desired, observed: &Observed, now: Timestamp) -> Plan {
     }
     rules::unmanaged::check(desired, observed, &claimed, &mut out);
     rules::unmanaged::check_databases(desired, observed, &mut out);
+    rules::store_missing::check(desired, observed, &mut out);
     let mut plan = out.finish();
     plan.items = items;
     plan

@@ -89,6 +89,7 @@ fn store(site: &str, name: &str, mut entries: Vec<StoreEntry>) -> StoreObservati
         store: name.into(),
         root: format!("/{site}/{name}").into(),
         error: None,
+        missing: false,
         unreadable: Vec::new(),
         entries,
     }

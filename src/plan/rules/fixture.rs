@@ -90,6 +90,7 @@ pub(crate) fn store(name: &str, root: &str, mut entries: Vec<StoreEntry>) -> Sto
         store: name.into(),
         root: root.into(),
         error: None,
+        missing: false,
         unreadable: Vec::new(),
         entries,
     }
