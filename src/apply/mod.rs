@@ -134,11 +134,14 @@ impl Context<'_> {
             })
     }
 
-    fn min_of(&self, action: &Action) -> usize {
+    /// The `keep` and `min` of the item an action acts on.
+    fn retention_of(&self, action: &Action) -> (usize, usize) {
         self.desired
             .backup_items()
             .find(|i| i.address == action.address)
-            .map_or(1, |i| i.policy.min as usize)
+            .map_or((1, 1), |i| {
+                (i.policy.keep.value as usize, i.policy.min as usize)
+            })
     }
 
     /// Runs one action; `Err` is the failure message (and any command output).
@@ -212,7 +215,7 @@ impl Context<'_> {
                 store_root,
                 &self.roots,
                 self.catalog,
-                self.min_of(action),
+                self.retention_of(action),
             ),
             Operation::BackupDatabase {
                 site,
@@ -589,6 +592,7 @@ fn record(catalog: &mut Catalog, path: &Path, sha256: &str, now: Timestamp) {
         files: None,
         first_seen,
         last_verified: now,
+        origin: crate::state::catalog::HashOrigin::VerifiedAt,
     });
 }
 
@@ -621,6 +625,7 @@ fn record_snapshot(
         files: Some(files),
         first_seen,
         last_verified: now,
+        origin: crate::state::catalog::HashOrigin::VerifiedAt,
     });
 }
 

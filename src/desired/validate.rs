@@ -251,7 +251,7 @@ fn site_references(
         .backup_items()
         .filter(|i| std::ptr::eq(i.site, site))
     {
-        policy(out, desired, &scope, item.policy, &stores);
+        policy(out, desired, site, &scope, item.policy, &stores);
     }
     for settings in &site.settings {
         check_ref(out, "pool", &scope, settings.pool.as_ref(), &pools);
@@ -281,6 +281,7 @@ fn same_directory(a: &std::path::Path, b: &std::path::Path) -> bool {
 fn policy(
     out: &mut Out<'_>,
     desired: &Desired,
+    site: &Site,
     scope: &str,
     policy: &Policy,
     stores: &[&Spanned<String>],
@@ -297,14 +298,7 @@ fn policy(
                 .with_help("a copy protects against losing the store; name another store, ideally at another site"),
         );
     } else if let Some(copy_to) = &policy.copy_to {
-        let store = |name: &str| {
-            desired
-                .sites
-                .iter()
-                .find(|s| s.name.value == scope)
-                .and_then(|s| s.store(name))
-        };
-        if let (Some(from), Some(to)) = (store(&policy.store.value), store(&copy_to.value))
+        if let (Some(from), Some(to)) = (site.store(&policy.store.value), site.store(&copy_to.value))
             && same_directory(&from.path.value, &to.path.value)
         {
             out.push(

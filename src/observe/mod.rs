@@ -223,6 +223,7 @@ mod tests {
                     mtime: Timestamp::UNIX_EPOCH,
                     sha256: None,
                     recorded_sha256: None,
+                    hash_origin: None,
                     verified_at: None,
                     files: None,
                     bad_files: Vec::new(),
@@ -245,6 +246,7 @@ mod tests {
                 files: None,
                 first_seen: Timestamp::UNIX_EPOCH,
                 last_verified: Timestamp::UNIX_EPOCH,
+                origin: crate::state::catalog::HashOrigin::FirstSeen,
             });
         }
         catalog

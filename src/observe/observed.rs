@@ -88,6 +88,10 @@ pub struct StoreEntry {
     /// `sha256`: the content changed after the backup was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded_sha256: Option<String>,
+    /// Where the recorded hash came from (`verified-at` when standby wrote the file,
+    /// `first-seen` when discovery first hashed it); `None`: nothing recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_origin: Option<crate::state::catalog::HashOrigin>,
     /// When the content was last read and hashed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_at: Option<Timestamp>,

@@ -11,7 +11,7 @@ use super::observed::{EntryKind, StoreEntry, StoreObservation};
 use super::walk::{join, walk};
 use super::{MANIFEST, Progress};
 use crate::state::atomic::TEMP_PREFIX;
-use crate::state::catalog::{Catalog, CatalogEntry};
+use crate::state::catalog::{Catalog, CatalogEntry, HashOrigin};
 
 fn mtime_of(metadata: &std::fs::Metadata) -> Timestamp {
     metadata
@@ -95,6 +95,7 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
                 mtime: mtime_of(&child.metadata),
                 sha256: None,
                 recorded_sha256: None,
+                hash_origin: None,
                 verified_at: None,
                 files: None,
                 bad_files: Vec::new(),
@@ -133,6 +134,7 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
             mtime: manifest_mtime,
             sha256: None,
             recorded_sha256: None,
+            hash_origin: None,
             verified_at: None,
             files: None,
             bad_files: Vec::new(),
@@ -212,6 +214,7 @@ fn reuse(entry: &mut StoreEntry, known: Option<&CatalogEntry>, mode: VerifyMode)
         );
         entry.recorded_sha256 = known.mismatch.as_ref().map(|_| known.sha256.clone());
         entry.verified_at = Some(known.last_verified);
+        entry.hash_origin = Some(known.origin);
         if entry.kind == EntryKind::Snapshot {
             entry.size = known.size;
             entry.files = known.files;
@@ -305,6 +308,11 @@ fn record(
                     .clone();
                 let mismatch = (reference != outcome.sha256).then(|| outcome.sha256.clone());
                 entry.recorded_sha256 = mismatch.as_ref().map(|_| reference.clone());
+                entry.hash_origin = Some(
+                    recorded
+                        .as_ref()
+                        .map_or(HashOrigin::FirstSeen, |r| r.origin),
+                );
                 entry.sha256 = Some(outcome.sha256);
                 catalog.insert(CatalogEntry {
                     address: layout_address(&entry.path),
@@ -314,8 +322,9 @@ fn record(
                     sha256: reference,
                     mismatch,
                     files: entry.files,
-                    first_seen: recorded.map_or(now, |r| r.first_seen),
+                    first_seen: recorded.as_ref().map_or(now, |r| r.first_seen),
                     last_verified: now,
+                    origin: recorded.map_or(HashOrigin::FirstSeen, |r| r.origin),
                 });
             }
         }

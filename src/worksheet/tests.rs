@@ -75,6 +75,7 @@ fn entry(path: &str, verified_at: Option<&str>) -> StoreEntry {
         mtime: now(),
         sha256: verified_at.map(|_| "a".repeat(64)),
         recorded_sha256: None,
+        hash_origin: None,
         verified_at: verified_at.map(|t| t.parse().expect("a timestamp")),
         files: None,
         bad_files: Vec::new(),
