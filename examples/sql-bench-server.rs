@@ -10,16 +10,11 @@
 //! the previous report (`counts ID connections=C queries=Q unrecognized=U`), then `end`; on
 //! SIGTERM or SIGINT the totals (`total ...`), and exits.
 
-// The benchmark uses part of the test server's interface only.
-#[allow(unused_imports)]
-#[path = "../tests/it/support/tds_server/mod.rs"]
-mod tds_server;
-
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Parser;
-use tds_server::{
+use tds_test_server::{
     BackupSet, BackupType, Catalog, Database, DatabaseFile, Faults, Login, PathMapping,
     RecoveryModel, RestoreHistory, ServerInfo, SqlDateTime, TdsServer,
 };
@@ -236,6 +231,13 @@ fn history(
                 args.site,
                 stamp(start)
             ),
+            checkpoint_lsn: None,
+            fork_point_lsn: None,
+            database_guid: None,
+            family_guid: None,
+            position: None,
+            family_sequence_number: None,
+            media_family_count: None,
         });
     }
     if let Some((backup_set_id, finished)) = newest_full {

@@ -13,6 +13,5 @@ mod init;
 mod reliability;
 mod sql;
 mod support;
-mod tds_server;
 mod validate;
 mod worksheet;

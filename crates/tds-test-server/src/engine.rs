@@ -5,12 +5,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::ErrorKind;
 
-use super::catalog::{
+use crate::catalog::{
     BackupSet, BackupType, Catalog, Database, DatabaseFile, RecoveryModel, RestoreHistory,
 };
-use super::media::{self, MediaFile, MediaHeader};
-use super::protocol::{Column, ResultSet, SqlType, Value};
-use super::sql::{BackupStatement, Query, RestoreStatement, SqlError, Statement};
+use crate::media::{self, MediaFile, MediaHeader};
+use crate::protocol::{Column, ResultSet, SqlType, Value};
+use crate::sql::{BackupStatement, Query, RestoreStatement, SqlError, Statement};
 
 /// A message of one statement, in the order SQL Server sends them.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +49,7 @@ impl Outcome {
 pub(crate) fn execute(
     catalog: &mut Catalog,
     statement: &Statement,
-    params: &[(String, super::protocol::ParamValue)],
+    params: &[(String, crate::protocol::ParamValue)],
     fail_backups: bool,
 ) -> Outcome {
     match statement {
@@ -135,7 +135,7 @@ fn lsn(v: u128) -> Value {
 fn run_query(
     catalog: &Catalog,
     query: Query,
-    params: &[(String, super::protocol::ParamValue)],
+    params: &[(String, crate::protocol::ParamValue)],
 ) -> Outcome {
     let result = match query {
         Query::Version => ResultSet {
@@ -217,7 +217,7 @@ fn run_query(
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case("@P1"))
                 .and_then(|(_, v)| match v {
-                    super::protocol::ParamValue::Int(i) => Some(*i),
+                    crate::protocol::ParamValue::Int(i) => Some(*i),
                     _ => None,
                 });
             let Some(keep) = keep else {
@@ -282,6 +282,21 @@ fn backup_history(catalog: &Catalog, keep: i64) -> ResultSet {
                 Value::Null
             },
             nvarchar(&b.physical_device_name),
+            lsn(b.checkpoint_lsn.unwrap_or(b.first_lsn)),
+            b.fork_point_lsn.map_or(Value::Null, lsn),
+            nvarchar(
+                &b.database_guid
+                    .clone()
+                    .unwrap_or_else(|| BackupSet::guid_of(&b.database_name)),
+            ),
+            nvarchar(
+                &b.family_guid
+                    .clone()
+                    .unwrap_or_else(|| BackupSet::guid_of(&b.database_name)),
+            ),
+            Value::Int(i64::from(b.position.unwrap_or(1))),
+            Value::Int(i64::from(b.family_sequence_number.unwrap_or(1))),
+            Value::Int(i64::from(b.media_family_count.unwrap_or(1))),
         ]);
     }
     ResultSet {
@@ -299,6 +314,13 @@ fn backup_history(catalog: &Catalog, keep: i64) -> ResultSet {
             Column::new("backup_size", SqlType::Numeric(20)),
             Column::new("compressed_backup_size", SqlType::Numeric(20)),
             Column::new("physical_device_name", SqlType::NVarChar(260)),
+            Column::new("checkpoint_lsn", SqlType::Numeric(25)),
+            Column::new("fork_point_lsn", SqlType::Numeric(25)),
+            Column::new("database_guid", SqlType::NVarChar(36)),
+            Column::new("family_guid", SqlType::NVarChar(36)),
+            Column::new("position", SqlType::Int),
+            Column::new("family_sequence_number", SqlType::Int),
+            Column::new("media_family_count", SqlType::Int),
         ],
         rows,
     }
@@ -543,6 +565,13 @@ fn backup(catalog: &mut Catalog, b: &BackupStatement, fail_backups: bool) -> Out
         backup_size: size,
         compressed_backup_size: Some(size),
         physical_device_name: b.disk.clone(),
+        checkpoint_lsn: None,
+        fork_point_lsn: None,
+        database_guid: None,
+        family_guid: None,
+        position: None,
+        family_sequence_number: None,
+        media_family_count: None,
     });
     catalog.advance_clock(finished);
     if let Some(d) = catalog.database_mut(&db.name) {
