@@ -103,7 +103,9 @@ pub(super) fn export(
         // The SQL passwords standby was given are for standby, not for the commands it runs
         // (whose output goes to the journal).
         .env_clear()
-        .envs(std::env::vars_os().filter(|(name, _)| !hidden_env.iter().any(|h| name == h.as_str())))
+        .envs(
+            std::env::vars_os().filter(|(name, _)| !hidden_env.iter().any(|h| name == h.as_str())),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -20,7 +20,11 @@ pub fn install(abandon: impl Fn() + Send + 'static) -> std::io::Result<()> {
             REQUESTED.store(true, Ordering::SeqCst);
             if !EXECUTING.load(Ordering::SeqCst) {
                 abandon();
-                let name = if signal == SIGINT { "SIGINT" } else { "SIGTERM" };
+                let name = if signal == SIGINT {
+                    "SIGINT"
+                } else {
+                    "SIGTERM"
+                };
                 eprintln!("apply: {name} received before any action started; nothing was done");
                 std::process::exit(1);
             }

@@ -381,7 +381,9 @@ pub fn apply(
                         line.message = Some(INTERRUPTED.into());
                         let reason = match journal.append(&line) {
                             Ok(()) => INTERRUPTED.to_owned(),
-                            Err(e) => format!("{INTERRUPTED} (and the journal could not record it: {e})"),
+                            Err(e) => {
+                                format!("{INTERRUPTED} (and the journal could not record it: {e})")
+                            }
                         };
                         outcomes.insert(
                             action.id.clone(),

@@ -86,12 +86,8 @@ pub(super) fn prune(
             path.display()
         ));
     }
-    let others = |f: &dyn Fn(&Path) -> bool| {
-        siblings
-            .iter()
-            .filter(|(_, p)| p != path && f(p))
-            .count()
-    };
+    let others =
+        |f: &dyn Fn(&Path) -> bool| siblings.iter().filter(|(_, p)| p != path && f(p)).count();
     if others(&|p| !corrupt(p)) < min.max(1) {
         return Err(format!(
             "deleting {} would leave fewer than {} backups that are not corrupt",

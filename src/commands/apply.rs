@@ -158,11 +158,14 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
         Err(code) => return code,
     };
     let result = (|| -> Result<ExitCode, Failure> {
-        let targets = common::targets(&crate::cli::SelectArgs {
-            observed: None,
-            target: args.target.clone(),
-            observe: observe_args(args),
-        }, &desired)?;
+        let targets = common::targets(
+            &crate::cli::SelectArgs {
+                observed: None,
+                target: args.target.clone(),
+                observe: observe_args(args),
+            },
+            &desired,
+        )?;
         let lock = Lock::acquire(&global.state, "apply", args.lock_timeout)
             .map_err(|e| Failure(e.to_string()))?;
         let (state_dir, lock_id) = (global.state.clone(), lock.info.id.clone());

@@ -133,8 +133,11 @@ pub fn load_dir(dir: &Path) -> Loaded {
 fn not_utf8(path: &Path, bytes: &[u8], error: &std::str::Utf8Error) -> Diagnostic {
     let valid = &bytes[..error.valid_up_to()];
     let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-    let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
+    let line = valid.split(|b| *b == b'\n').count();
+    let column = String::from_utf8_lossy(&valid[line_start..])
+        .chars()
+        .count()
+        + 1;
     let byte = bytes.get(error.valid_up_to()).copied().unwrap_or_default();
     Diagnostic::error(
         Code::ReadError,

@@ -297,25 +297,25 @@ fn policy(
                 .with_related(policy.store.span, "the item is stored here")
                 .with_help("a copy protects against losing the store; name another store, ideally at another site"),
         );
-    } else if let Some(copy_to) = &policy.copy_to {
-        if let (Some(from), Some(to)) = (site.store(&policy.store.value), site.store(&copy_to.value))
-            && same_directory(&from.path.value, &to.path.value)
-        {
-            out.push(
-                Diagnostic::error(
-                    Code::CopyToSameStore,
-                    format!(
-                        "`copy-to` store `{}` is the same directory as store `{}`: {}",
-                        copy_to.value,
-                        policy.store.value,
-                        to.path.value.display()
-                    ),
-                )
-                .at(to.path.span, "this path")
-                .with_related(from.path.span, "is the same directory as this one")
-                .with_help("a copy in the same directory is no copy; point the copy-to store elsewhere, ideally at another site"),
-            );
-        }
+    } else if let Some(copy_to) = &policy.copy_to
+        && let (Some(from), Some(to)) =
+            (site.store(&policy.store.value), site.store(&copy_to.value))
+        && same_directory(&from.path.value, &to.path.value)
+    {
+        out.push(
+            Diagnostic::error(
+                Code::CopyToSameStore,
+                format!(
+                    "`copy-to` store `{}` is the same directory as store `{}`: {}",
+                    copy_to.value,
+                    policy.store.value,
+                    to.path.value.display()
+                ),
+            )
+            .at(to.path.span, "this path")
+            .with_related(from.path.span, "is the same directory as this one")
+            .with_help("a copy in the same directory is no copy; point the copy-to store elsewhere, ideally at another site"),
+        );
     }
     let warn_span = policy.warn_declared.as_ref().map(|w| w.span);
     let crit_span = policy.crit_declared.as_ref().map(|c| c.span);

@@ -35,17 +35,16 @@ impl Targets {
             if declared.iter().any(|a| one.selects(a)) {
                 continue;
             }
-            let closest = declared
-                .iter()
-                .map(Address::as_str)
-                .min_by(|a, b| {
-                    strsim::jaro_winkler(text, b).total_cmp(&strsim::jaro_winkler(text, a))
-                });
+            let closest = declared.iter().map(Address::as_str).min_by(|a, b| {
+                strsim::jaro_winkler(text, b).total_cmp(&strsim::jaro_winkler(text, a))
+            });
             return Err(match closest {
                 Some(closest) => format!(
                     "--target {text:?} selects nothing the desired state declares; did you mean {closest:?}?"
                 ),
-                None => format!("--target {text:?} selects nothing: the desired state declares nothing"),
+                None => {
+                    format!("--target {text:?} selects nothing: the desired state declares nothing")
+                }
             });
         }
         Ok(())

@@ -224,10 +224,7 @@ impl Lock {
 impl Drop for Lock {
     fn drop(&mut self) {
         // Only our own lock: never remove one somebody force-unlocked and retook.
-        release(
-            self.path.parent().unwrap_or(Path::new(".")),
-            &self.info.id,
-        );
+        release(self.path.parent().unwrap_or(Path::new(".")), &self.info.id);
     }
 }
 

@@ -115,7 +115,8 @@ fn invalid_utf8_is_reported_at_its_line_and_column_and_nothing_else() {
     let out = standby(&estate.root, &["validate"]);
     assert_eq!(out.status, 1, "{}", out.stderr);
     assert!(
-        out.stderr.contains("d.kdl:2:14: not valid UTF-8 (byte 0xff)"),
+        out.stderr
+            .contains("d.kdl:2:14: not valid UTF-8 (byte 0xff)"),
         "{}",
         out.stderr
     );
@@ -164,7 +165,11 @@ fn names_that_would_escape_a_path_are_refused_by_validate() {
         };
         let estate = Estate::with(&text);
         let out = standby(&estate.root, &["validate"]);
-        assert_eq!(out.status, 1, "{node} {name:?} must be refused: {}", out.stderr);
+        assert_eq!(
+            out.status, 1,
+            "{node} {name:?} must be refused: {}",
+            out.stderr
+        );
         assert!(out.stderr.contains("cannot name a"), "{}", out.stderr);
     }
 }
@@ -178,7 +183,12 @@ fn a_copy_to_store_in_the_stores_own_directory_is_refused() {
     );
     let out = standby(&estate.root, &["validate"]);
     assert_eq!(out.status, 1, "{}", out.stderr);
-    assert!(out.stderr.contains("is the same directory as store `local`"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("is the same directory as store `local`"),
+        "{}",
+        out.stderr
+    );
     // Through a symbolic link too.
     fs::remove_dir(estate.root.join("offsite")).expect("rmdir");
     std::os::unix::fs::symlink(estate.root.join("local"), estate.root.join("offsite"))
@@ -207,21 +217,22 @@ fn a_target_that_selects_nothing_is_an_error_naming_the_closest_address() {
     }
     let out = estate.run(&["apply", "--auto-approve", "--target", "nothing/at/all"]);
     assert_eq!(out.status, 1);
-    assert!(fs::read_dir(estate.root.join("local")).expect("ls").next().is_none());
+    assert!(
+        fs::read_dir(estate.root.join("local"))
+            .expect("ls")
+            .next()
+            .is_none()
+    );
     // A target that does select something still works.
     assert_eq!(estate.run(&["check", "--target", "s/settings/*"]).status, 2);
 }
 
 #[test]
 fn a_declared_store_without_a_directory_is_store_missing() {
-    let estate = Estate::with(
-        &DESIRED
-            .replace("EXPORT_SCRIPT", GOOD_EXPORT)
-            .replace(
-                "store \"offsite\" path=\"../offsite\"",
-                "store \"offsite\" path=\"../offsite\"\n    store \"spare\" path=\"../not-there\"",
-            ),
-    );
+    let estate = Estate::with(&DESIRED.replace("EXPORT_SCRIPT", GOOD_EXPORT).replace(
+        "store \"offsite\" path=\"../offsite\"",
+        "store \"offsite\" path=\"../offsite\"\n    store \"spare\" path=\"../not-there\"",
+    ));
     assert_eq!(estate.run(&["apply", "--auto-approve"]).status, 0);
     let out = estate.run(&["check", "--format", "json"]);
     assert_eq!(out.status, 2, "{}", out.stdout);
@@ -243,10 +254,22 @@ fn password_variables_never_reach_an_export_command() {
     let estate = Estate::with(&text);
     let out = standby_with(
         &estate.root,
-        &["apply", "--auto-approve", "--now", NOW, "--sql-timeout", "2s"],
+        &[
+            "apply",
+            "--auto-approve",
+            "--now",
+            NOW,
+            "--sql-timeout",
+            "2s",
+        ],
         &[("STANDBY_RT_PW", "hunter2-secret")],
     );
-    assert!(out.stdout.contains("succeeded"), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("succeeded"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
     let journal = estate.journal();
     assert!(journal.contains("pw=[]"), "{journal}");
     assert!(!journal.contains("hunter2"), "{journal}");
@@ -278,18 +301,28 @@ fn an_edited_saved_plan_never_runs() {
         .find(|a| a["kind"] == "export-settings")
         .expect("an export action");
     export["operation"]["argv"] = serde_json::json!([
-        "sh", "-c", "touch ../../../../../pwned; printf x > \"$1\"", "export", "{file}"
+        "sh",
+        "-c",
+        "touch ../../../../../pwned; printf x > \"$1\"",
+        "export",
+        "{file}"
     ]);
     save(&estate, &plan);
     let out = estate.run(&["apply", "plan.json"]);
     assert_eq!(out.status, 1, "{}", out.stdout);
     assert!(
-        out.stderr.contains("saved plan does not match what the desired state produces"),
+        out.stderr
+            .contains("saved plan does not match what the desired state produces"),
         "{}",
         out.stderr
     );
     assert!(!estate.root.join("pwned").exists());
-    assert!(fs::read_dir(estate.root.join("local")).expect("ls").next().is_none());
+    assert!(
+        fs::read_dir(estate.root.join("local"))
+            .expect("ls")
+            .next()
+            .is_none()
+    );
 
     // The copy's source edited: refused the same way.
     let mut plan = saved_plan(&estate);
@@ -331,11 +364,17 @@ fn a_saved_plan_with_a_dependency_cycle_or_an_unknown_id_is_refused() {
     let out = estate.run(&["apply", "plan.json"]);
     assert_eq!(out.status, 1);
     assert!(
-        out.stderr.contains("depends on a99, which the plan does not hold"),
+        out.stderr
+            .contains("depends on a99, which the plan does not hold"),
         "{}",
         out.stderr
     );
-    assert!(fs::read_dir(estate.root.join("local")).expect("ls").next().is_none());
+    assert!(
+        fs::read_dir(estate.root.join("local"))
+            .expect("ls")
+            .next()
+            .is_none()
+    );
 }
 
 #[test]
@@ -352,7 +391,11 @@ fn an_unreadable_lock_is_stale_and_the_command_it_names_clears_it() {
             .nth(1)
             .unwrap_or_else(|| panic!("no command in: {}", out.stderr))
             .to_owned();
-        assert!(command.starts_with("standby force-unlock unreadable-"), "{}", out.stderr);
+        assert!(
+            command.starts_with("standby force-unlock unreadable-"),
+            "{}",
+            out.stderr
+        );
         let args: Vec<&str> = command.split(' ').skip(1).collect();
         let unlocked = standby(&estate.root, &args);
         assert_eq!(unlocked.status, 0, "{}", unlocked.stderr);
@@ -384,7 +427,10 @@ fn a_journal_that_cannot_be_written_stops_the_run() {
     );
     assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(stdout.contains("cannot write the journal"), "{stdout}");
-    assert!(stdout.contains("apply: 0 succeeded, 1 failed, 1 skipped"), "{stdout}");
+    assert!(
+        stdout.contains("apply: 0 succeeded, 1 failed, 1 skipped"),
+        "{stdout}"
+    );
     assert!(
         walk(&estate.root.join("local")).is_empty(),
         "nothing ran unjournaled"
@@ -405,28 +451,47 @@ fn sigterm_stops_apply_kills_the_exports_children_and_releases_the_lock() {
     let pid_file = estate.root.join("child.pid");
     let started = Instant::now();
     while fs::read_to_string(&pid_file).map_or(true, |p| p.trim().is_empty()) {
-        assert!(started.elapsed() < Duration::from_secs(30), "the export never started");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the export never started"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let child: String = fs::read_to_string(&pid_file).expect("pid").trim().to_owned();
+    let child: String = fs::read_to_string(&pid_file)
+        .expect("pid")
+        .trim()
+        .to_owned();
     Command::new("kill")
         .args(["-TERM", &apply.id().to_string()])
         .status()
         .expect("kill");
     let started = Instant::now();
     while apply.try_wait().expect("wait").is_none() {
-        assert!(started.elapsed() < Duration::from_secs(30), "apply ignores SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "apply ignores SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let out = apply.wait_with_output().expect("output");
     assert_ne!(out.status.code(), Some(0));
-    assert!(out.status.code().is_some(), "apply exits, it is not killed by the signal");
-    assert!(!estate.root.join("state/lock").exists(), "the lock is released");
+    assert!(
+        out.status.code().is_some(),
+        "apply exits, it is not killed by the signal"
+    );
+    assert!(
+        !estate.root.join("state/lock").exists(),
+        "the lock is released"
+    );
     std::thread::sleep(Duration::from_millis(200));
-    let alive = fs::read_to_string(format!("/proc/{child}/stat"))
-        .is_ok_and(|s| !s.contains(") Z "));
+    let alive =
+        fs::read_to_string(format!("/proc/{child}/stat")).is_ok_and(|s| !s.contains(") Z "));
     assert!(!alive, "the export's child {child} still runs");
-    assert!(estate.journal().contains("\"outcome\":\"interrupted\""), "{}", estate.journal());
+    assert!(
+        estate.journal().contains("\"outcome\":\"interrupted\""),
+        "{}",
+        estate.journal()
+    );
     let leftovers: Vec<_> = walk(&estate.root.join("local"));
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
@@ -458,17 +523,37 @@ fn a_fifo_named_like_a_backup_is_reported_never_read() {
     let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
     assert!(made.success());
     let limit = Duration::from_secs(60);
-    let out = run_within(&estate.root, &["check", "--now", NOW, "--format", "json"], limit);
+    let out = run_within(
+        &estate.root,
+        &["check", "--now", NOW, "--format", "json"],
+        limit,
+    );
     assert_eq!(out.status, 2, "{}", out.stderr);
-    assert!(out.stdout.contains("is a FIFO, not a regular file"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("is a FIFO, not a regular file"),
+        "{}",
+        out.stdout
+    );
     for args in [&["discover"][..], &["plan", "--now", NOW]] {
         let out = run_within(&estate.root, args, limit);
         assert_ne!(out.status, 1, "{args:?}: {}", out.stderr);
     }
-    let out = run_within(&estate.root, &["apply", "--auto-approve", "--now", NOW], limit);
-    assert!(out.stdout.contains("apply:"), "{}\n{}", out.stdout, out.stderr);
+    let out = run_within(
+        &estate.root,
+        &["apply", "--auto-approve", "--now", NOW],
+        limit,
+    );
+    assert!(
+        out.stdout.contains("apply:"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
     assert!(!estate.root.join("state/lock").exists());
-    assert!(fs::symlink_metadata(&fifo).is_ok(), "the FIFO is left where it was");
+    assert!(
+        fs::symlink_metadata(&fifo).is_ok(),
+        "the FIFO is left where it was"
+    );
 }
 
 #[test]
@@ -483,7 +568,10 @@ fn a_file_still_being_written_is_not_recorded_and_never_turns_corrupt() {
         let (stop, growing) = (stop.clone(), growing.clone());
         std::thread::spawn(move || {
             use std::io::Write as _;
-            let mut file = fs::OpenOptions::new().append(true).open(&growing).expect("open");
+            let mut file = fs::OpenOptions::new()
+                .append(true)
+                .open(&growing)
+                .expect("open");
             // A slow writer, and a bounded one: at most 16 MiB more.
             for _ in 0..4096 {
                 if stop.load(std::sync::atomic::Ordering::SeqCst) {
@@ -501,13 +589,17 @@ fn a_file_still_being_written_is_not_recorded_and_never_turns_corrupt() {
     // Once written, it is an ordinary good backup: never `backup-corrupt`.
     let out = estate.run(&["check", "--format", "json"]);
     assert!(
-        !out.finding_codes().iter().any(|(_, c)| c == "backup-corrupt"),
+        !out.finding_codes()
+            .iter()
+            .any(|(_, c)| c == "backup-corrupt"),
         "{}",
         out.stdout
     );
     let out = estate.run(&["check", "--format", "json", "--verify", "full"]);
     assert!(
-        !out.finding_codes().iter().any(|(_, c)| c == "backup-corrupt"),
+        !out.finding_codes()
+            .iter()
+            .any(|(_, c)| c == "backup-corrupt"),
         "{}",
         out.stdout
     );

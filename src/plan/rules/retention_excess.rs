@@ -152,7 +152,10 @@ mod tests {
         // keep 2 of 4: the two newest stay, and the oldest, the only verified one.
         let prune = prunable(&backups, 2, 1);
         let names: Vec<&str> = prune.iter().map(|b| b.entry.path.as_str()).collect();
-        assert_eq!(names, vec!["s/database/db/full/db_full_20261120T000000Z.bak"]);
+        assert_eq!(
+            names,
+            vec!["s/database/db/full/db_full_20261120T000000Z.bak"]
+        );
     }
 
     #[test]
@@ -200,7 +203,10 @@ mod tests {
             .iter()
             .map(|b| b.entry.path.as_str())
             .collect();
-        assert_eq!(names, vec!["s/database/db/full/db_full_20261117T000000Z.bak"]);
+        assert_eq!(
+            names,
+            vec!["s/database/db/full/db_full_20261117T000000Z.bak"]
+        );
     }
 
     #[test]

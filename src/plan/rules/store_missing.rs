@@ -9,9 +9,10 @@ use crate::observe::Observed;
 pub(crate) fn check(desired: &Desired, observed: &Observed, out: &mut Out) {
     for site in &desired.sites {
         for store in &site.stores {
-            let missing = observed.stores.iter().any(|s| {
-                s.site == site.name.value && s.store == store.name.value && s.missing
-            });
+            let missing = observed
+                .stores
+                .iter()
+                .any(|s| s.site == site.name.value && s.store == store.name.value && s.missing);
             if missing {
                 out.finding(
                     Finding::new(
@@ -51,6 +52,9 @@ mod tests {
             "{codes:?}"
         );
         let healthy = fixture::codes(&fixture::run(fixture::healthy()));
-        assert!(!healthy.iter().any(|(_, c)| c == "store-missing"), "{healthy:?}");
+        assert!(
+            !healthy.iter().any(|(_, c)| c == "store-missing"),
+            "{healthy:?}"
+        );
     }
 }
