@@ -10,6 +10,7 @@ mod discovery;
 mod docs;
 mod formats;
 mod init;
+mod model;
 mod reliability;
 mod sql;
 mod support;

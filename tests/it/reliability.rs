@@ -604,3 +604,152 @@ fn a_file_still_being_written_is_not_recorded_and_never_turns_corrupt() {
         out.stdout
     );
 }
+
+/// The export files of the estate's local store, as (name, content).
+fn exports(estate: &Estate, store: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = fs::read_dir(estate.export_dir(store))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read_to_string(e.path()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn keep_counts_good_backups_and_corrupt_ones_never_cost_a_good_one() {
+    let estate = Estate::new(GOOD_EXPORT);
+    let dir = estate.export_dir("local");
+    fs::create_dir_all(&dir).expect("mkdir");
+    let stamps = ["18", "19", "20", "21", "22"];
+    for day in stamps {
+        fs::write(
+            dir.join(format!("global_export_202611{day}T000000Z.xml")),
+            format!("<settings day=\"{day}\"/>"),
+        )
+        .expect("write");
+    }
+    assert_eq!(estate.run(&["check"]).status, 2, "hashes them all");
+    // The newest three go bad in place, same size.
+    for day in &stamps[2..] {
+        fs::write(
+            dir.join(format!("global_export_202611{day}T000000Z.xml")),
+            format!("<settings day=\"X{}\"/>", &day[1..]),
+        )
+        .expect("corrupt");
+    }
+    let out = estate.run(&["apply", "--auto-approve", "--verify", "full"]);
+    assert!(
+        out.stdout.contains("apply:"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    let left: Vec<String> = exports(&estate, "local")
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    // A fresh export replaces the corrupt newest one; none of the five is pruned, the two
+    // good ones least.
+    for day in stamps {
+        let name = format!("global_export_202611{day}T000000Z.xml");
+        assert!(left.contains(&name), "{name} was pruned: {left:?}");
+    }
+    let out = estate.run(&["check", "--format", "json"]);
+    assert!(
+        out.finding_codes()
+            .contains(&("s/settings/global".to_owned(), "backup-corrupt".to_owned())),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_lost_catalog_never_copies_a_corrupt_original_over_its_good_copy() {
+    let estate = Estate::new(GOOD_EXPORT);
+    assert_eq!(estate.run(&["apply", "--auto-approve"]).status, 0);
+    let good = exports(&estate, "offsite");
+    assert_eq!(good.len(), 1);
+    fs::remove_file(estate.root.join("state/catalog.json")).expect("lose the catalog");
+    let (name, content) = &good[0];
+    fs::write(
+        estate.export_dir("local").join(name),
+        content.replace("settings", "sett!ngs"),
+    )
+    .expect("corrupt the original in place");
+    let out = estate.run(&["apply", "--auto-approve", "--verify", "full"]);
+    assert!(
+        out.stdout.contains("apply:") || out.stdout.contains("nothing to do"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        exports(&estate, "offsite"),
+        good,
+        "the good copy is kept as it was"
+    );
+    let out = estate.run(&["check", "--verify", "full", "--format", "json"]);
+    assert_eq!(out.status, 2, "{}", out.stdout);
+    assert!(
+        out.finding_codes()
+            .contains(&("s/settings/global".to_owned(), "copy-mismatch".to_owned())),
+        "{}",
+        out.stdout
+    );
+    let catalog = fs::read_to_string(estate.root.join("state/catalog.json")).expect("catalog");
+    assert!(catalog.contains("\"origin\":\"first-seen\""), "{catalog}");
+}
+
+#[test]
+fn overlapping_items_never_prune_each_others_backups() {
+    let estate = Estate::with(
+        r#"
+deployment "t" product="generic" {
+    objectives rpo="24h"
+    owner "ops"
+}
+site "s" role="primary" owner="ops" {
+    store "local" path="../local"
+    settings "a" level="global" every="24h" keep=1 store="local" pattern="shared/*.xml"
+    settings "b" level="global" every="24h" keep=3 store="local" pattern="shared/*.xml"
+}
+"#,
+    );
+    let shared = estate.root.join("local/shared");
+    fs::create_dir_all(&shared).expect("mkdir");
+    for day in 1..=3 {
+        let file = shared.join(format!("exp_{day}.xml"));
+        fs::write(&file, format!("<x{day}/>")).expect("write");
+        let at = std::time::UNIX_EPOCH + Duration::from_secs(1_795_309_200 + day * 3600);
+        fs::File::options()
+            .write(true)
+            .open(&file)
+            .and_then(|f| f.set_modified(at))
+            .expect("mtime");
+    }
+    let out = estate.run(&["apply", "--auto-approve"]);
+    assert!(
+        out.stdout.contains("nothing to do") || out.stdout.contains("apply:"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(
+        walk(&shared).len(),
+        3,
+        "the keep=1 item pruned the keep=3 item's backups"
+    );
+    let out = estate.run(&["check"]);
+    assert!(
+        out.stdout
+            .contains("is also claimed by s/settings/b: not pruned"),
+        "{}",
+        out.stdout
+    );
+}
