@@ -4,6 +4,7 @@
 // Test helpers are `pub` for the test modules, not for anyone outside.
 #![allow(unreachable_pub)]
 mod apply;
+mod architecture;
 mod audit;
 mod crash;
 mod discovery;
@@ -11,6 +12,7 @@ mod docs;
 mod formats;
 mod init;
 mod model;
+mod recovery;
 mod reliability;
 mod sql;
 mod support;

@@ -375,7 +375,7 @@ impl World {
             70..=76 => {
                 // A good backup restored by hand from elsewhere, dated a few days back.
                 let store = STORES[rng.below(2)];
-                let back = 1 + rng.below(5) as i64;
+                let back = 1 + i64::try_from(rng.below(5)).unwrap_or(0);
                 let at = jiff::Timestamp::from_second(1_793_502_000 + (self.day - back) * 86_400)
                     .expect("time")
                     .strftime("%Y%m%dT%H%M%SZ")

@@ -7,7 +7,7 @@
 use super::super::Out;
 use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::item::ItemState;
-use super::super::recognise::Backup;
+use crate::observe::Backup;
 use crate::state::catalog::HashOrigin;
 
 pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {

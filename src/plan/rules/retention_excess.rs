@@ -8,8 +8,8 @@ use super::super::Out;
 use super::super::action::{Action, ActionKind, Operation};
 use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::item::ItemState;
-use super::super::recognise::Backup;
 use crate::desired::Store;
+use crate::observe::Backup;
 
 /// Whether a backup is known corrupt: its content differs from what was recorded, or its
 /// snapshot from its manifest.
@@ -75,7 +75,7 @@ fn check_store(item: &ItemState<'_>, store: &Store, backups: &[Backup<'_>], out:
                 "delete {} from `{}` ({})",
                 backup.entry.path,
                 store.name.value,
-                super::super::bytes(backup.entry.size)
+                crate::units::bytes(backup.entry.size)
             ),
             Operation::Prune {
                 path,
@@ -144,7 +144,7 @@ mod tests {
                 let stamp = entry.path.rsplit('_').next()?.trim_end_matches(".bak");
                 Some(Backup {
                     entry,
-                    time: crate::plan::parse_stamp(stamp)?,
+                    time: crate::layout::parse_stamp(stamp)?,
                     sql: None,
                 })
             })
