@@ -25,8 +25,9 @@ use crate::io::hash;
 use crate::layout::Layout;
 use crate::observe::Selection;
 use crate::plan::{Action, ActionKind, Operation};
+use crate::state::Backend;
 use crate::state::catalog::{Catalog, CatalogEntry};
-use crate::state::journal::{Journal, JournalLine};
+use crate::state::journal::JournalLine;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -307,7 +308,7 @@ pub fn apply(
     desired: &Desired,
     actions: &[Action],
     catalog: &mut Catalog,
-    journal: &mut Journal,
+    journal: &mut dyn Backend,
     run: &str,
     options: &Options,
     progress: &mut dyn Progress,
@@ -381,7 +382,7 @@ pub fn apply(
                         let mut line = journal_line(run, action, "end");
                         line.outcome = Some("interrupted".into());
                         line.message = Some(INTERRUPTED.into());
-                        let reason = match journal.append(&line) {
+                        let reason = match journal.append_journal(&line) {
                             Ok(()) => INTERRUPTED.to_owned(),
                             Err(e) => {
                                 format!("{INTERRUPTED} (and the journal could not record it: {e})")
@@ -421,14 +422,11 @@ pub fn apply(
                     let action = pending.remove(index);
                     progress.started(action);
                     // An action the journal cannot record does not run, nor does any after it.
-                    if let Err(e) = journal.append(&journal_line(run, action, "start")) {
+                    if let Err(e) = journal.append_journal(&journal_line(run, action, "start")) {
                         stopped = true;
                         let outcome = Outcome::new(
                             &action.id,
-                            Status::Failed(format!(
-                                "not started: cannot write the journal {}: {e}",
-                                journal.path().display()
-                            )),
+                            Status::Failed(format!("not started: cannot write the journal: {e}")),
                         );
                         progress.finished(action, &outcome);
                         outcomes.insert(action.id.clone(), outcome);
@@ -472,16 +470,14 @@ pub fn apply(
                 line.sha256.clone_from(&outcome.sha256);
                 line.output.clone_from(&outcome.output);
                 let mut outcome = outcome;
-                if let Err(e) = journal.append(&line) {
+                if let Err(e) = journal.append_journal(&line) {
                     stopped = true;
                     let ran = match &outcome.status {
                         Status::Failed(m) => format!("failed ({m})"),
                         _ => "ran".to_owned(),
                     };
-                    outcome.status = Status::Failed(format!(
-                        "{ran}, but the journal {} could not record it: {e}",
-                        journal.path().display()
-                    ));
+                    outcome.status =
+                        Status::Failed(format!("{ran}, but the journal could not record it: {e}"));
                 }
                 for (path, sha256) in &outcome.catalog {
                     record(catalog, path, sha256, options.now);

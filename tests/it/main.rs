@@ -15,6 +15,7 @@ mod model;
 mod recovery;
 mod reliability;
 mod sql;
+mod state;
 mod support;
 mod validate;
 mod worksheet;
