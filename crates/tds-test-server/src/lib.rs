@@ -14,8 +14,10 @@ mod engine;
 mod faults;
 mod media;
 mod protocol;
+mod release;
 mod session;
 mod sql;
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,7 +30,9 @@ pub use catalog::{
     RestoreHistory, ServerInfo, SqlDateTime,
 };
 pub use faults::{DropMidResult, Faults, Stall};
+pub use release::Release;
 pub use sql::StatementKind;
+pub use tls::{Encryption, Tls, write_test_certificates};
 
 use session::{Shared, lock};
 
@@ -50,6 +54,12 @@ pub struct ReceivedSql {
 pub struct Options {
     /// The TCP port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Play this release (LOGINACK, `@@VERSION`, `SERVERPROPERTY`, what it rejects) instead
+    /// of the one the fixture's `server.product_version` names.
+    pub release: Option<Release>,
+    /// A certificate and how the server uses it. Without one the server answers
+    /// `ENCRYPT_NOT_SUP`, which no real SQL Server does (it always has a certificate).
+    pub tls: Option<Tls>,
 }
 
 /// A running server; dropping it stops it and closes every connection.
@@ -76,6 +86,9 @@ impl TdsServer {
     ) -> std::io::Result<TdsServer> {
         let mut catalog = catalog;
         catalog.assign_ids();
+        if let Some(release) = options.release {
+            release.apply(&mut catalog.server);
+        }
         let listener = std::net::TcpListener::bind(("127.0.0.1", options.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -85,6 +98,7 @@ impl TdsServer {
             log: Mutex::new(Vec::new()),
             connections: AtomicU64::new(0),
             queries: sql::canonical_queries(),
+            tls: options.tls.clone(),
         });
         let (shutdown, mut stop) = tokio::sync::oneshot::channel::<()>();
         let task_shared = Arc::clone(&shared);
