@@ -66,13 +66,13 @@ fn kill_group(child: &mut std::process::Child) {
     let _ = child.wait();
 }
 
-/// Runs `argv` (its `{file}` replaced) and puts what it wrote at `file`. The error carries
-/// the command's output too.
+/// Runs `argv` (its `{file}` replaced), without the environment variables in `secrets`, and
+/// puts what it wrote at `file`. The error carries the command's output too.
 pub(super) fn export(
     argv: &[String],
     file: &Path,
     timeout: Duration,
-    hidden_env: &[String],
+    secrets: &[String],
 ) -> Result<Exported, (String, String)> {
     let parent = file.parent().ok_or_else(|| {
         (
@@ -98,15 +98,13 @@ pub(super) fn export(
     let cleanup = || {
         let _ = fs::remove_file(&temp);
     };
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    for secret in secrets {
+        command.env_remove(secret);
+    }
+    let mut child = command
         .args(rest)
         .process_group(0)
-        // The SQL passwords standby was given are for standby, not for the commands it runs
-        // (whose output goes to the journal).
-        .env_clear()
-        .envs(
-            std::env::vars_os().filter(|(name, _)| !hidden_env.iter().any(|h| name == h.as_str())),
-        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

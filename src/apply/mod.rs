@@ -115,14 +115,27 @@ pub fn in_window(desired: &Desired, now: Timestamp) -> bool {
     }
 }
 
+/// The environment variables the desired state names for secrets (SQL Server passwords, the
+/// PostgreSQL state's URL): an export command never inherits them.
+fn secrets(desired: &Desired) -> Vec<String> {
+    let passwords = desired
+        .sites
+        .iter()
+        .flat_map(|s| &s.sql_instances)
+        .filter_map(|i| i.password_env.as_ref().map(|v| v.value.clone()));
+    let state = match &desired.state {
+        Some(crate::desired::StateDecl::Postgres { url_env }) => Some(url_env.clone()),
+        _ => None,
+    };
+    passwords.chain(state).collect()
+}
+
 /// Everything a worker needs, shared read-only.
 struct Context<'a> {
     desired: &'a Desired,
     roots: Roots,
     catalog: &'a Catalog,
     export_timeout: Duration,
-    /// The `password-env` variables, kept out of every command standby runs.
-    hidden_env: Vec<String>,
     sql: sql::SqlActions<'a>,
 }
 
@@ -183,7 +196,7 @@ impl Context<'_> {
             }
             Operation::Export { argv, file } => {
                 self.roots.check(file)?;
-                match export::export(argv, file, self.export_timeout, &self.hidden_env) {
+                match export::export(argv, file, self.export_timeout, &secrets(self.desired)) {
                     Ok(done) => {
                         outcome.detail =
                             Some(format!("{} written", crate::units::bytes(done.bytes)));
@@ -351,7 +364,6 @@ pub fn apply(
             roots: Roots::of(desired),
             catalog: &snapshot,
             export_timeout: options.export_timeout,
-            hidden_env: password_variables(desired),
             sql: sql::SqlActions {
                 desired,
                 timeouts: crate::io::sql::Timeouts::maintenance(options.sql_command_timeout),
@@ -525,16 +537,6 @@ pub fn apply(
 
 /// Why an action did not run after SIGTERM or SIGINT.
 pub const INTERRUPTED: &str = "interrupted: apply received SIGTERM or SIGINT";
-
-/// The environment variables that hold SQL passwords.
-fn password_variables(desired: &Desired) -> Vec<String> {
-    desired
-        .sites
-        .iter()
-        .flat_map(|s| &s.sql_instances)
-        .filter_map(|i| i.password_env.as_ref().map(|v| v.value.clone()))
-        .collect()
-}
 
 /// Clears what an apply that was killed left under temporary names (a half-copied file, a
 /// half-built or half-deleted snapshot): in every declared item's backup directory of every
