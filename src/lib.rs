@@ -11,6 +11,7 @@ mod commands;
 pub mod desired;
 pub mod observe;
 pub mod plan;
+pub mod platform;
 pub mod profile;
 pub mod report;
 pub mod state;

@@ -4,13 +4,13 @@
 
 use std::fs;
 use std::io::Read;
-use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::observe::hash;
+use crate::platform::ProcessTree;
 use crate::state::atomic::{sync_dir, temp_path};
 
 /// The most of a command's output kept for the journal.
@@ -54,17 +54,6 @@ fn collect(rx: Option<mpsc::Receiver<Vec<u8>>>) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// Kills the command and everything it started (its process group).
-fn kill_group(child: &mut std::process::Child) {
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{}", child.id())])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
 /// Runs `argv` (its `{file}` replaced) and puts what it wrote at `file`. The error carries
 /// the command's output too.
 pub(super) fn export(
@@ -96,22 +85,24 @@ pub(super) fn export(
     let cleanup = || {
         let _ = fs::remove_file(&temp);
     };
-    let mut child = Command::new(program)
-        .args(rest)
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| (format!("cannot run {program}: {e}"), String::new()))?;
-    let stdout = child.stdout.take().map(drain);
-    let stderr = child.stderr.take().map(drain);
+    // No shell: on Windows the arguments are quoted by the rules programs such as
+    // LCSCmd.exe parse them back with (the C runtime's), so a path with spaces stays one.
+    let mut tree = ProcessTree::spawn(
+        Command::new(program)
+            .args(rest)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .map_err(|e| (format!("cannot run {program}: {e}"), String::new()))?;
+    let stdout = tree.child().stdout.take().map(drain);
+    let stderr = tree.child().stderr.take().map(drain);
     let started = Instant::now();
     let status = loop {
-        match child.try_wait() {
+        match tree.child().try_wait() {
             Ok(Some(status)) => break Ok(status),
             Ok(None) if started.elapsed() >= timeout => {
-                kill_group(&mut child);
+                tree.kill();
                 break Err(format!(
                     "{program} did not finish within {}s and was killed",
                     timeout.as_secs()

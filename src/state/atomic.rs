@@ -71,7 +71,7 @@ pub fn remove_stale_temps(dir: &Path) -> io::Result<Vec<PathBuf>> {
         let Some(pid) = entry.file_name().to_str().and_then(temp_owner) else {
             continue;
         };
-        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+        if pid == std::process::id() || crate::platform::process_alive(pid) {
             continue;
         }
         let path = entry.path();
@@ -91,7 +91,7 @@ pub fn remove_stale_temps(dir: &Path) -> io::Result<Vec<PathBuf>> {
 
 /// Makes a rename in `dir` durable.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+    crate::platform::sync_dir(dir)
 }
 
 #[cfg(test)]

@@ -65,14 +65,17 @@ impl Journal {
 /// Cuts a torn last line (a crash mid-append) off the journal, so that the next line starts
 /// on a line of its own instead of being glued to the fragment and lost with it.
 fn drop_torn_tail(file: &File) -> io::Result<()> {
-    use std::os::unix::fs::FileExt as _;
+    use std::io::{Read as _, Seek as _, SeekFrom};
     let len = file.metadata()?.len();
     let mut end = len;
     let mut chunk = vec![0; 64 * 1024];
     while end > 0 {
         let start = end.saturating_sub(chunk.len() as u64);
         let part = &mut chunk[..usize::try_from(end - start).unwrap_or(0)];
-        file.read_exact_at(part, start)?;
+        // Seek and read through `&File`: appends go to the end whatever the position.
+        let mut reader = file;
+        reader.seek(SeekFrom::Start(start))?;
+        reader.read_exact(part)?;
         if let Some(at) = part.iter().rposition(|b| *b == b'\n') {
             end = start + at as u64 + 1;
             break;
