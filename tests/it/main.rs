@@ -15,3 +15,5 @@ mod support;
 mod tds_server;
 mod validate;
 mod worksheet;
+#[cfg(windows)]
+mod windows;
