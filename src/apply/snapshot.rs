@@ -55,7 +55,7 @@ pub(super) fn sync_all(paths: &[PathBuf]) -> Result<(), String> {
         for _ in 0..AT_ONCE.min(paths.len()) {
             scope.spawn(|| {
                 while let Some(path) = paths.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    if let Err(e) = File::open(path).and_then(|f| f.sync_all()) {
+                    if let Err(e) = crate::platform::sync_path(path) {
                         let mut failure = failure.lock().unwrap_or_else(PoisonError::into_inner);
                         failure
                             .get_or_insert_with(|| format!("cannot sync {}: {e}", path.display()));

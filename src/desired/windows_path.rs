@@ -31,7 +31,9 @@ pub fn plain(text: &str) -> Cow<'_, str> {
         .find_map(|p| text.strip_prefix(p).map(str::to_owned));
     match verbatim {
         Some(rest) => match rest.get(..4) {
-            Some(unc) if unc.eq_ignore_ascii_case(r"UNC\") => Cow::Owned(format!(r"\\{}", &rest[4..])),
+            Some(unc) if unc.eq_ignore_ascii_case(r"UNC\") => {
+                Cow::Owned(format!(r"\\{}", &rest[4..]))
+            }
             _ => Cow::Owned(rest),
         },
         None => text,
@@ -63,7 +65,14 @@ mod tests {
         ] {
             assert!(is_absolute(path), "{path}");
         }
-        for path in ["D:relative", "backup", r"..\backup", r"\Backup", "/srv/backup", "D:"] {
+        for path in [
+            "D:relative",
+            "backup",
+            r"..\backup",
+            r"\Backup",
+            "/srv/backup",
+            "D:",
+        ] {
             assert!(!is_absolute(path), "{path}");
         }
     }
@@ -107,7 +116,12 @@ site "redmond" role="primary" owner="ops" {
             .collect();
         assert_eq!(
             paths,
-            [r"\\rdm-bk01\backup", r"D:\Backup\redmond", r"E:\Backups\redmond", r"\\rdm-bk01\archive"]
+            [
+                r"\\rdm-bk01\backup",
+                r"D:\Backup\redmond",
+                r"E:\Backups\redmond",
+                r"\\rdm-bk01\archive"
+            ]
         );
     }
 }

@@ -277,7 +277,11 @@ mod tests {
     #[test]
     fn long_path_and_unc_spellings_of_a_share_are_one_store() {
         let device = r"\\rdm-bk01\backup\redmond\database\rtc\full\rtc_full_X.bak";
-        for store in [r"\\?\UNC\rdm-bk01\backup", r"\\RDM-BK01\BACKUP", "//rdm-bk01/backup/"] {
+        for store in [
+            r"\\?\UNC\rdm-bk01\backup",
+            r"\\RDM-BK01\BACKUP",
+            "//rdm-bk01/backup/",
+        ] {
             assert_eq!(
                 store_path(store, device).as_deref(),
                 Some("redmond/database/rtc/full/rtc_full_X.bak"),

@@ -11,7 +11,7 @@ mod imp;
 #[path = "windows.rs"]
 mod imp;
 
-pub use imp::{ProcessTree, open_direct, process_alive, sync_dir, write_all_at};
+pub use imp::{ProcessTree, open_direct, process_alive, sync_dir, sync_path, write_all_at};
 
 /// The name of this computer: what a lock's `user@host` names.
 pub fn hostname() -> String {
@@ -70,9 +70,11 @@ mod tests {
     }
 
     #[test]
-    fn a_directory_syncs() -> std::io::Result<()> {
+    fn a_directory_and_a_file_sync() -> std::io::Result<()> {
         let dir = tempfile::tempdir()?;
         std::fs::write(dir.path().join("x"), b"x")?;
-        sync_dir(dir.path())
+        sync_dir(dir.path())?;
+        sync_path(dir.path())?;
+        sync_path(&dir.path().join("x"))
     }
 }

@@ -21,6 +21,11 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// fsyncs a file or a directory that another handle wrote.
+pub fn sync_path(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
 /// `O_DIRECT`, where its value is known (it differs between architectures).
 #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")))]
 const O_DIRECT: Option<i32> = Some(0o40_000);

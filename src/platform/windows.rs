@@ -44,13 +44,24 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     let unsupported = |e: &io::Error| {
         matches!(
             e.kind(),
-            io::ErrorKind::PermissionDenied | io::ErrorKind::Unsupported | io::ErrorKind::InvalidInput
+            io::ErrorKind::PermissionDenied
+                | io::ErrorKind::Unsupported
+                | io::ErrorKind::InvalidInput
         )
     };
     match opened.and_then(|d| d.sync_all()) {
         Err(e) if unsupported(&e) => Ok(()),
         other => other,
     }
+}
+
+/// Flushes a file or a directory that another handle wrote. `FlushFileBuffers` needs a
+/// handle with write access, which `File::open` does not give.
+pub fn sync_path(path: &Path) -> io::Result<()> {
+    if std::fs::symlink_metadata(path)?.is_dir() {
+        return sync_dir(path);
+    }
+    OpenOptions::new().write(true).open(path)?.sync_all()
 }
 
 /// Creates (truncating) `path` for writes past the system cache (`FILE_FLAG_NO_BUFFERING`

@@ -30,7 +30,11 @@ pub enum PathStyle {
 impl PathStyle {
     /// The style of the computer standby runs on.
     pub fn native() -> Self {
-        if cfg!(windows) { Self::Windows } else { Self::Unix }
+        if cfg!(windows) {
+            Self::Windows
+        } else {
+            Self::Unix
+        }
     }
 
     /// A site's local backup store: its `path` and its `sql-path`, both KDL literals. On
@@ -422,10 +426,6 @@ site {standby_q} role="standby" standby-for={site_q} owner="ocs-ops" {{
         from = q(&options.pool),
         to = q(&pool),
         srv = q(&format!("_sipinternaltls._tcp.{domain}")),
-        meeting_content = paths.fileset("meeting-content"),
-        meeting_compliance = paths.fileset("meeting-compliance"),
-        client_updates = paths.fileset("client-updates"),
-        device_updates = paths.fileset("device-updates"),
         pool_name = q(&pool_short(&pool)),
         pool_arg = q(&format!("/PoolName:{}", pool_short(&pool))),
         computer_omits = computer_omits,
