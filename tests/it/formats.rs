@@ -43,7 +43,7 @@ site "s" role="primary" owner="dba" {
 "#;
 
 /// The desired state, its SQL Server instance on the test server.
-fn desired(sql: &crate::support::tds_server::TdsServer) -> String {
+fn desired(sql: &tds_test_server::TdsServer) -> String {
     DESIRED.replace(
         r#"sql-instance "i" host="sql.example" password-env="PW""#,
         &crate::support::sql_instance("i", sql),
@@ -54,7 +54,7 @@ struct Estate {
     _dir: tempfile::TempDir,
     root: PathBuf,
     /// Kept running for as long as the estate is used.
-    _sql: crate::support::tds_server::TdsServer,
+    _sql: tds_test_server::TdsServer,
 }
 
 impl Estate {

@@ -17,7 +17,6 @@ mod formats;
 mod init;
 mod sql;
 mod support;
-mod tds_server;
 mod validate;
 #[cfg(windows)]
 mod windows;
