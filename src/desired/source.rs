@@ -3,6 +3,7 @@
 //! Every value lowered from KDL keeps a [`Span`] so that diagnostics (and later findings)
 //! can point at the exact place an operator wrote it.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Which of the loaded files a span belongs to.
@@ -114,6 +115,36 @@ impl Sources {
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
+}
+
+/// Removes `.` and resolves `..` lexically (no file system access, so symlinks are not
+/// followed).
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    let mut share = false;
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            // A share (`\\host\share`) has its root implied: pushing it would add a
+            // trailing separator.
+            Component::Prefix(prefix) => {
+                share = matches!(
+                    prefix.kind(),
+                    std::path::Prefix::UNC(..) | std::path::Prefix::VerbatimUNC(..)
+                );
+                out.push(component);
+            }
+            Component::RootDir if share => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

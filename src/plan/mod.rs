@@ -2,10 +2,11 @@
 //! findings and the actions that would resolve them. No I/O and no clock reads here.
 
 mod action;
+pub mod chain;
 pub mod database;
 mod finding;
 mod item;
-mod recognise;
+pub mod recovery;
 mod rules;
 mod saved;
 mod select;
@@ -15,10 +16,8 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 
 pub use action::{Action, ActionKind, Operation, RestoreFile};
-pub use finding::{Finding, FindingCode, Severity, age, bytes};
+pub use finding::{Finding, FindingCode, Severity};
 pub use item::ItemState;
-pub(crate) use recognise::backups;
-pub use recognise::{Backup, Layout, parse_stamp};
 pub(crate) use rules::{copy_parity, item_store_problem};
 pub use saved::{SavedPlan, desired_fingerprint, observed_fingerprint};
 pub use select::{IgnoreError, IgnoreRules, Targets};
@@ -216,6 +215,9 @@ pub fn plan(desired: &Desired, observed: &Observed, now: Timestamp) -> Plan {
     }
     for db in &databases {
         rules::check_restores(db, observed, &mut out);
+        if let Some(recovery) = recovery::Recovery::of(db, observed) {
+            rules::check_recovery(db, &recovery, &mut out);
+        }
     }
     rules::unmanaged::check(desired, observed, &claimed, &mut out);
     rules::unmanaged::check_databases(desired, observed, &mut out);

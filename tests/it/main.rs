@@ -7,6 +7,7 @@
 // Windows build through the same ground (scripts/test-windows runs it under Wine).
 #[cfg(unix)]
 mod apply;
+mod architecture;
 mod audit;
 #[cfg(unix)]
 mod crash;
@@ -15,6 +16,7 @@ mod docs;
 #[cfg(unix)]
 mod formats;
 mod init;
+mod recovery;
 mod sql;
 mod support;
 mod validate;
