@@ -142,3 +142,27 @@ impl Finding {
         self
     }
 }
+
+/// Puts findings in reading order: by site, then severity, address and code. Plan, check
+/// and audit report them in this one order.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.address.site(), a.severity, &a.address, a.code).cmp(&(
+            b.address.site(),
+            b.severity,
+            &b.address,
+            b.code,
+        ))
+    });
+}
+
+/// How many of `findings` have `severity`.
+pub fn count(findings: &[Finding], severity: Severity) -> usize {
+    findings.iter().filter(|f| f.severity == severity).count()
+}
+
+/// Whether `findings` say something is out of sync: a warning or a critical finding (info
+/// alone does not).
+pub fn any_drift(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.severity != Severity::Info)
+}

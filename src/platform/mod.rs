@@ -11,7 +11,9 @@ mod imp;
 #[path = "windows.rs"]
 mod imp;
 
-pub use imp::{ProcessTree, open_direct, process_alive, sync_dir, sync_path, write_all_at};
+pub use imp::{
+    ProcessTree, open_direct, path_from_bytes, process_alive, sync_dir, sync_path, write_all_at,
+};
 
 /// The name of this computer: what a lock's `user@host` names.
 pub fn hostname() -> String {

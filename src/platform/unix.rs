@@ -21,6 +21,12 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// A path from the bytes `OsStr::as_encoded_bytes` gave: on Unix, the bytes themselves.
+pub fn path_from_bytes(bytes: Vec<u8>) -> std::path::PathBuf {
+    use std::os::unix::ffi::OsStringExt as _;
+    std::ffi::OsString::from_vec(bytes).into()
+}
+
 /// fsyncs a file or a directory that another handle wrote.
 pub fn sync_path(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_all()

@@ -55,6 +55,15 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     }
 }
 
+/// A path from the bytes `OsStr::as_encoded_bytes` gave: WTF-8, which is UTF-8 for every
+/// name that is valid Unicode (an unpaired surrogate, which no backup tool writes, reads
+/// back replaced).
+pub fn path_from_bytes(bytes: Vec<u8>) -> std::path::PathBuf {
+    String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        .into()
+}
+
 /// Flushes a file or a directory that another handle wrote. `FlushFileBuffers` needs a
 /// handle with write access, which `File::open` does not give.
 pub fn sync_path(path: &Path) -> io::Result<()> {

@@ -18,6 +18,7 @@ mod formats;
 mod init;
 mod recovery;
 mod sql;
+mod state;
 mod support;
 mod validate;
 #[cfg(windows)]
