@@ -55,12 +55,13 @@ fn collect(rx: Option<mpsc::Receiver<Vec<u8>>>) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// Runs `argv` (its `{file}` replaced) and puts what it wrote at `file`. The error carries
-/// the command's output too.
+/// Runs `argv` (its `{file}` replaced), without the environment variables in `secrets`, and
+/// puts what it wrote at `file`. The error carries the command's output too.
 pub(super) fn export(
     argv: &[String],
     file: &Path,
     timeout: Duration,
+    secrets: &[String],
 ) -> Result<Exported, (String, String)> {
     let parent = file.parent().ok_or_else(|| {
         (
@@ -88,8 +89,12 @@ pub(super) fn export(
     };
     // No shell: on Windows the arguments are quoted by the rules programs such as
     // LCSCmd.exe parse them back with (the C runtime's), so a path with spaces stays one.
+    let mut command = Command::new(program);
+    for secret in secrets {
+        command.env_remove(secret);
+    }
     let mut tree = ProcessTree::spawn(
-        Command::new(program)
+        command
             .args(rest)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -166,6 +171,7 @@ mod tests {
             &sh("echo exporting; echo '<settings/>' > \"$1\""),
             &file,
             Duration::from_secs(10),
+            &[],
         )
         .map_err(|(e, _)| e)?;
         assert_eq!(fs::read_to_string(&file)?, "<settings/>\n");
@@ -182,6 +188,7 @@ mod tests {
             &sh("echo half > \"$1\"; echo broken >&2; exit 3"),
             &file,
             Duration::from_secs(10),
+            &[],
         );
         let Err((message, output)) = failed else {
             panic!("must fail")
@@ -192,6 +199,7 @@ mod tests {
             &sh("echo half > \"$1\"; sleep 30"),
             &file,
             Duration::from_millis(300),
+            &[],
         );
         let Err((message, _)) = hung else {
             panic!("must time out")
