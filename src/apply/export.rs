@@ -108,7 +108,7 @@ pub(super) fn export(
         match tree.child().try_wait() {
             Ok(Some(status)) => break Ok(status),
             Ok(None) if super::interrupt::requested() => {
-                kill_group(&mut child);
+                tree.kill();
                 break Err(format!("{program} was killed: apply was interrupted"));
             }
             Ok(None) if started.elapsed() >= timeout => {
