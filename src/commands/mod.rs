@@ -8,6 +8,7 @@ mod completions;
 mod discover;
 mod init;
 mod plan;
+mod restore;
 mod validate;
 mod worksheet;
 
@@ -52,5 +53,6 @@ pub(crate) fn dispatch(cli: Cli) -> ExitCode {
         Command::Man(args) => completions::run_man(&args),
         Command::Apply(args) => apply::run(&cli.global, &args),
         Command::ForceUnlock(args) => apply::force_unlock(&cli.global, &args),
+        Command::Restore(args) => restore::run(&cli.global, &args),
     }
 }

@@ -113,6 +113,21 @@ pub struct RestoreFile {
     pub disk: String,
     /// `full`, `diff` or `log`.
     pub backup_type: String,
+    /// The other devices of a striped set, in family order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stripes: Vec<String>,
+    /// The set's file number on its media (`WITH FILE = n`).
+    #[serde(default = "first_file", skip_serializing_if = "is_first_file")]
+    pub position: u32,
+}
+
+fn first_file() -> u32 {
+    1
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_first_file(position: &u32) -> bool {
+    *position == 1
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
