@@ -173,7 +173,7 @@ fn chain_files(
                 .map_err(|why| Failure(format!("{} {why}", set.name())))?;
             for file in files {
                 let path = file.store.path.value.join(&file.relative);
-                let sha256 = crate::observe::hash::sha256_file(&path)
+                let sha256 = crate::io::hash::sha256_file(&path)
                     .map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?;
                 if file.entry.sha256.as_deref() != Some(sha256.as_str()) {
                     return Err(Failure(format!(

@@ -6,10 +6,11 @@
 use super::super::Out;
 use super::super::action::{Action, ActionKind, Operation, RestoreFile};
 use super::super::database::DatabaseState;
-use super::super::finding::{Finding, FindingCode, Severity, age};
+use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::recovery::Recovery;
 use crate::desired::DatabaseBackupKind;
 use crate::observe::Observed;
+use crate::units::age;
 
 pub(super) fn check(db: &DatabaseState<'_>, observed: &Observed, out: &mut Out) {
     let Some(every) = &db.desired.deployment.objectives.restore_test else {
