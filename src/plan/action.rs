@@ -117,17 +117,11 @@ pub struct RestoreFile {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stripes: Vec<String>,
     /// The set's file number on its media (`WITH FILE = n`).
-    #[serde(default = "first_file", skip_serializing_if = "is_first_file")]
+    #[serde(
+        default = "crate::observe::sql::one",
+        skip_serializing_if = "crate::observe::sql::is_one"
+    )]
     pub position: u32,
-}
-
-fn first_file() -> u32 {
-    1
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
-fn is_first_file(position: &u32) -> bool {
-    *position == 1
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
