@@ -4,7 +4,6 @@ use std::process::ExitCode;
 
 use super::common::{self, Failure};
 use crate::cli::{DiscoverArgs, GlobalArgs};
-use crate::state;
 
 pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
     let desired = match common::desired(global) {
@@ -12,19 +11,26 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
         Err(code) => return code,
     };
     let result = (|| -> Result<ExitCode, Failure> {
-        let mut observed = common::discover(global, &desired, &args.observe)?;
+        let mut backend = common::open_state(global, &desired)?;
+        let mut observed = common::discover(global, &desired, &args.observe, backend.as_mut())?;
         crate::observe::observe_standby(&desired, &mut observed);
-        let path = args
-            .out
-            .clone()
-            .unwrap_or_else(|| state::observed_path(&global.state));
-        // Compact: a quarter smaller and faster to write than pretty-printed on a large store
-        // (`jq . FILE` shows it indented). Streamed: with large SQL histories the JSON is
-        // as big as the observation itself, and a copy of it in memory would double the peak.
-        crate::io::atomic::write_with(&path, |out| {
-            serde_json::to_writer(out, &observed).map_err(std::io::Error::from)
-        })
-        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+        let saved_to = if let Some(path) = &args.out {
+            // Compact: a quarter smaller and faster to write than pretty-printed on a large
+            // store (`jq . FILE` shows it indented). Streamed: with large SQL histories the
+            // JSON is as big as the observation itself, and a copy of it in memory would
+            // double the peak.
+            crate::io::atomic::write_with(path, |out| {
+                serde_json::to_writer(out, &observed).map_err(std::io::Error::from)
+            })
+            .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+            path.display().to_string()
+        } else {
+            let json = serde_json::to_string(&observed).map_err(|e| Failure(e.to_string()))?;
+            backend
+                .save_observation(observed.taken_at, &json)
+                .map_err(|e| Failure(e.to_string()))?;
+            backend.place()
+        };
         let entries: usize = observed.stores.iter().map(|s| s.entries.len()).sum();
         let unreachable = observed.stores.iter().filter(|s| s.error.is_some()).count()
             + observed
@@ -58,7 +64,7 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
                 } else {
                     String::new()
                 },
-                path.display()
+                saved_to
             );
         }
         let all_failed =

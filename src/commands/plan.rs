@@ -42,9 +42,12 @@ pub(super) fn make(global: &GlobalArgs, select: &SelectArgs) -> Result<Planned, 
     let prepared = (|| -> Result<Planned, Failure> {
         let ignore = common::ignore_rules(global)?;
         let targets = common::targets(select)?;
-        let observed = common::observation(global, &desired, select)?;
+        let (observed, backend) = common::observation(global, &desired, select)?;
         let now = common::now(&select.observe);
         let plan = plan(&desired, &observed, now).select(&targets, &ignore);
+        if let Some(mut backend) = backend {
+            common::record_findings(backend.as_mut(), "check", select, now, &plan.findings)?;
+        }
         Ok(Planned {
             plan,
             now,

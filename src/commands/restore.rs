@@ -46,7 +46,10 @@ fn script(global: &GlobalArgs, desired: &Desired, args: &RestoreArgs) -> Result<
     let (target_site, target) = instance(desired, &args.site, &args.to)?;
     let observed = match &args.observed {
         Some(path) => common::read_observed(path)?,
-        None => common::discover(global, desired, &args.observe)?,
+        None => {
+            let mut backend = common::open_state(global, desired)?;
+            common::discover(global, desired, &args.observe, backend.as_mut())?
+        }
     };
     let now = common::now(&args.observe);
     let index = SqlIndex::new(&observed);

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod diagnostics;
+pub mod history;
 pub mod junit;
 pub mod nagios;
 pub mod plan;

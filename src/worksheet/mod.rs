@@ -49,6 +49,10 @@ pub struct Worksheet {
     /// Per declared database and site holding its backups, the newest point the site can
     /// restore it to; empty without an observation.
     pub recovery: Vec<RecoveryRow>,
+    /// The findings recorded in the state since `history_since`, oldest first (empty when
+    /// none were recorded).
+    pub history: Vec<crate::state::FindingSpan>,
+    pub history_since: Timestamp,
 }
 
 /// The recovery point of one database at one site.
@@ -338,6 +342,8 @@ pub fn build(
             .map(|s| s.value.clone())
             .collect(),
         recovery: observed.map_or_else(Vec::new, |o| recovery_rows(desired, o, now)),
+        history: Vec::new(),
+        history_since: now,
     }
 }
 

@@ -13,6 +13,7 @@ mod formats;
 mod init;
 mod recovery;
 mod sql;
+mod state;
 mod support;
 mod validate;
 mod worksheet;

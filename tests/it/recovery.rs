@@ -351,14 +351,14 @@ fn restore_writes_the_chain_at_the_standby_site_up_to_the_point_asked() {
     );
 
     // A file that changes between the observation and the script is refused.
-    let (out, _server) = estate.run("SERVER", &["discover", "--now", NOW]);
+    let (out, _server) = estate.run("SERVER", &["discover", "--now", NOW, "--out", "seen.json"]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     fs::write(
         estate.path("offsite", "rtc_log_20261122T030000Z.trn"),
         "tampered",
     )
     .expect("write");
-    let out = restore(&["--as", "rtc_dr", "--observed", "state/observed.json"]);
+    let out = restore(&["--as", "rtc_dr", "--observed", "seen.json"]);
     assert_eq!(out.status, 1, "{}", out.stdout);
     assert!(
         out.stderr

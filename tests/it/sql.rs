@@ -192,11 +192,7 @@ impl Deployment {
     }
 
     fn journal(&self) -> Vec<Value> {
-        fs::read_to_string(self.root.join("state/journal.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("journal lines are JSON"))
-            .collect()
+        crate::support::journal(&self.root.join("state"))
     }
 }
 
@@ -359,15 +355,14 @@ fn plan_finds_every_database_code_and_apply_fixes_what_standby_can() {
     let check = d.run(&["check", "--format", "json"]);
     assert_eq!(check.status, 0, "{}", check.stdout);
     assert_eq!(d.run(&["discover", "-q"]).status, 0);
-    for written in [
-        "state/observed.json",
-        "state/journal.jsonl",
-        "state/catalog.json",
-    ] {
-        let text = fs::read_to_string(d.root.join(written)).unwrap_or_default();
-        assert!(!text.is_empty(), "{written} was not written");
+    assert_eq!(d.run(&["discover", "-q", "--out", "snap.json"]).status, 0);
+    for written in ["snap.json", "state/state.db"] {
+        let bytes = fs::read(d.root.join(written)).unwrap_or_default();
+        assert!(!bytes.is_empty(), "{written} was not written");
         assert!(
-            !text.contains(PASSWORD),
+            !bytes
+                .windows(PASSWORD.len())
+                .any(|w| w == PASSWORD.as_bytes()),
             "the password leaked into {written}"
         );
     }
