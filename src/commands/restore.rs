@@ -44,12 +44,11 @@ fn script(global: &GlobalArgs, desired: &Desired, args: &RestoreArgs) -> Result<
         return Err(Failure(format!("no site `{}` is declared", args.site)));
     }
     let (target_site, target) = instance(desired, &args.site, &args.to)?;
-    let observed = match &args.observed {
-        Some(path) => common::read_observed(path)?,
-        None => {
-            let mut backend = common::open_state(global, desired)?;
-            common::discover(global, desired, &args.observe, backend.as_mut())?
-        }
+    let observed = if let Some(path) = &args.observed {
+        common::read_observed(path)?
+    } else {
+        let mut backend = common::open_state(global, desired)?;
+        common::discover(global, desired, &args.observe, backend.as_mut())?
     };
     let now = common::now(&args.observe);
     let index = SqlIndex::new(&observed);
