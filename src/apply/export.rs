@@ -66,12 +66,13 @@ fn kill_group(child: &mut std::process::Child) {
     let _ = child.wait();
 }
 
-/// Runs `argv` (its `{file}` replaced) and puts what it wrote at `file`. The error carries
-/// the command's output too.
+/// Runs `argv` (its `{file}` replaced), without the environment variables in `secrets`, and
+/// puts what it wrote at `file`. The error carries the command's output too.
 pub(super) fn export(
     argv: &[String],
     file: &Path,
     timeout: Duration,
+    secrets: &[String],
 ) -> Result<Exported, (String, String)> {
     let parent = file.parent().ok_or_else(|| {
         (
@@ -97,7 +98,11 @@ pub(super) fn export(
     let cleanup = || {
         let _ = fs::remove_file(&temp);
     };
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    for secret in secrets {
+        command.env_remove(secret);
+    }
+    let mut child = command
         .args(rest)
         .process_group(0)
         .stdin(Stdio::null())
@@ -176,6 +181,7 @@ mod tests {
             &sh("echo exporting; echo '<settings/>' > \"$1\""),
             &file,
             Duration::from_secs(10),
+            &[],
         )
         .map_err(|(e, _)| e)?;
         assert_eq!(fs::read_to_string(&file)?, "<settings/>\n");
@@ -192,6 +198,7 @@ mod tests {
             &sh("echo half > \"$1\"; echo broken >&2; exit 3"),
             &file,
             Duration::from_secs(10),
+            &[],
         );
         let Err((message, output)) = failed else {
             panic!("must fail")
@@ -202,6 +209,7 @@ mod tests {
             &sh("echo half > \"$1\"; sleep 30"),
             &file,
             Duration::from_millis(300),
+            &[],
         );
         let Err((message, _)) = hung else {
             panic!("must time out")
