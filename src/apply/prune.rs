@@ -64,7 +64,7 @@ pub(super) fn prune(
     store_root: &Path,
     roots: &Roots,
     catalog: &Catalog,
-    min: usize,
+    (keep, min): (usize, usize),
     listings: &Listings,
 ) -> Result<(), String> {
     let root = roots.check(path)?;
@@ -109,7 +109,7 @@ pub(super) fn prune(
         );
     }
     let siblings = listing.get_or_insert_default();
-    check_survivors(siblings, (stamp, name), directory, catalog, min)
+    check_survivors(siblings, (stamp, name), directory, catalog, (keep, min))
         .map_err(|why| format!("{} {why}", path.display()))?;
     delete(&parent, name, meta.kind == Kind::Dir)
         .map_err(|e| format!("cannot delete {}: {e}", path.display()))?;
@@ -125,7 +125,7 @@ fn check_survivors(
     (stamp, name): (Timestamp, &OsStr),
     directory: &Path,
     catalog: &Catalog,
-    min: usize,
+    (keep, min): (usize, usize),
 ) -> Result<(), String> {
     if siblings.last().map(|(t, _)| *t) == Some(stamp) {
         return Err("is the newest backup; refusing to delete it".into());
@@ -140,10 +140,33 @@ fn check_survivors(
     {
         return Err("is the newest verified backup; refusing to delete it".into());
     }
-    if siblings.len().saturating_sub(1) < min.max(1) {
+    // Ranked by good backups: a corrupt one is evidence and never counts.
+    let corrupt = |n: &OsStr| {
+        catalog
+            .get(&directory.join(n))
+            .is_some_and(|e| e.mismatch.is_some())
+    };
+    if corrupt(name) {
+        return Err(
+            "is known corrupt: it is kept as evidence; remove it by hand once examined".into(),
+        );
+    }
+    let others = |f: &dyn Fn(&OsStr) -> bool| {
+        siblings
+            .iter()
+            .filter(|(_, n)| n.as_os_str() != name && f(n))
+            .count()
+    };
+    if others(&|n| !corrupt(n)) < min.max(1) {
         return Err(format!(
-            "cannot go: deleting it would leave fewer than {} backups",
+            "cannot go: deleting it would leave fewer than {} backups that are not corrupt",
             min.max(1)
+        ));
+    }
+    let keep = keep.max(min).max(1);
+    if verified(name) && others(&verified) < keep {
+        return Err(format!(
+            "cannot go: deleting it would leave fewer than {keep} verified good backups"
         ));
     }
     Ok(())

@@ -114,6 +114,18 @@ fn actions(
                 path.display()
             )));
         }
+        saved
+            .check_dependencies()
+            .map_err(|why| Failure(format!("{} is refused: {why}", path.display())))?;
+        // The fingerprints cover the inputs, not the actions: derive the actions again
+        // from those inputs and run only what they give.
+        let derived = plan(desired, &observed, saved.now);
+        if let Some(why) = saved.edited_action(&derived) {
+            return Err(Failure(format!(
+                "saved plan does not match what the desired state produces: {why}; {} was edited, run `standby plan` again",
+                path.display()
+            )));
+        }
         let now = saved.now;
         let clock = args.observe.now.unwrap_or_else(Timestamp::now);
         // New backups are named after the plan's time: a plan from the future would name
@@ -152,7 +164,7 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             target: args.target.clone(),
             observe: observe_args(args),
         };
-        let targets = common::targets(&select)?;
+        let targets = common::targets(&select, &desired)?;
         let mut backend = common::open_state(global, &desired)?;
         let lock = backend
             .lock("apply", args.lock_timeout)
@@ -182,6 +194,10 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             // The window and the catalog go by the clock, not by when the plan was made.
             now: args.observe.now.unwrap_or_else(Timestamp::now),
         };
+        // From here on SIGTERM and SIGINT wind the run down in order (see apply::interrupt).
+        apply::interrupt::install(|| {})
+            .map_err(|e| Failure(format!("cannot listen for SIGTERM and SIGINT: {e}")))?;
+        apply::interrupt::executing();
         let outcomes = apply::apply(
             &desired,
             &plan.actions,
@@ -203,6 +219,18 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             count(|s| matches!(s, Status::Skipped(_))),
         );
         println!("\napply: {ok} succeeded, {failed} failed, {skipped} skipped");
+        for outcome in &outcomes {
+            let address = plan
+                .actions
+                .iter()
+                .find(|a| a.id == outcome.id)
+                .map_or(String::new(), |a| a.address.to_string());
+            match &outcome.status {
+                Status::Failed(why) => println!("  failed {} {address}: {why}", outcome.id),
+                Status::Skipped(why) => println!("  not run {} {address}: {why}", outcome.id),
+                Status::Ok | Status::Manual => {}
+            }
+        }
         for action in plan.actions.iter().filter(|a| a.manual) {
             println!(
                 "  manual {} {}: {}{}",
@@ -217,6 +245,11 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
         }
         drop(store_locks);
         drop(lock);
+        if apply::interrupt::requested() {
+            return Err(Failure(
+                "apply was interrupted (SIGTERM or SIGINT): no further action was started, the lock is released".into(),
+            ));
+        }
         // What remains, from a fresh look.
         let observed = common::discover(
             global,
@@ -277,7 +310,7 @@ pub(super) fn force_unlock(global: &GlobalArgs, args: &ForceUnlockArgs) -> ExitC
     });
     match unlocked {
         Ok(holder) => {
-            println!("removed {}", holder.describe());
+            println!("removed {holder}");
             ExitCode::SUCCESS
         }
         Err(failure) => failure.report(),

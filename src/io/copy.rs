@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use super::handle::{Dir, Kind};
 use super::hash;
 use crate::layout::{MANIFEST, temp_path};
+use crate::platform;
 
 /// Gives `target` the source's permission bits and modification time.
 pub fn keep_attributes(source: &File, target: &File) -> io::Result<()> {
@@ -144,7 +145,8 @@ fn fill(source: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// Copies a large file with direct I/O: this thread reads the source in chunks and hashes
+/// Copies a large file with direct I/O (`O_DIRECT`, or `FILE_FLAG_NO_BUFFERING` on
+/// Windows): this thread reads the source in chunks and hashes
 /// each, a second thread writes them to `to` straight from those buffers, past the page
 /// cache. The copy costs no more CPU than hashing (no copying into the page cache, which
 /// on large files costs more than `cp` spends in all), writeback overlaps reading and
@@ -160,7 +162,6 @@ fn copy_file_direct(
     dir: &Dir,
     temp: &OsStr,
 ) -> io::Result<Option<(u64, String, File)>> {
-    use std::os::unix::fs::FileExt as _;
     let Some(buffers) = (0..3).map(|_| Aligned::new()).collect::<Option<Vec<_>>>() else {
         return Ok(None);
     };
@@ -185,9 +186,9 @@ fn copy_file_direct(
             for (mut buffer, len, offset) in full_rx {
                 let data = &buffer.chunk()[..len];
                 let aligned = len / ALIGN * ALIGN;
-                direct.write_all_at(&data[..aligned], offset)?;
+                platform::write_all_at(direct, &data[..aligned], offset)?;
                 if aligned < len {
-                    buffered.write_all_at(&data[aligned..], offset + aligned as u64)?;
+                    platform::write_all_at(buffered, &data[aligned..], offset + aligned as u64)?;
                 }
                 if empty_tx.send(buffer).is_err() {
                     break;

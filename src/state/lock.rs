@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::io::atomic;
+use crate::platform;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LockInfo {
@@ -37,7 +38,7 @@ impl LockInfo {
     /// Whether the holder is a process of this host that no longer exists.
     pub fn is_stale(&self) -> bool {
         let here = format!("@{}", hostname());
-        self.who.ends_with(&here) && !Path::new(&format!("/proc/{}", self.pid)).exists()
+        self.who.ends_with(&here) && !platform::process_alive(self.pid)
     }
 
     pub fn describe(&self) -> String {
@@ -52,8 +53,15 @@ impl LockInfo {
 pub enum LockError {
     #[error("{0}; wait for it to finish, or pass --lock-timeout")]
     Held(String),
-    #[error("{0}, which is gone: the lock is stale; remove it with `standby force-unlock {1}`")]
+    #[error("{0}, which is gone: the lock is stale; remove it with `{1}`")]
     Stale(String, String),
+    /// An empty, torn or garbage lock file: no holder can be named, so it is stale.
+    #[error("{path} is not a readable lock ({why}): it is stale; remove it with `{command}`")]
+    Unreadable {
+        path: PathBuf,
+        why: String,
+        command: String,
+    },
     #[error("cannot take {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("no lock {0} to remove{1}")]
@@ -61,18 +69,11 @@ pub enum LockError {
 }
 
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".into())
+    platform::hostname()
 }
 
 fn user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+    platform::user()
 }
 
 /// A short id unlikely to repeat: hash of pid, time and address of a local.
@@ -92,8 +93,44 @@ pub fn lock_path(state: &Path) -> PathBuf {
 }
 
 pub fn read(state: &Path) -> Option<LockInfo> {
-    let text = std::fs::read_to_string(lock_path(state)).ok()?;
-    serde_json::from_str(&text).ok()
+    match read_any(state) {
+        Some(Holder::Known(info)) => Some(info),
+        _ => None,
+    }
+}
+
+/// What a lock file holds.
+enum Holder {
+    Known(LockInfo),
+    /// Not a lock: why, and the id `force-unlock` takes for it (a hash of its bytes, so a
+    /// lock that changed meanwhile is not removed by mistake).
+    Unreadable(String, String),
+}
+
+fn read_any(state: &Path) -> Option<Holder> {
+    let bytes = std::fs::read(lock_path(state)).ok()?;
+    Some(match serde_json::from_slice::<LockInfo>(&bytes) {
+        Ok(info) => Holder::Known(info),
+        Err(e) => {
+            use sha2::{Digest, Sha256};
+            let why = if bytes.is_empty() {
+                "it is empty".to_owned()
+            } else {
+                format!("{e}")
+            };
+            let id = format!("unreadable-{}", &hex::encode(Sha256::digest(&bytes))[..12]);
+            Holder::Unreadable(why, id)
+        }
+    })
+}
+
+/// The command that removes lock `id` of `state`, as the operator would type it.
+pub fn unlock_command(state: &Path, id: &str) -> String {
+    if state == Path::new("state") {
+        format!("standby force-unlock {id}")
+    } else {
+        format!("standby --state {} force-unlock {id}", state.display())
+    }
 }
 
 /// Creates `path` with `bytes`, failing with `AlreadyExists` when it exists. The content
@@ -153,9 +190,22 @@ impl Lock {
                     return Ok(Self { path, info });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    let holder = read(state);
+                    let holder = match read_any(state) {
+                        Some(Holder::Unreadable(why, id)) => {
+                            return Err(LockError::Unreadable {
+                                path,
+                                why,
+                                command: unlock_command(state, &id),
+                            });
+                        }
+                        Some(Holder::Known(info)) => Some(info),
+                        None => None,
+                    };
                     if let Some(holder) = holder.as_ref().filter(|h| h.is_stale()) {
-                        return Err(LockError::Stale(holder.describe(), holder.id.clone()));
+                        return Err(LockError::Stale(
+                            holder.describe(),
+                            unlock_command(state, &holder.id),
+                        ));
                     }
                     if started.elapsed() >= timeout {
                         let who = holder
@@ -173,16 +223,38 @@ impl Lock {
 impl Drop for Lock {
     fn drop(&mut self) {
         // Only our own lock: never remove one somebody force-unlocked and retook.
-        if read(self.path.parent().unwrap_or(Path::new("."))).is_some_and(|h| h.id == self.info.id)
-        {
-            let _ = std::fs::remove_file(&self.path);
-        }
+        release(self.path.parent().unwrap_or(Path::new(".")), &self.info.id);
+    }
+}
+
+/// Removes the lock of `state` if it is the one with `id`: a process that took it lets go
+/// (on drop, or on a signal before any action ran).
+pub fn release(state: &Path, id: &str) {
+    if read(state).is_some_and(|h| h.id == id) {
+        let _ = std::fs::remove_file(lock_path(state));
     }
 }
 
 /// Removes the lock with this id (`standby force-unlock ID`).
-pub fn force_unlock(state: &Path, id: &str) -> Result<LockInfo, LockError> {
-    let holder = read(state).ok_or_else(|| LockError::NotHeld(id.to_owned(), String::new()))?;
+pub fn force_unlock(state: &Path, id: &str) -> Result<String, LockError> {
+    let holder = match read_any(state) {
+        Some(Holder::Known(info)) => info,
+        Some(Holder::Unreadable(why, found)) if found == id => {
+            let path = lock_path(state);
+            std::fs::remove_file(&path).map_err(|source| LockError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            return Ok(format!("the unreadable lock {} ({why})", path.display()));
+        }
+        Some(Holder::Unreadable(why, found)) => {
+            return Err(LockError::NotHeld(
+                id.to_owned(),
+                format!("; the current lock is unreadable ({why}), its id is {found}"),
+            ));
+        }
+        None => return Err(LockError::NotHeld(id.to_owned(), String::new())),
+    };
     if holder.id != id {
         return Err(LockError::NotHeld(
             id.to_owned(),
@@ -191,7 +263,7 @@ pub fn force_unlock(state: &Path, id: &str) -> Result<LockInfo, LockError> {
     }
     let path = lock_path(state);
     std::fs::remove_file(&path).map_err(|source| LockError::Io { path, source })?;
-    Ok(holder)
+    Ok(holder.describe())
 }
 
 #[cfg(test)]
@@ -224,11 +296,11 @@ mod tests {
             created: Timestamp::now(),
         };
         std::fs::write(lock_path(dir.path()), serde_json::to_vec(&dead)?)?;
-        let Err(LockError::Stale(_, id)) = Lock::acquire(dir.path(), "apply", Duration::ZERO)
+        let Err(LockError::Stale(_, command)) = Lock::acquire(dir.path(), "apply", Duration::ZERO)
         else {
             panic!("a dead holder's lock is stale");
         };
-        assert_eq!(id, "abc123");
+        assert!(command.ends_with("force-unlock abc123"), "{command}");
         assert!(force_unlock(dir.path(), "wrong").is_err());
         force_unlock(dir.path(), "abc123")?;
         assert!(Lock::acquire(dir.path(), "apply", Duration::ZERO).is_ok());
