@@ -12,7 +12,8 @@ mod imp;
 mod imp;
 
 pub use imp::{
-    ProcessTree, open_direct, path_from_bytes, process_alive, sync_dir, sync_path, write_all_at,
+    ProcessTree, device_kind, open_direct, open_read_never_blocking, path_from_bytes,
+    process_alive, sync_dir, sync_path, write_all_at,
 };
 
 /// The name of this computer: what a lock's `user@host` names.

@@ -148,3 +148,14 @@ impl ProcessTree {
         let _ = self.child.wait();
     }
 }
+
+/// Opens `path` for reading. Windows has no FIFOs in the file system to block an open (named
+/// pipes live under `\\.\pipe\`, never in a store), so a plain open never waits.
+pub fn open_read_never_blocking(path: &Path) -> io::Result<File> {
+    File::open(path)
+}
+
+/// Windows file systems hold no FIFOs, devices or sockets: nothing to name.
+pub fn device_kind(_kind: std::fs::FileType) -> Option<&'static str> {
+    None
+}
