@@ -126,3 +126,20 @@ pub fn device_kind(kind: std::fs::FileType) -> Option<&'static str> {
         None
     }
 }
+
+/// Calls `arrived` with the signal's name on a thread of its own each time SIGTERM or SIGINT
+/// arrives, from now on.
+pub fn on_termination(arrived: impl Fn(&str) + Send + 'static) -> io::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
+    std::thread::spawn(move || {
+        for signal in signals.forever() {
+            arrived(if signal == SIGINT {
+                "SIGINT"
+            } else {
+                "SIGTERM"
+            });
+        }
+    });
+    Ok(())
+}
