@@ -9,28 +9,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 static EXECUTING: AtomicBool = AtomicBool::new(false);
 
-/// Listens for SIGTERM and SIGINT on a thread of its own from now on. `abandon` runs when
-/// one arrives before [`executing`] was called (it releases the lock), then the process
-/// exits with status 1.
+/// Listens for SIGTERM and SIGINT (Ctrl+C on Windows) from now on. `abandon` runs when one
+/// arrives before [`executing`] was called (it releases the lock), then the process exits
+/// with status 1.
 pub fn install(abandon: impl Fn() + Send + 'static) -> std::io::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
-    std::thread::spawn(move || {
-        for signal in signals.forever() {
-            REQUESTED.store(true, Ordering::SeqCst);
-            if !EXECUTING.load(Ordering::SeqCst) {
-                abandon();
-                let name = if signal == SIGINT {
-                    "SIGINT"
-                } else {
-                    "SIGTERM"
-                };
-                eprintln!("apply: {name} received before any action started; nothing was done");
-                std::process::exit(1);
-            }
-        }
-    });
-    Ok(())
+    crate::platform::on_termination(move |name| arrived(name, &abandon))
+}
+
+/// A signal arrived: before the executor runs, release and exit; after, raise the flag.
+fn arrived(name: &str, abandon: &impl Fn()) {
+    REQUESTED.store(true, Ordering::SeqCst);
+    if !EXECUTING.load(Ordering::SeqCst) {
+        abandon();
+        eprintln!("apply: {name} received before any action started; nothing was done");
+        std::process::exit(1);
+    }
 }
 
 /// From now on a signal only raises the flag: the executor winds down in order.

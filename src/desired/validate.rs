@@ -261,9 +261,8 @@ fn site_references(
 
 /// Whether two store roots are one directory: the same path once `.`, `..` and a trailing
 /// `/` are gone, the same path once symbolic links are resolved, or (where both exist) the
-/// same device and inode.
+/// same file (device and inode; volume and file index on Windows).
 fn same_directory(a: &std::path::Path, b: &std::path::Path) -> bool {
-    use std::os::unix::fs::MetadataExt as _;
     if a == b {
         return true;
     }
@@ -272,10 +271,7 @@ fn same_directory(a: &std::path::Path, b: &std::path::Path) -> bool {
     {
         return true;
     }
-    matches!(
-        (std::fs::metadata(a), std::fs::metadata(b)),
-        (Ok(ma), Ok(mb)) if (ma.dev(), ma.ino()) == (mb.dev(), mb.ino())
-    )
+    same_file::is_same_file(a, b).unwrap_or(false)
 }
 
 fn policy(

@@ -94,11 +94,7 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
 /// (`O_NONBLOCK`, which changes nothing for a regular file) and what it opened is checked on
 /// the handle before one byte is read.
 pub fn open_regular(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)?;
+    let file = crate::platform::open_read_never_blocking(path)?;
     let kind = file.metadata()?.file_type();
     if kind.is_file() {
         Ok(file)
@@ -113,15 +109,8 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
 
 /// What a file that is not a regular file is, in words.
 pub fn special_kind(kind: std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt as _;
-    if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_char_device() {
-        "a character device"
-    } else if kind.is_block_device() {
-        "a block device"
-    } else if kind.is_socket() {
-        "a socket"
+    if let Some(special) = crate::platform::device_kind(kind) {
+        special
     } else if kind.is_dir() {
         "a directory"
     } else if kind.is_symlink() {

@@ -98,6 +98,18 @@ mod tests {
     use super::*;
     use crate::plan::FindingCode;
 
+    /// The entries as an item's backups, dated by their mtime.
+    fn as_backups(entries: &[crate::observe::StoreEntry]) -> Vec<Backup<'_>> {
+        entries
+            .iter()
+            .map(|entry| Backup {
+                entry,
+                time: entry.mtime,
+                sql: None,
+            })
+            .collect()
+    }
+
     #[test]
     fn prunes_the_oldest_beyond_keep() {
         let mut observed = healthy();
@@ -179,26 +191,12 @@ mod tests {
             e
         })
         .collect();
-        let backups: Vec<Backup<'_>> = entries
-            .iter()
-            .map(|entry| Backup {
-                entry,
-                time: entry.mtime,
-                sql: None,
-            })
-            .collect();
+        let backups = as_backups(&entries);
         assert!(prunable(&backups, 2, 1).is_empty());
         // With a third good one, the oldest good one is prunable: two good remain.
         let mut more = entries.clone();
         more.push(full("20261117T000000Z"));
-        let backups: Vec<Backup<'_>> = more
-            .iter()
-            .map(|entry| Backup {
-                entry,
-                time: entry.mtime,
-                sql: None,
-            })
-            .collect();
+        let backups = as_backups(&more);
         let names: Vec<&str> = prunable(&backups, 2, 1)
             .iter()
             .map(|b| b.entry.path.as_str())
@@ -215,14 +213,7 @@ mod tests {
             .iter()
             .map(|s| full(s))
             .collect();
-        let backups: Vec<Backup<'_>> = entries
-            .iter()
-            .map(|entry| Backup {
-                entry,
-                time: entry.mtime,
-                sql: None,
-            })
-            .collect();
+        let backups = as_backups(&entries);
         assert!(prunable(&backups, 1, 3).is_empty());
         assert_eq!(prunable(&backups, 1, 2).len(), 1);
     }
