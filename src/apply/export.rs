@@ -1,15 +1,20 @@
 //! `export-settings`: runs the declared export command (no shell) with `{file}` pointing at
 //! a temporary name, under a timeout. Only a command that exits 0 and wrote the file gets
 //! it renamed into place; anything else leaves nothing behind.
+//!
+//! The command writes by path, which standby cannot make handle-relative: `{file}` is named
+//! inside a private directory that standby makes (mode `0700`) in the destination directory
+//! it holds open. Should a directory on the way be swapped for a symbolic link while the
+//! command runs, the path leads where that private directory is not, and the command's write
+//! fails instead of landing outside the store. What it wrote is then opened, hashed and
+//! renamed into place relative to the held directory, never by path again.
 
-use std::fs;
 use std::io::Read;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::io::atomic::sync_dir;
+use crate::io::copy::InStore;
 use crate::io::hash;
 use crate::layout::temp_path;
 use crate::platform::ProcessTree;
@@ -56,36 +61,33 @@ fn collect(rx: Option<mpsc::Receiver<Vec<u8>>>) -> Vec<u8> {
 }
 
 /// Runs `argv` (its `{file}` replaced), without the environment variables in `secrets`, and
-/// puts what it wrote at `file`. The error carries the command's output too.
+/// puts what it wrote at `at`. The error carries the command's output too.
 pub(super) fn export(
     argv: &[String],
-    file: &Path,
+    at: &InStore,
     timeout: Duration,
     secrets: &[String],
 ) -> Result<Exported, (String, String)> {
-    let parent = file.parent().ok_or_else(|| {
+    let target = at.path();
+    let private = temp_path(&target);
+    let private_name = private.file_name().unwrap_or_default().to_os_string();
+    let workspace = at.parent.create_dir(&private_name).map_err(|e| {
         (
-            format!("{} has no parent directory", file.display()),
+            format!("cannot create {}: {e}", private.display()),
             String::new(),
         )
     })?;
-    fs::create_dir_all(parent).map_err(|e| {
-        (
-            format!("cannot create {}: {e}", parent.display()),
-            String::new(),
-        )
-    })?;
-    let temp = temp_path(file);
-    let temp_text = temp.display().to_string();
+    let cleanup = || {
+        let _ = at.parent.remove_tree(&private_name);
+    };
+    let temp_text = private.join(&at.name).display().to_string();
     let command_line: Vec<String> = argv
         .iter()
         .map(|a| a.replace("{file}", &temp_text))
         .collect();
     let Some((program, rest)) = command_line.split_first() else {
+        cleanup();
         return Err(("the export command is empty".into(), String::new()));
-    };
-    let cleanup = || {
-        let _ = fs::remove_file(&temp);
     };
     // No shell: on Windows the arguments are quoted by the rules programs such as
     // LCSCmd.exe parse them back with (the C runtime's), so a path with spaces stays one.
@@ -100,7 +102,10 @@ pub(super) fn export(
             .stdout(Stdio::piped())
             .stderr(Stdio::piped()),
     )
-    .map_err(|e| (format!("cannot run {program}: {e}"), String::new()))?;
+    .map_err(|e| {
+        cleanup();
+        (format!("cannot run {program}: {e}"), String::new())
+    })?;
     let stdout = tree.child().stdout.take().map(drain);
     let stderr = tree.child().stderr.take().map(drain);
     let started = Instant::now();
@@ -132,17 +137,30 @@ pub(super) fn export(
         return Err((format!("{program} failed ({status})"), output));
     }
     let finish = || -> Result<Exported, String> {
-        let meta = fs::metadata(&temp)
+        let file = workspace
+            .open_file(&at.name, true)
             .map_err(|_| format!("{program} exited 0 but wrote no file at {{file}}"))?;
-        crate::platform::sync_path(&temp).map_err(|e| format!("cannot sync the export: {e}"))?;
-        let sha256 =
-            hash::sha256_file(&temp).map_err(|e| format!("cannot read the export: {e}"))?;
-        super::handle::rename_new_path(&temp, file)
-            .map_err(|e| format!("cannot rename into {}: {e}", file.display()))?;
-        sync_dir(parent).map_err(|e| format!("cannot sync {}: {e}", parent.display()))?;
+        file.sync_all()
+            .map_err(|e| format!("cannot sync the export: {e}"))?;
+        let bytes = file
+            .metadata()
+            .map_err(|e| format!("cannot read the export: {e}"))?
+            .len();
+        let sha256 = workspace
+            .open_file(&at.name, false)
+            .and_then(hash::sha256_reader)
+            .map_err(|e| format!("cannot read the export: {e}"))?;
+        workspace
+            .rename_new(&at.name, &at.parent, &at.name)
+            .map_err(|e| format!("cannot rename into {}: {e}", target.display()))?;
+        for dir in at.created.iter().chain([&at.parent]) {
+            dir.sync()
+                .map_err(|e| format!("cannot sync {}: {e}", dir.path().display()))?;
+        }
+        cleanup();
         Ok(Exported {
             sha256,
-            bytes: meta.len(),
+            bytes,
             output: output.clone(),
         })
     };
@@ -155,7 +173,14 @@ pub(super) fn export(
 // These drive `sh`; tests/it/windows.rs runs exports (and their timeout) on Windows.
 #[cfg(all(test, unix))]
 mod tests {
+    use std::fs;
+    use std::path::Path;
+
     use super::*;
+
+    fn at(dir: &Path) -> std::io::Result<InStore> {
+        InStore::open(dir, Path::new("s/global_export_x.xml"), true)
+    }
 
     fn sh(script: &str) -> Vec<String> {
         vec![
@@ -173,7 +198,7 @@ mod tests {
         let file = dir.path().join("s/global_export_x.xml");
         let done = export(
             &sh("echo exporting; echo '<settings/>' > \"$1\""),
-            &file,
+            &at(dir.path())?,
             Duration::from_secs(10),
             &[],
         )
@@ -187,10 +212,9 @@ mod tests {
     #[test]
     fn a_failing_or_hanging_export_leaves_nothing() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
-        let file = dir.path().join("s/global_export_x.xml");
         let failed = export(
             &sh("echo half > \"$1\"; echo broken >&2; exit 3"),
-            &file,
+            &at(dir.path())?,
             Duration::from_secs(10),
             &[],
         );
@@ -201,7 +225,7 @@ mod tests {
         assert_eq!(output, "broken");
         let hung = export(
             &sh("echo half > \"$1\"; sleep 30"),
-            &file,
+            &at(dir.path())?,
             Duration::from_millis(300),
             &[],
         );

@@ -21,7 +21,6 @@ pub use guard::Roots;
 pub use store_lock::{StoreLocks, lock_stores};
 
 use crate::desired::{Choice, DatabaseBackupKind, Desired, ItemKind};
-use crate::io::atomic;
 use crate::io::hash;
 use crate::io::{copy, handle};
 use crate::layout::Layout;
@@ -232,8 +231,8 @@ impl Context<'_> {
                 Ok(())
             }
             Operation::Export { argv, file } => {
-                self.roots.check(file)?;
-                match export::export(argv, file, self.export_timeout, &secrets(self.desired)) {
+                let at = self.in_store(file, true)?;
+                match export::export(argv, &at, self.export_timeout, &secrets(self.desired)) {
                     Ok(done) => {
                         outcome.detail =
                             Some(format!("{} written", crate::units::bytes(done.bytes)));
@@ -639,10 +638,39 @@ fn remove_stale_temps(desired: &Desired, actions: &[Action]) {
         dirs.extend(target.parent().map(Path::to_path_buf));
     }
     for dir in dirs {
-        if roots.check(&dir).is_ok() {
-            let _ = atomic::remove_stale_temps(&dir);
-        }
+        let Ok(root) = roots.check(&dir) else {
+            continue;
+        };
+        // Through handles from the store root, like every other write: a directory swapped
+        // for a link cannot turn this clean-up on files outside the store.
+        let Ok(relative) = dir.strip_prefix(root) else {
+            continue;
+        };
+        let Ok((dir, _)) = handle::Dir::open(root).and_then(|r| r.open_below(relative, false))
+        else {
+            continue;
+        };
+        let _ = remove_stale_temps_in(&dir);
     }
+}
+
+/// Removes what standby processes that no longer run left in `dir` under temporary names.
+fn remove_stale_temps_in(dir: &handle::Dir) -> std::io::Result<()> {
+    let mut removed = false;
+    for (name, _) in dir.entries()? {
+        let Some(pid) = name.to_str().and_then(crate::layout::temp_owner) else {
+            continue;
+        };
+        if pid == std::process::id() || crate::platform::process_alive(pid) {
+            continue;
+        }
+        dir.remove_tree(&name)?;
+        removed = true;
+    }
+    if removed {
+        dir.sync()?;
+    }
+    Ok(())
 }
 
 /// Records a file standby wrote or verified, with the hash it has now.

@@ -156,7 +156,6 @@ fn fill(source: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
 ///
 /// `Ok(None)` when the platform or the filesystem has no direct I/O (tmpfs, some network
 /// filesystems): the caller copies another way, over whatever this left at `to`.
-#[cfg(any(target_os = "linux", target_os = "android"))]
 fn copy_file_direct(
     source: &mut File,
     dir: &Dir,
@@ -166,10 +165,8 @@ fn copy_file_direct(
         return Ok(None);
     };
     let unsupported = |e: &io::Error| e.kind() == io::ErrorKind::InvalidInput;
-    let direct = match dir.create_file_with(temp, rustix::fs::OFlags::DIRECT) {
-        Ok(file) => file,
-        Err(e) if unsupported(&e) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(direct) = dir.create_direct(temp)? else {
+        return Ok(None);
     };
     let buffered = dir.open_file(temp, true)?;
     let (full_tx, full_rx) = mpsc::sync_channel::<(Aligned, usize, u64)>(2);
@@ -234,16 +231,6 @@ fn copy_file_direct(
         )));
     }
     Ok(Some((bytes, hex::encode(hasher.finalize()), direct)))
-}
-
-/// Where there is no `O_DIRECT`, large files go the buffered way.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn copy_file_direct(
-    _source: &mut File,
-    _dir: &Dir,
-    _temp: &OsStr,
-) -> io::Result<Option<(u64, String, File)>> {
-    Ok(None)
 }
 
 /// Bytes read at a time.

@@ -123,6 +123,17 @@ impl Dir {
             })
     }
 
+    /// The file `name` created for writes past the system cache (`FILE_FLAG_NO_BUFFERING`
+    /// on Windows); fails when anything exists by that name, `Ok(None)` where the file
+    /// system refuses it.
+    pub fn create_direct(&self, name: &OsStr) -> io::Result<Option<File>> {
+        let path = self.path.join(name);
+        if self.meta(name)?.is_some() {
+            return Err(exists_error(&path));
+        }
+        crate::platform::open_direct(&path)
+    }
+
     pub fn open_file(&self, name: &OsStr, write: bool) -> io::Result<File> {
         let path = self.path.join(name);
         if self.meta(name)?.map(|m| m.kind) != Some(Kind::File) {

@@ -155,6 +155,23 @@ impl Dir {
             })
     }
 
+    /// Creates the file `name` for direct writes past the page cache (`O_DIRECT`); fails
+    /// when anything exists by that name. `Ok(None)` where the platform or the file system
+    /// has no direct I/O (tmpfs, some network file systems).
+    pub fn create_direct(&self, name: &OsStr) -> io::Result<Option<File>> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        match self.create_file_with(name, OFlags::DIRECT) {
+            Ok(file) => Ok(Some(file)),
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => Ok(None),
+            Err(e) => Err(e),
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            let _ = name;
+            Ok(None)
+        }
+    }
+
     /// Opens the existing regular file `name`: for reading, or for writing with `write`.
     /// A link or anything but a regular file is refused, and nothing blocks on a FIFO.
     pub fn open_file(&self, name: &OsStr, write: bool) -> io::Result<File> {

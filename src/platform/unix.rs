@@ -48,17 +48,16 @@ const O_DIRECT: Option<i32> = Some(0o200_000);
 )))]
 const O_DIRECT: Option<i32> = None;
 
-/// Creates (truncating) `path` for writes past the page cache (`O_DIRECT`): offsets,
-/// lengths and buffers must be aligned to the logical block size. `Ok(None)` where the
-/// platform or the file system has no direct I/O (tmpfs, some network file systems).
+/// Creates `path` (failing when it exists) for writes past the page cache (`O_DIRECT`):
+/// offsets, lengths and buffers must be aligned to the logical block size. `Ok(None)` where
+/// the platform or the file system has no direct I/O (tmpfs, some network file systems).
 pub fn open_direct(path: &Path) -> io::Result<Option<File>> {
     let Some(flag) = O_DIRECT else {
         return Ok(None);
     };
     match OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .custom_flags(flag)
         .open(path)
     {

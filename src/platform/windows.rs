@@ -73,14 +73,13 @@ pub fn sync_path(path: &Path) -> io::Result<()> {
     OpenOptions::new().write(true).open(path)?.sync_all()
 }
 
-/// Creates (truncating) `path` for writes past the system cache (`FILE_FLAG_NO_BUFFERING`
-/// with `FILE_FLAG_WRITE_THROUGH`): offsets, lengths and buffers must be aligned to the
-/// sector size. `Ok(None)` where the file system refuses it.
+/// Creates `path` (failing when it exists) for writes past the system cache
+/// (`FILE_FLAG_NO_BUFFERING` with `FILE_FLAG_WRITE_THROUGH`): offsets, lengths and buffers
+/// must be aligned to the sector size. `Ok(None)` where the file system refuses it.
 pub fn open_direct(path: &Path) -> io::Result<Option<File>> {
     match OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .custom_flags(FILE_FLAG_NO_BUFFERING | FILE_FLAG_WRITE_THROUGH)
         .open(path)
     {

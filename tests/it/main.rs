@@ -19,6 +19,7 @@ mod formats;
 mod init;
 #[cfg(unix)]
 mod model;
+#[cfg(unix)]
 mod races;
 mod recovery;
 #[cfg(unix)]

@@ -131,7 +131,13 @@ fn prunes_racing_a_directory_swapped_for_a_link_delete_nothing_outside_the_store
         std::thread::spawn(move || swapper(&a, &b, &stop, &swaps))
     };
     let mut pruned = 0;
-    for _ in 0..4 {
+    let mut outputs = String::new();
+    // An apply that observes the store while the directory is swapped out sees no backups
+    // (and plans an export, whose write then fails): at least 4 runs, and on until prunes ran.
+    for run in 0..16 {
+        if run >= 4 && pruned > 0 {
+            break;
+        }
         let out = estate.run(&[
             "apply",
             "--auto-approve",
@@ -140,11 +146,16 @@ fn prunes_racing_a_directory_swapped_for_a_link_delete_nothing_outside_the_store
             "--continue-on-error",
         ]);
         pruned += out.stderr.matches("prune-backup").count();
+        outputs.push_str(&out.stdout);
+        outputs.push_str(&out.stderr);
     }
     stop.store(true, Ordering::Relaxed);
     thread.join().expect("swapper");
     assert!(swaps.load(Ordering::Relaxed) > 100, "the swapper swapped");
-    assert!(pruned > 0, "prunes ran while the directory was swapped");
+    assert!(
+        pruned > 0,
+        "prunes ran while the directory was swapped: {outputs}"
+    );
     let left = names(&victim);
     assert_eq!(
         left.len(),
@@ -171,14 +182,26 @@ fn findings(out: &Output) -> Vec<(String, String, String)> {
 
 #[test]
 fn a_differing_copy_is_a_mismatch_kept_as_evidence_never_replaced() {
-    let estate = Estate::new(2);
-    let name = export_name(0);
-    let relative = format!("s/settings/global/export/{name}");
-    fs::create_dir_all(estate.exports()).expect("mkdir");
-    fs::write(estate.root.join("local").join(&relative), "good").expect("write");
-    let offsite = estate.root.join("offsite").join(&relative);
-    fs::create_dir_all(offsite.parent().expect("parent")).expect("mkdir");
-    fs::write(&offsite, "evidence").expect("write");
+    // While the export runs (after the plan, before the copy), a differing file appears under
+    // the final name the copy is about to take in the offsite store.
+    let offsite_dir = "ROOT/offsite/s/settings/global/export";
+    let estate = Estate::with_export(
+        2,
+        &format!(
+            "printf '<settings/>' > \\\"$1\\\"; mkdir -p {offsite_dir}; printf evidence > {offsite_dir}/global_export_20261122T030000Z.xml"
+        ),
+    );
+    let desired = estate.root.join("desired/d.kdl");
+    let text = fs::read_to_string(&desired).expect("read");
+    fs::write(
+        &desired,
+        text.replace("ROOT", &estate.root.display().to_string()),
+    )
+    .expect("write");
+    let offsite = estate
+        .root
+        .join("offsite/s/settings/global/export/global_export_20261122T030000Z.xml");
+
     let out = estate.run(&["apply", "--auto-approve", "--target", "s/settings"]);
     assert_eq!(out.status, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(
@@ -187,14 +210,26 @@ fn a_differing_copy_is_a_mismatch_kept_as_evidence_never_replaced() {
         out.stderr
     );
     assert_eq!(fs::read_to_string(&offsite).expect("kept"), "evidence");
-    let check = estate.run(&["check", "--format", "json"]);
-    assert!(
-        findings(&check)
-            .iter()
-            .any(|(a, c, _)| a == "s/settings/global" && c == "copy-mismatch"),
-        "{}",
-        check.stdout
+    assert_eq!(
+        fs::read_to_string(estate.exports().join("global_export_20261122T030000Z.xml"))
+            .expect("the export itself is in place"),
+        "<settings/>"
     );
+
+    // Reported, and still never replaced, by this apply or the next.
+    let check = estate.run(&["check", "--format", "json", "--target", "s/settings"]);
+    assert_eq!(check.status, 2, "{}", check.stdout);
+    let mismatch = &check.json()["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "copy-mismatch")
+        .cloned()
+        .unwrap_or_else(|| panic!("no copy-mismatch: {}", check.stdout));
+    assert_eq!(mismatch["severity"], "critical");
+    let again = estate.run(&["apply", "--auto-approve", "--target", "s/settings"]);
+    assert!(!again.stdout.contains("copy-backup"), "{}", again.stdout);
+    assert_eq!(fs::read_to_string(&offsite).expect("kept"), "evidence");
 }
 
 #[test]
@@ -257,8 +292,15 @@ fn one_bad_source_entry_is_skipped_with_its_reason_and_the_snapshot_is_incomplet
         skipped.contains("bad-") && skipped.contains("not UTF-8"),
         "{skipped}"
     );
-    let journal = fs::read_to_string(estate.root.join("state/journal.jsonl")).expect("journal");
-    assert!(journal.contains("INCOMPLETE"), "{journal}");
+    let journal = crate::support::journal(&estate.root.join("state"));
+    assert!(
+        journal.iter().any(|l| l["kind"] == "snapshot-fileset"
+            && l["step"] == "end"
+            && l["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("INCOMPLETE"))),
+        "{journal:?}"
+    );
     let check = estate.run(&["check", "--format", "json", "--target", "s/fileset"]);
     assert_eq!(check.status, 2, "{}", check.stdout);
     assert!(

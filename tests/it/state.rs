@@ -349,10 +349,12 @@ site "s" role="primary" owner="ops" {{
     }
 }
 
+/// The files below `dir`, without the `.standby-lock` an apply holds at a store root.
 fn files_under(dir: &Path) -> usize {
     fs::read_dir(dir).map_or(0, |entries| {
         entries
             .map(|e| e.expect("entry").path())
+            .filter(|p| p.file_name() != Some(std::ffi::OsStr::new(".standby-lock")))
             .map(|p| if p.is_dir() { files_under(&p) } else { 1 })
             .sum()
     })
@@ -404,6 +406,12 @@ fn a_second_apply_on_another_machine_waits_and_a_killed_holder_frees_the_lock() 
         files_under(&team.root.join("shared/local")),
         0,
         "machine b wrote nothing (and a is still sleeping)"
+    );
+    let store_lock = fs::read_to_string(team.root.join("shared/local/.standby-lock"))
+        .expect("a holds the store's lock too");
+    assert!(
+        store_lock.contains(&format!("(pid {})", holder.id())),
+        "{store_lock}"
     );
 
     // SIGKILL: no clean-up runs on a; the server ends its session and the lock with it.

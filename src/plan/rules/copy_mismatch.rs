@@ -1,8 +1,8 @@
-//! `copy-mismatch`: a copy exists but its size or sha256 differs from the original. The
-//! copy is replaced from the original only when the original's hash was verified as standby
-//! wrote it; when nothing vouches for either (a rebuilt catalog, an adopted backup), the
-//! original may be the corrupt one: both are kept and reported, never one copied over the
-//! other.
+//! `copy-mismatch`: a copy exists but its size or sha256 differs from the original. No action
+//! ever replaces the copy: a differing file is evidence, and a final name is never replaced
+//! (issue 13, item 3). The hint says which side to trust: an original whose hash standby
+//! verified as it wrote it vouches that the copy is the bad one; when nothing vouches for
+//! either (a rebuilt catalog, an adopted backup), the original may be the corrupt one.
 
 use super::super::Out;
 use super::super::finding::{Finding, FindingCode, Severity};
@@ -30,7 +30,7 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
     let originals: Vec<&Backup<'_>> = mismatched.iter().map(|(b, _)| *b).collect();
     let vouched = |b: &Backup<'_>| b.entry.hash_origin == Some(HashOrigin::VerifiedAt);
     let hint = if mismatched.iter().all(|(b, _)| vouched(b)) {
-        "the planned action replaces the copy from the verified original"
+        "the original's hash was verified when standby wrote it, so the copy is the bad one; it is kept as evidence, never replaced: move it out of the store (keep it for inspection) and the next apply copies the original again"
     } else {
         "no hash recorded when the original was written vouches for it (first-seen): both are kept; compare them, restore-test the one you trust and remove the other by hand"
     };
@@ -58,20 +58,6 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
         ))
         .hint(hint),
     );
-    for (backup, _) in mismatched.into_iter().filter(|(b, _)| vouched(b)) {
-        let mut action = super::copy_action(
-            item,
-            &backup.entry.path,
-            backup.entry.sha256.clone(),
-            FindingCode::CopyMismatch,
-        );
-        action.destructive = true;
-        action.preview = format!(
-            "replace {} in `{}` with a fresh copy from `{}`",
-            backup.entry.path, copy_store.name.value, item.store.name.value
-        );
-        out.action(action);
-    }
 }
 
 #[cfg(test)]
@@ -80,7 +66,7 @@ mod tests {
     use crate::plan::{FindingCode, Severity};
 
     #[test]
-    fn a_copy_with_another_hash_is_critical_and_replaced() {
+    fn a_copy_with_another_hash_is_critical_and_never_replaced() {
         let mut observed = healthy();
         if let Some(copy) = offsite(&mut observed).first_mut() {
             copy.sha256 = Some("e".repeat(64));
@@ -89,7 +75,7 @@ mod tests {
         assert_eq!(plan.findings.len(), 1);
         assert_eq!(plan.findings[0].code, FindingCode::CopyMismatch);
         assert_eq!(plan.findings[0].severity, Severity::Critical);
-        assert!(plan.actions[0].destructive);
+        assert!(plan.actions.is_empty(), "{:?}", plan.actions);
     }
 
     #[test]
