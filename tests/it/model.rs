@@ -289,6 +289,10 @@ impl World {
                 out.stdout, out.stderr
             ));
         }
+        // The "lose the state" event removes this file: it must be where the state lives.
+        if !self.root.join("state/state.db").is_file() {
+            self.fail("a finished apply left no state/state.db");
+        }
         for store in STORES {
             if let Some(temp) = self.files(store).keys().find(|p| Self::is_temp(p)) {
                 self.fail(&format!("a finished apply left {}", temp.display()));
@@ -392,8 +396,14 @@ impl World {
                 }
             }
             77..=87 => {
-                self.log.push("lose state/catalog.json".into());
-                let _ = fs::remove_file(self.root.join("state/catalog.json"));
+                // The whole state database goes: catalog, journal, observations.
+                self.log.push("lose state/state.db".into());
+                for name in ["state.db", "state.db-wal", "state.db-shm"] {
+                    let path = self.root.join("state").join(name);
+                    if let Err(e) = fs::remove_file(&path) {
+                        assert_eq!(e.kind(), std::io::ErrorKind::NotFound, "{}: {e}", path.display());
+                    }
+                }
                 for (_, known) in self.tampered.values_mut() {
                     *known = false;
                 }
