@@ -256,7 +256,10 @@ mod tests {
         };
         let path = "REDMOND/Database/rtc/full/RTC_FULL_20261122T010000Z.BAK";
         let time = layout.time_of(NameCase::Insensitive, path, false);
-        assert_eq!(time.map(|t| t.to_string()).as_deref(), Some("2026-11-22T01:00:00Z"));
+        assert_eq!(
+            time.map(|t| t.to_string()).as_deref(),
+            Some("2026-11-22T01:00:00Z")
+        );
         assert_eq!(layout.time_of(NameCase::Sensitive, path, false), None);
         let own = "redmond/database/rtc/full/rtc_full_20261122T010000Z.bak";
         assert_eq!(

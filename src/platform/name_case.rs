@@ -167,8 +167,7 @@ mod tests {
     }
 
     #[test]
-    fn a_directory_of_this_platform_is_detected_as_this_platform_compares() -> std::io::Result<()>
-    {
+    fn a_directory_of_this_platform_is_detected_as_this_platform_compares() -> std::io::Result<()> {
         let dir = tempfile::tempdir()?;
         std::fs::create_dir(dir.path().join("Redmond"))?;
         // Wine answers as Windows does on any Linux file system; a Linux test machine's
@@ -196,7 +195,10 @@ mod tests {
     #[test]
     fn the_rule_reads_and_writes_as_a_word() -> Result<(), serde_json::Error> {
         assert_eq!(serde_json::to_string(&Insensitive)?, "\"insensitive\"");
-        assert_eq!(serde_json::from_str::<NameCase>("\"sensitive\"")?, Sensitive);
+        assert_eq!(
+            serde_json::from_str::<NameCase>("\"sensitive\"")?,
+            Sensitive
+        );
         Ok(())
     }
 }

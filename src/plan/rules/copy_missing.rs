@@ -60,8 +60,8 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
 #[cfg(test)]
 mod tests {
     use super::super::fixture::{healthy, offsite, run};
-    use crate::platform::NameCase;
     use crate::plan::{ActionKind, FindingCode, Operation, Plan, Severity};
+    use crate::platform::NameCase;
 
     #[test]
     fn a_newest_backup_without_its_copy_is_a_warning_with_a_copy_action() {
