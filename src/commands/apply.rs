@@ -7,9 +7,10 @@ use jiff::Timestamp;
 
 use super::common::{self, Failure};
 use crate::apply::{self, Options, Outcome, Progress, Status};
-use crate::cli::{ApplyArgs, ForceUnlockArgs, GlobalArgs, ObserveArgs};
+use crate::cli::{ApplyArgs, ApplyFormat, ForceUnlockArgs, GlobalArgs, ObserveArgs};
 use crate::desired::Desired;
 use crate::plan::{Action, Plan, SavedPlan, Targets, plan};
+use crate::report::apply::Run as ApplyRun;
 use crate::report::plan::{Report, table};
 use crate::state::{self, catalog::Catalog, journal::Journal, lock::Lock};
 
@@ -130,10 +131,17 @@ fn actions(
     let now = common::now(&args.observe);
     let ignore = common::ignore_rules(global)?;
     let plan = plan(desired, &observed, now).select(targets, &ignore);
-    print!(
-        "{}",
-        table(&plan, Report::Plan, super::stdout_color(global.color))
-    );
+    // The plan to approve; with --format json stdout is the run's result alone.
+    match args.format {
+        ApplyFormat::Table => print!(
+            "{}",
+            table(&plan, Report::Plan, super::stdout_terminal(global))
+        ),
+        ApplyFormat::Json => eprint!(
+            "{}",
+            table(&plan, Report::Plan, super::stderr_terminal(global))
+        ),
+    }
     if !plan.actions.iter().all(|a| a.manual) && !args.auto_approve {
         approve(plan.actions.iter().filter(|a| !a.manual).count())?;
     }
@@ -154,10 +162,6 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
         let lock = Lock::acquire(&global.state, "apply", args.lock_timeout)
             .map_err(|e| Failure(e.to_string()))?;
         let (plan, _planned_for) = actions(global, &desired, args, &targets)?;
-        let runnable = plan.actions.iter().filter(|a| !a.manual).count();
-        if runnable == 0 {
-            println!("apply: nothing to do");
-        }
         let catalog_path = state::catalog_path(&global.state);
         let mut catalog = Catalog::load(&catalog_path).map_err(|e| Failure(e.to_string()))?;
         let mut journal = Journal::open(&global.state)
@@ -185,25 +189,6 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
         catalog
             .save(&catalog_path)
             .map_err(|e| Failure(e.to_string()))?;
-        let count = |f: fn(&Status) -> bool| outcomes.iter().filter(|o| f(&o.status)).count();
-        let (ok, failed, skipped) = (
-            count(|s| *s == Status::Ok),
-            count(|s| matches!(s, Status::Failed(_))),
-            count(|s| matches!(s, Status::Skipped(_))),
-        );
-        println!("\napply: {ok} succeeded, {failed} failed, {skipped} skipped");
-        for action in plan.actions.iter().filter(|a| a.manual) {
-            println!(
-                "  manual {} {}: {}{}",
-                action.id,
-                action.address,
-                action.preview,
-                action
-                    .owner
-                    .as_ref()
-                    .map_or(String::new(), |o| format!(" [owner: {o}]"))
-            );
-        }
         drop(lock);
         // What remains, from a fresh look.
         let observed = common::discover(
@@ -217,16 +202,13 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
         )?;
         let ignore = common::ignore_rules(global)?;
         let after = crate::plan::plan(&desired, &observed, options.now).select(&targets, &ignore);
-        print!(
-            "\n{}",
-            table(&after, Report::Plan, super::stdout_color(global.color))
-        );
-        let dependency_skips = outcomes.iter().any(|o| matches!(&o.status, Status::Skipped(r) if !r.starts_with("outside the backup window")));
-        Ok(if failed > 0 || dependency_skips {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        })
+        let run = ApplyRun::new(&plan.actions, &outcomes, &after);
+        let text = match args.format {
+            ApplyFormat::Table => run.table(super::stdout_terminal(global)),
+            ApplyFormat::Json => run.json(options.now).map_err(|e| Failure(e.to_string()))?,
+        };
+        common::emit(None, &text)?;
+        Ok(ExitCode::from(run.verdict.exit_code()))
     })();
     result.unwrap_or_else(Failure::report)
 }

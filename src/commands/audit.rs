@@ -26,7 +26,7 @@ pub(super) fn run(global: &GlobalArgs, args: &AuditArgs) -> ExitCode {
         let now = common::now(&args.select.observe);
         let audit = audit(&desired, &observed, now).select(&targets, &ignore);
         let text = match args.format {
-            ReportFormat::Table => render::table(&audit, super::stdout_color(global.color)),
+            ReportFormat::Table => render::table(&audit, super::stdout_terminal(global)),
             ReportFormat::Json => {
                 render::json(&audit, now, observed.taken_at).map_err(|e| Failure(e.to_string()))?
             }

@@ -1,5 +1,6 @@
 //! `standby discover`: observe and save the snapshot.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::common::{self, Failure};
@@ -14,10 +15,19 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
     let result = (|| -> Result<ExitCode, Failure> {
         let mut observed = common::discover(global, &desired, &args.observe)?;
         crate::observe::observe_standby(&desired, &mut observed);
-        let path = args
+        let all_failed =
+            !observed.stores.is_empty() && observed.stores.iter().all(|s| s.error.is_some());
+        let wanted = args
             .out
             .clone()
             .unwrap_or_else(|| state::observed_path(&global.state));
+        // A discovery that reached no store must not replace the last good snapshot that
+        // `plan --observed` and the worksheet read: it goes beside it.
+        let path = if all_failed {
+            failed_path(&wanted)
+        } else {
+            wanted.clone()
+        };
         // Compact: a quarter smaller and faster to write than pretty-printed on a large store
         // (`jq . FILE` shows it indented). Streamed: with large SQL histories the JSON is
         // as big as the observation itself, and a copy of it in memory would double the peak.
@@ -61,8 +71,14 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
                 path.display()
             );
         }
-        let all_failed =
-            !observed.stores.is_empty() && observed.stores.iter().all(|s| s.error.is_some());
+        if all_failed {
+            eprintln!(
+                "error: no backup store could be read; {} is left as it was, this observation \
+                 is in {}",
+                wanted.display(),
+                path.display()
+            );
+        }
         // The process ends here: freeing an observation of millions of SQL history rows one
         // allocation at a time took a second of a 20 s benchmark run (benches/sql.sh), for
         // memory the kernel takes back at exit anyway.
@@ -74,4 +90,13 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
         })
     })();
     result.unwrap_or_else(Failure::report)
+}
+
+/// Where a failed discovery is written: beside the snapshot it must not replace
+/// (`observed.json` → `observed.failed.json`).
+fn failed_path(path: &Path) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "observed".into(), |s| s.to_string_lossy().into_owned());
+    path.with_file_name(format!("{stem}.failed.json"))
 }

@@ -10,6 +10,7 @@ mod discovery;
 mod docs;
 mod formats;
 mod init;
+mod layout;
 mod sql;
 mod support;
 mod tds_server;
