@@ -236,6 +236,13 @@ fn history(
                 args.site,
                 stamp(start)
             ),
+            checkpoint_lsn: None,
+            fork_point_lsn: None,
+            database_guid: None,
+            family_guid: None,
+            position: None,
+            family_sequence_number: None,
+            media_family_count: None,
         });
     }
     if let Some((backup_set_id, finished)) = newest_full {

@@ -99,8 +99,65 @@ pub struct SqlBackup {
     pub size: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compressed_size: Option<u64>,
-    /// Where SQL Server wrote it (`\\rdm-bk01\backup\…\x.bak`).
+    /// Where SQL Server wrote it (`\\rdm-bk01\backup\…\x.bak`). A striped set has one
+    /// row per device, each with its `family_sequence_number`.
     pub device: String,
+    /// The checkpoint of a full or differential backup: what the `database_backup_lsn` of
+    /// the differentials based on a full names. Empty in snapshots taken before it was read.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub checkpoint_lsn: String,
+    /// Set on the first log backup after a restore WITH RECOVERY forked the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fork_point_lsn: Option<String>,
+    /// Changes whenever the database is restored (a recovery fork).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_guid: Option<String>,
+    /// The database's identity since it was created: a re-created database has a new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_guid: Option<String>,
+    /// The backup set's file number on its media (`RESTORE … WITH FILE = n`).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub position: u32,
+    /// This device's place in the media set, and how many devices the set is striped over.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub family_sequence_number: u32,
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub media_family_count: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
+impl Default for SqlBackup {
+    fn default() -> Self {
+        Self {
+            database: String::new(),
+            backup_type: String::new(),
+            started: Timestamp::UNIX_EPOCH,
+            finished: Timestamp::UNIX_EPOCH,
+            first_lsn: "0".into(),
+            last_lsn: "0".into(),
+            database_backup_lsn: "0".into(),
+            checksum: false,
+            copy_only: false,
+            size: 0,
+            compressed_size: None,
+            device: String::new(),
+            checkpoint_lsn: String::new(),
+            fork_point_lsn: None,
+            database_guid: None,
+            family_guid: None,
+            position: 1,
+            family_sequence_number: 1,
+            media_family_count: 1,
+        }
+    }
 }
 
 impl SqlBackup {

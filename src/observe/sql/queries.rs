@@ -49,6 +49,11 @@ WITH ranked AS (
            bs.backup_size,
            bs.compressed_backup_size,
            bs.media_set_id,
+           bs.checkpoint_lsn,
+           bs.fork_point_lsn,
+           bs.database_guid,
+           bs.family_guid,
+           bs.position,
            ROW_NUMBER() OVER (PARTITION BY bs.database_name, bs.type ORDER BY bs.last_lsn DESC) AS rn
     FROM msdb.dbo.backupset AS bs
 )
@@ -64,9 +69,17 @@ SELECT r.backup_set_id,
        r.is_copy_only,
        r.backup_size,
        r.compressed_backup_size,
-       bmf.physical_device_name
+       bmf.physical_device_name,
+       r.checkpoint_lsn,
+       r.fork_point_lsn,
+       CAST(r.database_guid AS nvarchar(36)) AS database_guid,
+       CAST(r.family_guid AS nvarchar(36)) AS family_guid,
+       r.position,
+       bmf.family_sequence_number,
+       bms.media_family_count
 FROM ranked AS r
 JOIN msdb.dbo.backupmediafamily AS bmf ON bmf.media_set_id = r.media_set_id
+JOIN msdb.dbo.backupmediaset AS bms ON bms.media_set_id = r.media_set_id
 WHERE r.rn <= @P1
 ORDER BY r.database_name, r.type, r.last_lsn DESC;
 ";
@@ -86,6 +99,11 @@ WITH ranked AS (
            bs.is_copy_only,
            bs.backup_size,
            bs.media_set_id,
+           bs.checkpoint_lsn,
+           bs.fork_point_lsn,
+           bs.database_guid,
+           bs.family_guid,
+           bs.position,
            ROW_NUMBER() OVER (PARTITION BY bs.database_name, bs.type ORDER BY bs.last_lsn DESC) AS rn
     FROM msdb.dbo.backupset AS bs
 )
@@ -101,9 +119,17 @@ SELECT r.backup_set_id,
        r.is_copy_only,
        r.backup_size,
        CAST(NULL AS numeric(20,0)) AS compressed_backup_size,
-       bmf.physical_device_name
+       bmf.physical_device_name,
+       r.checkpoint_lsn,
+       r.fork_point_lsn,
+       CAST(r.database_guid AS nvarchar(36)) AS database_guid,
+       CAST(r.family_guid AS nvarchar(36)) AS family_guid,
+       r.position,
+       bmf.family_sequence_number,
+       bms.media_family_count
 FROM ranked AS r
 JOIN msdb.dbo.backupmediafamily AS bmf ON bmf.media_set_id = r.media_set_id
+JOIN msdb.dbo.backupmediaset AS bms ON bms.media_set_id = r.media_set_id
 WHERE r.rn <= @P1
 ORDER BY r.database_name, r.type, r.last_lsn DESC;
 ";

@@ -126,6 +126,13 @@ pub(super) async fn everything(
             size: bytes(row, 10)?.unwrap_or(0),
             compressed_size: bytes(row, 11)?,
             device: text(row, 12)?,
+            checkpoint_lsn: lsn(row, 13)?,
+            fork_point_lsn: optional::<Numeric>(row, 14)?.map(|n| n.value().to_string()),
+            database_guid: optional::<&str>(row, 15)?.map(str::to_owned),
+            family_guid: optional::<&str>(row, 16)?.map(str::to_owned),
+            position: count(row, 17)?,
+            family_sequence_number: count(row, 18)?,
+            media_family_count: count(row, 19)?,
         });
         Ok(())
     })
@@ -177,6 +184,14 @@ fn text(row: &Row, index: usize) -> Result<String, String> {
 
 fn lsn(row: &Row, index: usize) -> Result<String, String> {
     Ok(optional::<Numeric>(row, index)?.map_or_else(|| "0".to_owned(), |n| n.value().to_string()))
+}
+
+/// A small positive `int` column (a position, a count); NULL or nonsense reads as 1.
+fn count(row: &Row, index: usize) -> Result<u32, String> {
+    Ok(optional::<i32>(row, index)?
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1))
 }
 
 fn bytes(row: &Row, index: usize) -> Result<Option<u64>, String> {

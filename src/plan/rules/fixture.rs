@@ -144,6 +144,7 @@ fn healthy_instance() -> SqlInstanceObservation {
         size: 100,
         compressed_size: None,
         device: format!(r"\\bk\backup\s\database\db\full\db_full_{stamp}.bak"),
+        ..SqlBackup::default()
     };
     SqlInstanceObservation {
         site: "s".into(),

@@ -228,6 +228,49 @@ pub(crate) struct BackupSet {
     #[serde(default)]
     pub(crate) compressed_backup_size: Option<u128>,
     pub(crate) physical_device_name: String,
+    /// The checkpoint a differential's `database_backup_lsn` names; absent = `first_lsn`,
+    /// which is what the server's own backups use.
+    #[serde(default)]
+    pub(crate) checkpoint_lsn: Option<u128>,
+    /// Set on the first log backup after a restore WITH RECOVERY forked the log.
+    #[serde(default)]
+    pub(crate) fork_point_lsn: Option<u128>,
+    /// A new one each time the database is restored; absent = derived from the name.
+    #[serde(default)]
+    pub(crate) database_guid: Option<String>,
+    /// The database's identity from its creation; absent = derived from the name.
+    #[serde(default)]
+    pub(crate) family_guid: Option<String>,
+    /// The backup set's file number on its media (`WITH FILE = n`); absent = 1.
+    #[serde(default)]
+    pub(crate) position: Option<i32>,
+    /// This device's place in a striped media set, and how many devices the set has;
+    /// absent = 1 of 1. A striped set is one row per device with the same `backup_set_id`.
+    #[serde(default)]
+    pub(crate) family_sequence_number: Option<i32>,
+    #[serde(default)]
+    pub(crate) media_family_count: Option<i32>,
+}
+
+impl BackupSet {
+    /// A GUID-shaped text that stays the same for one database name.
+    pub(crate) fn guid_of(name: &str) -> String {
+        let h = name
+            .to_lowercase()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+        let x = format!("{h:016X}{:016X}", h.rotate_left(17));
+        format!(
+            "{}-{}-{}-{}-{}",
+            &x[..8],
+            &x[8..12],
+            &x[12..16],
+            &x[16..20],
+            &x[20..32]
+        )
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -282,6 +282,21 @@ fn backup_history(catalog: &Catalog, keep: i64) -> ResultSet {
                 Value::Null
             },
             nvarchar(&b.physical_device_name),
+            lsn(b.checkpoint_lsn.unwrap_or(b.first_lsn)),
+            b.fork_point_lsn.map_or(Value::Null, lsn),
+            nvarchar(
+                &b.database_guid
+                    .clone()
+                    .unwrap_or_else(|| BackupSet::guid_of(&b.database_name)),
+            ),
+            nvarchar(
+                &b.family_guid
+                    .clone()
+                    .unwrap_or_else(|| BackupSet::guid_of(&b.database_name)),
+            ),
+            Value::Int(i64::from(b.position.unwrap_or(1))),
+            Value::Int(i64::from(b.family_sequence_number.unwrap_or(1))),
+            Value::Int(i64::from(b.media_family_count.unwrap_or(1))),
         ]);
     }
     ResultSet {
@@ -299,6 +314,13 @@ fn backup_history(catalog: &Catalog, keep: i64) -> ResultSet {
             Column::new("backup_size", SqlType::Numeric(20)),
             Column::new("compressed_backup_size", SqlType::Numeric(20)),
             Column::new("physical_device_name", SqlType::NVarChar(260)),
+            Column::new("checkpoint_lsn", SqlType::Numeric(25)),
+            Column::new("fork_point_lsn", SqlType::Numeric(25)),
+            Column::new("database_guid", SqlType::NVarChar(36)),
+            Column::new("family_guid", SqlType::NVarChar(36)),
+            Column::new("position", SqlType::Int),
+            Column::new("family_sequence_number", SqlType::Int),
+            Column::new("media_family_count", SqlType::Int),
         ],
         rows,
     }
@@ -543,6 +565,13 @@ fn backup(catalog: &mut Catalog, b: &BackupStatement, fail_backups: bool) -> Out
         backup_size: size,
         compressed_backup_size: Some(size),
         physical_device_name: b.disk.clone(),
+        checkpoint_lsn: None,
+        fork_point_lsn: None,
+        database_guid: None,
+        family_guid: None,
+        position: None,
+        family_sequence_number: None,
+        media_family_count: None,
     });
     catalog.advance_clock(finished);
     if let Some(d) = catalog.database_mut(&db.name) {

@@ -367,6 +367,7 @@ const KNOWN_OBJECTS: &[&str] = &[
     "sys.master_files",
     "msdb.dbo.backupset",
     "msdb.dbo.backupmediafamily",
+    "msdb.dbo.backupmediaset",
     "msdb.dbo.restorehistory",
 ];
 
