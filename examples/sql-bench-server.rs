@@ -10,16 +10,11 @@
 //! the previous report (`counts ID connections=C queries=Q unrecognized=U`), then `end`; on
 //! SIGTERM or SIGINT the totals (`total ...`), and exits.
 
-// The benchmark uses part of the test server's interface only.
-#[allow(unused_imports)]
-#[path = "../tests/it/support/tds_server/mod.rs"]
-mod tds_server;
-
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Parser;
-use tds_server::{
+use tds_test_server::{
     BackupSet, BackupType, Catalog, Database, DatabaseFile, Faults, Login, PathMapping,
     RecoveryModel, RestoreHistory, ServerInfo, SqlDateTime, TdsServer,
 };

@@ -26,6 +26,8 @@ pub enum FindingCode {
     DnsMismatch,
     StandbyMissing,
     SourceUnreachable,
+    ChainBroken,
+    RecoveryPointLag,
 }
 
 impl FindingCode {
@@ -49,6 +51,8 @@ impl FindingCode {
             Self::DnsMismatch => "dns-mismatch",
             Self::StandbyMissing => "standby-missing",
             Self::SourceUnreachable => "source-unreachable",
+            Self::ChainBroken => "chain-broken",
+            Self::RecoveryPointLag => "recovery-point-lag",
         }
     }
 }

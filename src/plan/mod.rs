@@ -2,10 +2,12 @@
 //! findings and the actions that would resolve them. No I/O and no clock reads here.
 
 mod action;
+pub mod chain;
 pub mod database;
 mod finding;
 mod item;
 mod recognise;
+pub mod recovery;
 mod rules;
 mod saved;
 mod select;
@@ -216,6 +218,9 @@ pub fn plan(desired: &Desired, observed: &Observed, now: Timestamp) -> Plan {
     }
     for db in &databases {
         rules::check_restores(db, observed, &mut out);
+        if let Some(recovery) = recovery::Recovery::of(db, observed) {
+            rules::check_recovery(db, &recovery, &mut out);
+        }
     }
     rules::unmanaged::check(desired, observed, &claimed, &mut out);
     rules::unmanaged::check_databases(desired, observed, &mut out);

@@ -168,7 +168,7 @@ struct Template {
     /// The ones retention prunes.
     prunable: BTreeSet<String>,
     /// The SQL Server the desired state's instance points at.
-    _sql: crate::support::tds_server::TdsServer,
+    _sql: tds_test_server::TdsServer,
 }
 
 fn scratch_dir() -> tempfile::TempDir {

@@ -35,7 +35,7 @@ site "s" role="primary" owner="dba" {
 "#;
 
 /// The desired state, its SQL Server instance on the test server.
-fn desired(sql: &crate::support::tds_server::TdsServer) -> String {
+fn desired(sql: &tds_test_server::TdsServer) -> String {
     DESIRED.replace(
         r#"sql-instance "i" host="sql.example" password-env="PW""#,
         &crate::support::sql_instance("i", sql),
@@ -45,7 +45,7 @@ fn desired(sql: &crate::support::tds_server::TdsServer) -> String {
 struct Estate {
     _dir: tempfile::TempDir,
     root: PathBuf,
-    sql: crate::support::tds_server::TdsServer,
+    sql: tds_test_server::TdsServer,
 }
 
 impl Estate {

@@ -43,7 +43,7 @@ site "s" role="primary" owner="dba" {
 "#;
 
 /// The desired state, its SQL Server instance on the test server.
-fn desired(sql: &crate::support::tds_server::TdsServer) -> String {
+fn desired(sql: &tds_test_server::TdsServer) -> String {
     DESIRED.replace(
         r#"sql-instance "i" host="sql.example" password-env="PW""#,
         &crate::support::sql_instance("i", sql),
@@ -54,7 +54,7 @@ struct Estate {
     _dir: tempfile::TempDir,
     root: PathBuf,
     /// Kept running for as long as the estate is used.
-    _sql: crate::support::tds_server::TdsServer,
+    _sql: tds_test_server::TdsServer,
 }
 
 impl Estate {
@@ -205,8 +205,8 @@ fn junit_of_the_shipped_example_is_valid() {
     assert_eq!(names(&out.stdout, "testsuite"), ["redmond", "dallas"]);
     assert_eq!(
         out.stdout.matches("<failure ").count(),
-        6,
-        "2 critical, 4 warnings"
+        7,
+        "3 critical, 4 warnings"
     );
     assert_eq!(
         out.stdout.matches("<system-out>").count(),
@@ -215,7 +215,7 @@ fn junit_of_the_shipped_example_is_valid() {
     );
     assert!(
         out.stdout.contains(
-            "<testsuites name=\"standby check\" tests=\"33\" failures=\"5\" errors=\"0\""
+            "<testsuites name=\"standby check\" tests=\"34\" failures=\"6\" errors=\"0\""
         ),
         "{}",
         out.stdout
@@ -357,7 +357,7 @@ fn nagios_of_the_shipped_example() {
     assert_eq!(out.status, 2, "{}", out.stderr);
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert!(
-        lines[0].starts_with("STANDBY CRITICAL - 2 critical, 4 warnings, 4 info | "),
+        lines[0].starts_with("STANDBY CRITICAL - 3 critical, 4 warnings, 4 info | "),
         "{}",
         lines[0]
     );
@@ -375,7 +375,7 @@ fn nagios_of_the_shipped_example() {
             .map(|l| l.split(':').next().unwrap_or_default())
             .collect::<Vec<_>>(),
         [
-            "CRITICAL", "CRITICAL", "WARNING", "WARNING", "WARNING", "WARNING"
+            "CRITICAL", "CRITICAL", "CRITICAL", "WARNING", "WARNING", "WARNING", "WARNING"
         ]
     );
 }
@@ -477,7 +477,7 @@ fn prometheus_of_the_shipped_example_is_valid() {
         .filter(|(s, _)| s.starts_with("standby_findings{"))
         .map(|(_, v)| v.parse::<usize>().expect("a count"))
         .sum();
-    assert_eq!(findings, 10);
+    assert_eq!(findings, 11);
 }
 
 #[test]
@@ -506,15 +506,15 @@ fn markdown_check_puts_the_summary_first_and_folds_the_details() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "### 🛑 standby check: 2 critical, 4 warnings, 4 info"
+        "### 🛑 standby check: 3 critical, 4 warnings, 4 info"
     );
-    assert_eq!(lines[2], "<details><summary>10 findings</summary>");
+    assert_eq!(lines[2], "<details><summary>11 findings</summary>");
     assert_eq!(
         out.stdout
             .lines()
             .filter(|l| l.starts_with("| critical ") || l.starts_with("| warning "))
             .count(),
-        6
+        7
     );
     assert!(out.stdout.ends_with("</details>\n"));
     assert!(

@@ -10,9 +10,12 @@ mod discovery;
 mod docs;
 mod formats;
 mod init;
+<<<<<<< HEAD
 mod layout;
+=======
+mod recovery;
+>>>>>>> main
 mod sql;
 mod support;
-mod tds_server;
 mod validate;
 mod worksheet;

@@ -10,8 +10,8 @@ use std::time::Duration;
 use jiff::{Timestamp, ToSpan as _};
 use serde_json::{Value, json};
 
-use crate::support::tds_server::{Catalog, DropMidResult, Faults, Stall, StatementKind, TdsServer};
 use crate::support::{Output, pairs, standby_with};
+use tds_test_server::{Catalog, DropMidResult, Faults, Stall, StatementKind, TdsServer};
 
 use crate::support::{SQL_PASSWORD as PASSWORD, SQL_PASSWORD_ENV as PASSWORD_ENV};
 const SHARE: &str = r"\\rdm-bk01\backup";
@@ -216,6 +216,8 @@ fn plan_finds_every_database_code_and_apply_fixes_what_standby_can() {
             ("redmond/database/lcslog", "database-missing"),
             ("redmond/database/lcslog/full", "backup-missing"),
             ("redmond/database/rtc", "log-volume-shared"),
+            // Its only full is 30 hours old: no site can restore it within the 24 h RPO.
+            ("redmond/database/rtc", "recovery-point-lag"),
             ("redmond/database/rtc", "restore-test-overdue"),
             ("redmond/database/rtc/full", "backup-stale"),
             ("redmond/database/rtc/full", "copy-missing"),
@@ -532,11 +534,9 @@ fn a_stalled_server_times_out_in_discovery_and_in_apply() {
 #[test]
 fn a_named_instance_without_a_port_is_found_through_sql_browser() {
     let d = one_stale_database();
-    let browser = crate::support::tds_server::Browser::start(
-        "SQL01",
-        vec![("RTC".to_owned(), d.server.port())],
-    )
-    .expect("UDP 127.0.0.1:1434 is free for the SQL Browser responder");
+    let browser =
+        tds_test_server::Browser::start("SQL01", vec![("RTC".to_owned(), d.server.port())])
+            .expect("UDP 127.0.0.1:1434 is free for the SQL Browser responder");
     let kdl = fs::read_to_string(d.root.join("desired/contoso.kdl")).expect("desired");
     let by_name = kdl.replace(&format!(" port={}", d.server.port()), "");
     assert_ne!(kdl, by_name);

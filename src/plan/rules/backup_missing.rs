@@ -48,9 +48,13 @@ mod tests {
         local(&mut observed).retain(|e| !e.path.contains("/database/"));
         observed.stores[1].entries.clear();
         let plan = run(observed);
+        // With no file of its chain left, the database cannot be restored at all either.
         assert_eq!(
             codes(&plan),
-            vec![("s/database/db/full".to_owned(), "backup-missing".to_owned())]
+            vec![
+                ("s/database/db".to_owned(), "recovery-point-lag".to_owned()),
+                ("s/database/db/full".to_owned(), "backup-missing".to_owned())
+            ]
         );
         assert_eq!(plan.findings[0].severity, Severity::Critical);
         let kinds: Vec<_> = plan.actions.iter().map(|a| a.kind).collect();

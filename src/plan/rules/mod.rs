@@ -6,11 +6,13 @@ mod backup_future;
 mod backup_missing;
 mod backup_stale;
 mod backup_unverified;
+mod chain_broken;
 mod copy_mismatch;
 mod copy_missing;
 mod database_missing;
 mod log_volume_shared;
 mod recovery_model_drift;
+mod recovery_point_lag;
 mod restore_test_overdue;
 mod restore_too_slow;
 mod retention_excess;
@@ -48,6 +50,16 @@ pub(super) fn check_restores(db: &DatabaseState<'_>, observed: &Observed, out: &
     }
     restore_test_overdue::check(db, observed, out);
     restore_too_slow::check(db, out);
+}
+
+/// The recoverability rules, after the items: a planned full backup also mends a chain.
+pub(super) fn check_recovery(
+    db: &DatabaseState<'_>,
+    recovery: &super::recovery::Recovery<'_>,
+    out: &mut Out,
+) {
+    chain_broken::check(db, recovery, out);
+    recovery_point_lag::check(db, recovery, out);
 }
 
 pub(super) fn check_item(item: &ItemState<'_>, out: &mut Out) {

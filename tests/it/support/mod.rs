@@ -52,7 +52,7 @@ pub fn standby(dir: &Path, args: &[&str]) -> Output {
 /// A TDS test server holding `databases`, online, each with one full backup SQL Server
 /// remembers taking long ago to its own disk: for tests about files, where SQL Server has
 /// nothing to report.
-pub fn quiet_sql_server(databases: &[&str]) -> tds_server::TdsServer {
+pub fn quiet_sql_server(databases: &[&str]) -> tds_test_server::TdsServer {
     let databases: Vec<serde_json::Value> = databases
         .iter()
         .enumerate()
@@ -84,12 +84,12 @@ pub fn quiet_sql_server(databases: &[&str]) -> tds_server::TdsServer {
         "databases": databases,
         "backups": backups,
     });
-    let catalog = tds_server::Catalog::from_json(&fixture.to_string()).expect("a catalog");
-    tds_server::TdsServer::start(catalog, tds_server::Faults::default())
+    let catalog = tds_test_server::Catalog::from_json(&fixture.to_string()).expect("a catalog");
+    tds_test_server::TdsServer::start(catalog, tds_test_server::Faults::default())
 }
 
 /// The KDL of `sql-instance ID` reaching `server`.
-pub fn sql_instance(id: &str, server: &tds_server::TdsServer) -> String {
+pub fn sql_instance(id: &str, server: &tds_test_server::TdsServer) -> String {
     format!(
         r#"sql-instance "{id}" host="127.0.0.1" port={} user="standby" password-env="{SQL_PASSWORD_ENV}" encrypt=#false"#,
         server.port()
@@ -154,5 +154,3 @@ pub fn snapshot_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
-
-pub mod tds_server;

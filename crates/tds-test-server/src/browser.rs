@@ -12,14 +12,14 @@ const CLNT_UCAST_INST: u8 = 0x04;
 const SVR_RESP: u8 = 0x05;
 
 /// The responder; stops when dropped.
-pub(crate) struct Browser {
+pub struct Browser {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Browser {
     /// Answers for `instances` as (name, TCP port). Fails when port 1434 is taken.
-    pub(crate) fn start(server: &str, instances: Vec<(String, u16)>) -> std::io::Result<Self> {
+    pub fn start(server: &str, instances: Vec<(String, u16)>) -> std::io::Result<Self> {
         let socket = UdpSocket::bind("127.0.0.1:1434")?;
         socket.set_read_timeout(Some(Duration::from_millis(50)))?;
         let stop = Arc::new(AtomicBool::new(false));

@@ -322,10 +322,8 @@ pub(crate) fn check_prelogin(payload: &[u8]) -> Result<(), ProtocolError> {
 pub(crate) struct Login7 {
     pub(crate) tds_version: u32,
     pub(crate) packet_size: u32,
-    pub(crate) hostname: String,
     pub(crate) username: String,
     pub(crate) password: String,
-    pub(crate) app_name: String,
     pub(crate) database: String,
 }
 
@@ -361,10 +359,8 @@ pub(crate) fn parse_login7(payload: &[u8]) -> Result<Login7, ProtocolError> {
     Ok(Login7 {
         tds_version,
         packet_size,
-        hostname: utf16_le(&read(fields[0])?)?,
         username: utf16_le(&read(fields[1])?)?,
         password: utf16_le(&password)?,
-        app_name: utf16_le(&read(fields[3])?)?,
         database: utf16_le(&read(fields[8])?)?,
     })
 }
@@ -541,12 +537,8 @@ fn read_plp(c: &mut Cursor<'_>) -> Result<Option<Vec<u8>>, ProtocolError> {
 pub(crate) enum SqlType {
     /// INTN length 4.
     Int,
-    /// INTN length 8.
-    BigInt,
     /// BITN.
     Bit,
-    /// FLOATN length 8.
-    Float,
     /// NVARCHARTYPE, maximum length in characters.
     NVarChar(u16),
     /// BIGCHARTYPE (`char(n)`), single-byte, Latin1 collation.
@@ -563,7 +555,6 @@ pub(crate) enum Value {
     Null,
     Int(i64),
     Bit(bool),
-    Float(f64),
     Str(String),
     DateTime(i64),
     Numeric(u128),
@@ -640,10 +631,6 @@ fn numeric_len(precision: u8) -> u8 {
 }
 
 impl TokenWriter {
-    pub(crate) fn len(&self) -> usize {
-        self.buf.len()
-    }
-
     /// A token whose body is prefixed by its u16 length.
     fn sized(&mut self, token: u8, body: &[u8]) {
         self.buf.push(token);
@@ -727,9 +714,7 @@ impl TokenWriter {
             self.buf.extend_from_slice(&0x0001u16.to_le_bytes()); // Flags: nullable
             match column.ty {
                 SqlType::Int => self.buf.extend_from_slice(&[0x26, 4]),
-                SqlType::BigInt => self.buf.extend_from_slice(&[0x26, 8]),
                 SqlType::Bit => self.buf.extend_from_slice(&[0x68, 1]),
-                SqlType::Float => self.buf.extend_from_slice(&[0x6D, 8]),
                 SqlType::DateTime => self.buf.extend_from_slice(&[0x6F, 8]),
                 SqlType::Numeric(precision) => {
                     self.buf
@@ -769,15 +754,7 @@ impl TokenWriter {
                 b.push(4);
                 b.extend_from_slice(&i32::try_from(*v).unwrap_or(i32::MAX).to_le_bytes());
             }
-            (SqlType::BigInt, Value::Int(v)) => {
-                b.push(8);
-                b.extend_from_slice(&v.to_le_bytes());
-            }
             (SqlType::Bit, Value::Bit(v)) => b.extend_from_slice(&[1, u8::from(*v)]),
-            (SqlType::Float, Value::Float(v)) => {
-                b.push(8);
-                b.extend_from_slice(&v.to_le_bytes());
-            }
             (SqlType::DateTime, Value::DateTime(ms)) => {
                 let days = ms.div_euclid(86_400_000);
                 let in_day = ms.rem_euclid(86_400_000);

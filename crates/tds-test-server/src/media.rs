@@ -2,7 +2,7 @@
 //! stand-in for Microsoft Tape Format with a header (what RESTORE needs), some data pages and
 //! a trailing FNV-1a checksum so a flipped byte makes RESTORE VERIFYONLY fail.
 
-use super::catalog::{BackupType, RecoveryModel, SqlDateTime};
+use crate::catalog::{BackupType, RecoveryModel, SqlDateTime};
 
 const MAGIC: &[u8; 16] = b"TAPE\0standby-tds";
 const FORMAT_VERSION: u8 = 1;

@@ -5,12 +5,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::ErrorKind;
 
-use super::catalog::{
+use crate::catalog::{
     BackupSet, BackupType, Catalog, Database, DatabaseFile, RecoveryModel, RestoreHistory,
 };
-use super::media::{self, MediaFile, MediaHeader};
-use super::protocol::{Column, ResultSet, SqlType, Value};
-use super::sql::{BackupStatement, Query, RestoreStatement, SqlError, Statement};
+use crate::media::{self, MediaFile, MediaHeader};
+use crate::protocol::{Column, ResultSet, SqlType, Value};
+use crate::sql::{BackupStatement, Query, RestoreStatement, SqlError, Statement};
 
 /// A message of one statement, in the order SQL Server sends them.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +49,7 @@ impl Outcome {
 pub(crate) fn execute(
     catalog: &mut Catalog,
     statement: &Statement,
-    params: &[(String, super::protocol::ParamValue)],
+    params: &[(String, crate::protocol::ParamValue)],
     fail_backups: bool,
 ) -> Outcome {
     match statement {
@@ -135,7 +135,7 @@ fn lsn(v: u128) -> Value {
 fn run_query(
     catalog: &Catalog,
     query: Query,
-    params: &[(String, super::protocol::ParamValue)],
+    params: &[(String, crate::protocol::ParamValue)],
 ) -> Outcome {
     let result = match query {
         Query::Version => ResultSet {
@@ -217,7 +217,7 @@ fn run_query(
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case("@P1"))
                 .and_then(|(_, v)| match v {
-                    super::protocol::ParamValue::Int(i) => Some(*i),
+                    crate::protocol::ParamValue::Int(i) => Some(*i),
                     _ => None,
                 });
             let Some(keep) = keep else {

@@ -2,11 +2,11 @@
 //! (read from QUERIES.md, so the documentation is what the server answers) and a small parser
 //! for the maintenance statements. No general SQL: what is not recognised is a SQL error.
 
-use super::catalog::{BackupType, RecoveryModel};
-use super::protocol::ParamValue;
+use crate::catalog::{BackupType, RecoveryModel};
+use crate::protocol::ParamValue;
 
 /// The documented queries: the `sql` code blocks that start with `/* standby:NAME */`.
-const QUERIES_MD: &str = include_str!("QUERIES.md");
+const QUERIES_MD: &str = include_str!("../QUERIES.md");
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {
@@ -272,7 +272,7 @@ pub(crate) fn documented_queries() -> Vec<(Query, String)> {
 
 /// What the fault injection and the query log call a statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum StatementKind {
+pub enum StatementKind {
     Version,
     Databases,
     Files,
@@ -285,6 +285,41 @@ pub(crate) enum StatementKind {
     CheckDb,
     DropDatabase,
     Session,
+}
+
+impl StatementKind {
+    const NAMES: [(StatementKind, &'static str); 12] = [
+        (StatementKind::Version, "version"),
+        (StatementKind::Databases, "databases"),
+        (StatementKind::Files, "files"),
+        (StatementKind::BackupHistory, "backup-history"),
+        (StatementKind::RestoreHistory, "restore-history"),
+        (StatementKind::Backup, "backup"),
+        (StatementKind::VerifyOnly, "verify-only"),
+        (StatementKind::Restore, "restore"),
+        (StatementKind::AlterRecovery, "alter-recovery"),
+        (StatementKind::CheckDb, "check-db"),
+        (StatementKind::DropDatabase, "drop-database"),
+        (StatementKind::Session, "session"),
+    ];
+}
+
+impl std::str::FromStr for StatementKind {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(kind, _)| *kind)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::NAMES.iter().map(|(_, n)| *n).collect();
+                format!(
+                    "unknown statement kind `{name}` (one of {})",
+                    names.join(", ")
+                )
+            })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

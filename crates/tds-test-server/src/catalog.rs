@@ -10,39 +10,39 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Catalog {
+pub struct Catalog {
     #[serde(default)]
-    pub(crate) server: ServerInfo,
-    pub(crate) login: Login,
+    pub server: ServerInfo,
+    pub login: Login,
     /// The time the server believes it is; `None` reads the system clock (UTC). Each BACKUP or
     /// RESTORE advances a fixed clock by its duration so history stays ordered.
     #[serde(default)]
-    pub(crate) clock: Option<SqlDateTime>,
+    pub clock: Option<SqlDateTime>,
     #[serde(default)]
-    pub(crate) path_mappings: Vec<PathMapping>,
+    pub path_mappings: Vec<PathMapping>,
     #[serde(default)]
-    pub(crate) databases: Vec<Database>,
+    pub databases: Vec<Database>,
     /// msdb.dbo.backupset joined with msdb.dbo.backupmediafamily (one device per set).
     #[serde(default)]
-    pub(crate) backups: Vec<BackupSet>,
+    pub backups: Vec<BackupSet>,
     /// msdb.dbo.restorehistory.
     #[serde(default)]
-    pub(crate) restores: Vec<RestoreHistory>,
+    pub restores: Vec<RestoreHistory>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ServerInfo {
+pub struct ServerInfo {
     /// `@@SERVERNAME`, also the server name in ERROR/INFO tokens.
-    pub(crate) name: String,
+    pub name: String,
     /// `SERVERPROPERTY('ProductVersion')`, e.g. `10.50.4000.0` (2008 R2) or `9.00.4035.00` (2005).
-    pub(crate) product_version: String,
+    pub product_version: String,
     /// `@@VERSION`.
-    pub(crate) version_string: String,
+    pub version_string: String,
     /// `DATEDIFF(minute, GETUTCDATE(), GETDATE())`: how far the server's local time (that of
     /// every `datetime` in the fixture) is ahead of UTC.
     #[serde(default)]
-    pub(crate) utc_offset_minutes: i32,
+    pub utc_offset_minutes: i32,
 }
 
 impl Default for ServerInfo {
@@ -58,7 +58,7 @@ impl Default for ServerInfo {
 
 impl ServerInfo {
     /// Major, minor, build as the four bytes of PRELOGIN VERSION / LOGINACK `ProgVersion`.
-    pub(crate) fn version_bytes(&self) -> [u8; 4] {
+    pub fn version_bytes(&self) -> [u8; 4] {
         let mut parts = self
             .product_version
             .split('.')
@@ -69,28 +69,28 @@ impl ServerInfo {
         [major, minor, build[0], build[1]]
     }
 
-    pub(crate) fn major_version(&self) -> u8 {
+    pub fn major_version(&self) -> u8 {
         self.version_bytes()[0]
     }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Login {
-    pub(crate) user: String,
-    pub(crate) password: String,
+pub struct Login {
+    pub user: String,
+    pub password: String,
 }
 
 /// `sql_prefix` (as SQL Server sees a folder, e.g. `\\rdm-bk01\backup`) → a local directory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct PathMapping {
-    pub(crate) sql_prefix: String,
-    pub(crate) local_dir: PathBuf,
+pub struct PathMapping {
+    pub sql_prefix: String,
+    pub local_dir: PathBuf,
     /// Create missing directories below `local_dir` on BACKUP. Real SQL Server never does (it
     /// fails with 3201, OS error 3); set `false` to get that behaviour.
     #[serde(default = "yes")]
-    pub(crate) create_dirs: bool,
+    pub create_dirs: bool,
 }
 
 fn yes() -> bool {
@@ -98,7 +98,7 @@ fn yes() -> bool {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum RecoveryModel {
+pub enum RecoveryModel {
     #[serde(rename = "FULL")]
     Full,
     #[serde(rename = "BULK_LOGGED")]
@@ -108,7 +108,7 @@ pub(crate) enum RecoveryModel {
 }
 
 impl RecoveryModel {
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             RecoveryModel::Full => "FULL",
             RecoveryModel::BulkLogged => "BULK_LOGGED",
@@ -116,7 +116,7 @@ impl RecoveryModel {
         }
     }
 
-    pub(crate) fn parse(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Option<Self> {
         match s.to_ascii_uppercase().as_str() {
             "FULL" => Some(RecoveryModel::Full),
             "BULK_LOGGED" => Some(RecoveryModel::BulkLogged),
@@ -129,27 +129,27 @@ impl RecoveryModel {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(clippy::struct_field_names)] // named after the sys.databases columns
-pub(crate) struct Database {
-    pub(crate) name: String,
-    pub(crate) database_id: i32,
+pub struct Database {
+    pub name: String,
+    pub database_id: i32,
     /// `sys.databases.state_desc`: `ONLINE`, `RESTORING`, `OFFLINE`, ...
     #[serde(default = "online")]
-    pub(crate) state_desc: String,
-    pub(crate) recovery_model_desc: RecoveryModel,
+    pub state_desc: String,
+    pub recovery_model_desc: RecoveryModel,
     /// `sys.database_recovery_status.last_log_backup_lsn`; `null` means no log chain.
     #[serde(default)]
-    pub(crate) last_log_backup_lsn: Option<u128>,
+    pub last_log_backup_lsn: Option<u128>,
     #[serde(default)]
-    pub(crate) files: Vec<DatabaseFile>,
+    pub files: Vec<DatabaseFile>,
     /// The database's current LSN; new backups start here. Defaults above every known LSN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) current_lsn: Option<u128>,
+    pub current_lsn: Option<u128>,
     /// While RESTORING: the LSN the next log/diff restore must cover.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) redo_lsn: Option<u128>,
+    pub redo_lsn: Option<u128>,
     /// While RESTORING: the checkpoint LSN of the restored full backup (for differentials).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) restored_base_lsn: Option<u128>,
+    pub restored_base_lsn: Option<u128>,
 }
 
 fn online() -> String {
@@ -158,15 +158,15 @@ fn online() -> String {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct DatabaseFile {
+pub struct DatabaseFile {
     /// `sys.master_files.name` (logical name).
-    pub(crate) name: String,
+    pub name: String,
     /// `ROWS` or `LOG`.
-    pub(crate) type_desc: String,
-    pub(crate) physical_name: String,
+    pub type_desc: String,
+    pub physical_name: String,
     /// In 8 KB pages, as `sys.master_files.size`.
     #[serde(default = "default_size")]
-    pub(crate) size: i32,
+    pub size: i32,
 }
 
 fn default_size() -> i32 {
@@ -174,7 +174,7 @@ fn default_size() -> i32 {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum BackupType {
+pub enum BackupType {
     #[serde(rename = "D")]
     Full,
     #[serde(rename = "I")]
@@ -184,7 +184,7 @@ pub(crate) enum BackupType {
 }
 
 impl BackupType {
-    pub(crate) fn code(self) -> char {
+    pub fn code(self) -> char {
         match self {
             BackupType::Full => 'D',
             BackupType::Differential => 'I',
@@ -192,7 +192,7 @@ impl BackupType {
         }
     }
 
-    pub(crate) fn from_code(c: u8) -> Option<Self> {
+    pub fn from_code(c: u8) -> Option<Self> {
         match c {
             b'D' => Some(BackupType::Full),
             b'I' => Some(BackupType::Differential),
@@ -205,56 +205,56 @@ impl BackupType {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(clippy::struct_field_names)] // named after the msdb.dbo.backupset columns
-pub(crate) struct BackupSet {
+pub struct BackupSet {
     /// Assigned on load when 0/absent.
     #[serde(default)]
-    pub(crate) backup_set_id: i32,
-    pub(crate) database_name: String,
+    pub backup_set_id: i32,
+    pub database_name: String,
     #[serde(rename = "type")]
-    pub(crate) backup_type: BackupType,
-    pub(crate) backup_start_date: SqlDateTime,
-    pub(crate) backup_finish_date: SqlDateTime,
-    pub(crate) first_lsn: u128,
-    pub(crate) last_lsn: u128,
+    pub backup_type: BackupType,
+    pub backup_start_date: SqlDateTime,
+    pub backup_finish_date: SqlDateTime,
+    pub first_lsn: u128,
+    pub last_lsn: u128,
     /// For differential and log backups: checkpoint LSN of the full backup they are based on.
     #[serde(default)]
-    pub(crate) database_backup_lsn: u128,
+    pub database_backup_lsn: u128,
     #[serde(default)]
-    pub(crate) has_backup_checksums: bool,
+    pub has_backup_checksums: bool,
     #[serde(default)]
-    pub(crate) is_copy_only: bool,
+    pub is_copy_only: bool,
     #[serde(default)]
-    pub(crate) backup_size: u128,
+    pub backup_size: u128,
     #[serde(default)]
-    pub(crate) compressed_backup_size: Option<u128>,
-    pub(crate) physical_device_name: String,
+    pub compressed_backup_size: Option<u128>,
+    pub physical_device_name: String,
     /// The checkpoint a differential's `database_backup_lsn` names; absent = `first_lsn`,
     /// which is what the server's own backups use.
     #[serde(default)]
-    pub(crate) checkpoint_lsn: Option<u128>,
+    pub checkpoint_lsn: Option<u128>,
     /// Set on the first log backup after a restore WITH RECOVERY forked the log.
     #[serde(default)]
-    pub(crate) fork_point_lsn: Option<u128>,
+    pub fork_point_lsn: Option<u128>,
     /// A new one each time the database is restored; absent = derived from the name.
     #[serde(default)]
-    pub(crate) database_guid: Option<String>,
+    pub database_guid: Option<String>,
     /// The database's identity from its creation; absent = derived from the name.
     #[serde(default)]
-    pub(crate) family_guid: Option<String>,
+    pub family_guid: Option<String>,
     /// The backup set's file number on its media (`WITH FILE = n`); absent = 1.
     #[serde(default)]
-    pub(crate) position: Option<i32>,
+    pub position: Option<i32>,
     /// This device's place in a striped media set, and how many devices the set has;
     /// absent = 1 of 1. A striped set is one row per device with the same `backup_set_id`.
     #[serde(default)]
-    pub(crate) family_sequence_number: Option<i32>,
+    pub family_sequence_number: Option<i32>,
     #[serde(default)]
-    pub(crate) media_family_count: Option<i32>,
+    pub media_family_count: Option<i32>,
 }
 
 impl BackupSet {
     /// A GUID-shaped text that stays the same for one database name.
-    pub(crate) fn guid_of(name: &str) -> String {
+    pub fn guid_of(name: &str) -> String {
         let h = name
             .to_lowercase()
             .bytes()
@@ -276,32 +276,32 @@ impl BackupSet {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(clippy::struct_field_names)] // named after the msdb.dbo.restorehistory columns
-pub(crate) struct RestoreHistory {
+pub struct RestoreHistory {
     #[serde(default)]
-    pub(crate) restore_history_id: i32,
-    pub(crate) destination_database_name: String,
-    pub(crate) restore_date: SqlDateTime,
+    pub restore_history_id: i32,
+    pub destination_database_name: String,
+    pub restore_date: SqlDateTime,
     /// `D` database, `I` differential, `L` log, `V` verifyonly.
-    pub(crate) restore_type: String,
+    pub restore_type: String,
     #[serde(default)]
-    pub(crate) backup_set_id: Option<i32>,
+    pub backup_set_id: Option<i32>,
 }
 
 impl Catalog {
-    pub(crate) fn from_json(json: &str) -> Result<Self, serde_json::Error> {
+    pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
         let mut catalog: Catalog = serde_json::from_str(json)?;
         catalog.assign_ids();
         Ok(catalog)
     }
 
-    pub(crate) fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self, String> {
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self, String> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         Self::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
     /// Gives fixture rows without ids the next free id, as IDENTITY columns would.
-    pub(crate) fn assign_ids(&mut self) {
+    pub fn assign_ids(&mut self) {
         let mut next = self
             .backups
             .iter()
@@ -329,31 +329,31 @@ impl Catalog {
     }
 
     /// Database names compare case-insensitively, as under the default CI collation.
-    pub(crate) fn database(&self, name: &str) -> Option<&Database> {
+    pub fn database(&self, name: &str) -> Option<&Database> {
         self.databases
             .iter()
             .find(|d| d.name.eq_ignore_ascii_case(name))
     }
 
-    pub(crate) fn database_mut(&mut self, name: &str) -> Option<&mut Database> {
+    pub fn database_mut(&mut self, name: &str) -> Option<&mut Database> {
         self.databases
             .iter_mut()
             .find(|d| d.name.eq_ignore_ascii_case(name))
     }
 
-    pub(crate) fn now(&self) -> SqlDateTime {
+    pub fn now(&self) -> SqlDateTime {
         self.clock.unwrap_or_else(SqlDateTime::now_utc)
     }
 
     /// Moves a fixed clock forward; a system clock moves by itself.
-    pub(crate) fn advance_clock(&mut self, to: SqlDateTime) {
+    pub fn advance_clock(&mut self, to: SqlDateTime) {
         if self.clock.is_some() {
             self.clock = Some(to);
         }
     }
 
     /// The LSN a new backup of `name` starts at: above everything the catalog has seen.
-    pub(crate) fn current_lsn(&self, name: &str) -> u128 {
+    pub fn current_lsn(&self, name: &str) -> u128 {
         let db = self.database(name);
         let from_history = self
             .backups
@@ -369,7 +369,7 @@ impl Catalog {
         explicit.max(from_history).max(log).max(floor)
     }
 
-    pub(crate) fn next_backup_set_id(&self) -> i32 {
+    pub fn next_backup_set_id(&self) -> i32 {
         self.backups
             .iter()
             .map(|b| b.backup_set_id)
@@ -378,7 +378,7 @@ impl Catalog {
             + 1
     }
 
-    pub(crate) fn next_restore_history_id(&self) -> i32 {
+    pub fn next_restore_history_id(&self) -> i32 {
         self.restores
             .iter()
             .map(|r| r.restore_history_id)
@@ -387,7 +387,7 @@ impl Catalog {
             + 1
     }
 
-    pub(crate) fn next_database_id(&self) -> i32 {
+    pub fn next_database_id(&self) -> i32 {
         self.databases
             .iter()
             .map(|d| d.database_id)
@@ -397,7 +397,7 @@ impl Catalog {
     }
 
     /// Maps a SQL Server path through the first matching `path_mappings` entry.
-    pub(crate) fn map_path(&self, sql_path: &str) -> Option<(PathBuf, &PathMapping)> {
+    pub fn map_path(&self, sql_path: &str) -> Option<(PathBuf, &PathMapping)> {
         self.path_mappings.iter().find_map(|m| {
             let prefix = m.sql_prefix.trim_end_matches('\\');
             let head = sql_path.get(..prefix.len())?;
@@ -425,14 +425,14 @@ impl Catalog {
 /// server's local time; the test server's local time is UTC). JSON form: `2026-11-22T01:00:00`
 /// with optional `.fff` and optional trailing `Z`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct SqlDateTime(pub(crate) i64);
+pub struct SqlDateTime(pub i64);
 
 const MS_PER_DAY: i64 = 86_400_000;
 /// Days from 1900-01-01 to 1970-01-01.
 const UNIX_EPOCH_DAYS: i64 = 25_567;
 
 impl SqlDateTime {
-    pub(crate) fn now_utc() -> Self {
+    pub fn now_utc() -> Self {
         let ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0));
@@ -440,11 +440,12 @@ impl SqlDateTime {
         SqlDateTime(ms + UNIX_EPOCH_DAYS * MS_PER_DAY)
     }
 
-    pub(crate) fn plus_millis(self, ms: i64) -> Self {
+    #[must_use]
+    pub fn plus_millis(self, ms: i64) -> Self {
         SqlDateTime(self.0 + ms)
     }
 
-    pub(crate) fn parse(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim().trim_end_matches('Z');
         let (date, time) = s.split_once(['T', ' ']).unwrap_or((s, "00:00:00"));
         let mut d = date.split('-');
@@ -475,7 +476,7 @@ impl SqlDateTime {
     }
 
     /// `(year, month, day, hour, minute, second, millisecond)`.
-    pub(crate) fn parts(self) -> (i64, i64, i64, i64, i64, i64, i64) {
+    pub fn parts(self) -> (i64, i64, i64, i64, i64, i64, i64) {
         let days = self.0.div_euclid(MS_PER_DAY);
         let ms = self.0.rem_euclid(MS_PER_DAY);
         let (y, m, d) = civil_from_days(days - UNIX_EPOCH_DAYS);

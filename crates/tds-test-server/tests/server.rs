@@ -7,16 +7,16 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::support::tds_server::{
+use chrono::NaiveDateTime;
+use tds_test_server::{
     Catalog, DropMidResult, Faults, PathMapping, RecoveryModel, Stall, StatementKind, TdsServer,
 };
-use chrono::NaiveDateTime;
 use tiberius::numeric::Numeric;
 use tiberius::{AuthMethod, Client, Config, EncryptionLevel, Row};
 use tokio::net::TcpStream;
 use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
 
-const FIXTURE: &str = include_str!("support/tds_server/fixture.example.json");
+const FIXTURE: &str = include_str!("../fixture.example.json");
 const USER: &str = "standby";
 const PASSWORD: &str = "S3cret!pw";
 const SHARE: &str = r"\\rdm-bk01\backup";
@@ -76,7 +76,7 @@ fn server_code(result: tiberius::Result<impl std::fmt::Debug>) -> u32 {
 }
 
 fn query_text(name: &str) -> String {
-    let md = include_str!("support/tds_server/QUERIES.md");
+    let md = include_str!("../QUERIES.md");
     let marker = format!("/* standby:{name} */");
     let start = md.find(&marker).expect("documented query");
     let end = md[start..].find("```").expect("end of block") + start;

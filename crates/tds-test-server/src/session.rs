@@ -8,14 +8,14 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
 
-use super::catalog::Catalog;
-use super::engine::{self, Notice, Outcome};
-use super::protocol::{
+use crate::catalog::Catalog;
+use crate::engine::{self, Notice, Outcome};
+use crate::protocol::{
     self, MessageReader, ParamValue, ProtocolError, RpcProcedure, TokenWriter, cur_cmd, done,
     packet_type,
 };
-use super::sql::{self, Query, SqlError, Statement, Tok};
-use super::{Faults, ReceivedSql};
+use crate::sql::{self, Query, SqlError, Statement, Tok};
+use crate::{Faults, ReceivedSql};
 
 /// State shared by the server handle and every connection.
 pub(crate) struct Shared {

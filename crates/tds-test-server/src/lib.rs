@@ -7,11 +7,11 @@
 //! let server = TdsServer::start(Catalog::from_file("fixture.json")?, Faults::default());
 //! // connect tiberius to 127.0.0.1:server.port() with EncryptionLevel::NotSupported
 //! ```
-#![allow(dead_code)]
 
 mod browser;
 mod catalog;
 mod engine;
+mod faults;
 mod media;
 mod protocol;
 mod session;
@@ -21,58 +21,39 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
-pub(crate) use browser::Browser;
-#[allow(unused_imports)]
-pub(crate) use catalog::{
+pub use browser::Browser;
+pub use catalog::{
     BackupSet, BackupType, Catalog, Database, DatabaseFile, Login, PathMapping, RecoveryModel,
     RestoreHistory, ServerInfo, SqlDateTime,
 };
-pub(crate) use sql::StatementKind;
+pub use faults::{DropMidResult, Faults, Stall};
+pub use sql::StatementKind;
 
 use session::{Shared, lock};
 
-/// Failures to inject. Set at start and changeable at run time with `TdsServer::set_faults`.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Faults {
-    /// Every login fails with 18456, even with the right password.
-    pub(crate) reject_logins: bool,
-    /// Every BACKUP fails with 3201 (OS error 3) + 3013 and writes nothing.
-    pub(crate) fail_backups: bool,
-    /// For this kind of statement, send COLMETADATA and `after_rows` rows, then close the socket.
-    pub(crate) drop_mid_result: Option<DropMidResult>,
-    /// For this kind of statement, send nothing for `duration` (an attention ends the stall).
-    pub(crate) stall: Option<Stall>,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct DropMidResult {
-    pub(crate) kind: StatementKind,
-    pub(crate) after_rows: usize,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Stall {
-    pub(crate) kind: StatementKind,
-    pub(crate) duration: Duration,
-}
-
 /// One SQL text the server received (a batch, or the statement of an `sp_executesql` call).
 #[derive(Debug, Clone)]
-pub(crate) struct ReceivedSql {
+pub struct ReceivedSql {
     /// 1-based connection number, in accept order.
-    pub(crate) connection: u64,
-    pub(crate) sql: String,
+    pub connection: u64,
+    pub sql: String,
     /// `(name, value)` of `sp_executesql` parameters, values in debug form.
-    pub(crate) params: Vec<(String, String)>,
-    pub(crate) rpc: bool,
+    pub params: Vec<(String, String)>,
+    pub rpc: bool,
     /// `false` when the server answered with a compile error (102/137/208...).
-    pub(crate) recognized: bool,
+    pub recognized: bool,
+}
+
+/// How a server listens and presents itself, beyond its catalog.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The TCP port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
 }
 
 /// A running server; dropping it stops it and closes every connection.
-pub(crate) struct TdsServer {
+pub struct TdsServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -82,15 +63,22 @@ pub(crate) struct TdsServer {
 impl TdsServer {
     /// Binds 127.0.0.1 on a free port and serves from a thread with its own tokio runtime, so
     /// it works from a plain `#[test]` (e.g. one that runs the binary) and from `#[tokio::test]`.
-    pub(crate) fn start(catalog: Catalog, faults: Faults) -> TdsServer {
+    pub fn start(catalog: Catalog, faults: Faults) -> TdsServer {
+        Self::start_with(catalog, faults, &Options::default())
+            .expect("bind 127.0.0.1:0 for the TDS test server")
+    }
+
+    /// [`TdsServer::start`] with the choices of [`Options`]; fails when the port is taken.
+    pub fn start_with(
+        catalog: Catalog,
+        faults: Faults,
+        options: &Options,
+    ) -> std::io::Result<TdsServer> {
         let mut catalog = catalog;
         catalog.assign_ids();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("bind 127.0.0.1:0 for the TDS test server");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking TDS listener");
-        let addr = listener.local_addr().expect("TDS listener address");
+        let listener = std::net::TcpListener::bind(("127.0.0.1", options.port))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             catalog: Mutex::new(catalog),
             faults: Mutex::new(faults),
@@ -124,26 +112,25 @@ impl TdsServer {
                     }
                 });
                     // Dropping the runtime here cancels every connection task and closes its socket.
-                })
-                .expect("spawn the TDS test server thread");
-        TdsServer {
+                })?;
+        Ok(TdsServer {
             addr,
             shared,
             shutdown: Some(shutdown),
             thread: Some(thread),
-        }
+        })
     }
 
-    pub(crate) fn port(&self) -> u16 {
+    pub fn port(&self) -> u16 {
         self.addr.port()
     }
 
-    pub(crate) fn addr(&self) -> SocketAddr {
+    pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// Every SQL text received, in order (batches and `sp_executesql` statements).
-    pub(crate) fn queries(&self) -> Vec<String> {
+    pub fn queries(&self) -> Vec<String> {
         lock(&self.shared.log)
             .iter()
             .map(|q| q.sql.clone())
@@ -151,31 +138,31 @@ impl TdsServer {
     }
 
     /// The same with connection number, parameters and whether it was recognised.
-    pub(crate) fn query_log(&self) -> Vec<ReceivedSql> {
+    pub fn query_log(&self) -> Vec<ReceivedSql> {
         lock(&self.shared.log).clone()
     }
 
     /// How many connections were accepted so far.
-    pub(crate) fn connection_count(&self) -> u64 {
+    pub fn connection_count(&self) -> u64 {
         self.shared.connections.load(Ordering::SeqCst)
     }
 
     /// A snapshot of the catalog after the statements run so far.
-    pub(crate) fn catalog(&self) -> Catalog {
+    pub fn catalog(&self) -> Catalog {
         lock(&self.shared.catalog).clone()
     }
 
     /// Changes the catalog while running (e.g. to age the clock between two runs).
-    pub(crate) fn update_catalog(&self, change: impl FnOnce(&mut Catalog)) {
+    pub fn update_catalog(&self, change: impl FnOnce(&mut Catalog)) {
         change(&mut lock(&self.shared.catalog));
     }
 
-    pub(crate) fn faults(&self) -> Faults {
+    pub fn faults(&self) -> Faults {
         lock(&self.shared.faults).clone()
     }
 
     /// Takes effect for the next login or statement.
-    pub(crate) fn set_faults(&self, faults: Faults) {
+    pub fn set_faults(&self, faults: Faults) {
         *lock(&self.shared.faults) = faults;
     }
 }
