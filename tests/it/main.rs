@@ -10,11 +10,8 @@ mod discovery;
 mod docs;
 mod formats;
 mod init;
-<<<<<<< HEAD
 mod layout;
-=======
 mod recovery;
->>>>>>> main
 mod sql;
 mod support;
 mod validate;
