@@ -201,7 +201,10 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             },
         )?;
         let ignore = common::ignore_rules(global)?;
-        let after = crate::plan::plan(&desired, &observed, options.now).select(&targets, &ignore);
+        // Judged as of now, after the run: a test restore it journaled a second ago is not
+        // in the future.
+        let after_now = args.observe.now.unwrap_or_else(Timestamp::now);
+        let after = crate::plan::plan(&desired, &observed, after_now).select(&targets, &ignore);
         let run = ApplyRun::new(&plan.actions, &outcomes, &after);
         let text = match args.format {
             ApplyFormat::Table => run.table(super::stdout_terminal(global)),
