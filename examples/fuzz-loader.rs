@@ -336,7 +336,9 @@ fn main() {
                         }
                     }
                     let kept = texts.clone();
-                    match catch_unwind(AssertUnwindSafe(|| standby::desired::load_texts(texts))) {
+                    match catch_unwind(AssertUnwindSafe(|| {
+                        standby::profile::apply(standby::desired::load_texts(texts))
+                    })) {
                         Ok(loaded) if loaded.desired.is_some() => {
                             valid.fetch_add(1, Ordering::Relaxed);
                         }

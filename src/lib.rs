@@ -9,11 +9,14 @@ pub mod audit;
 pub mod cli;
 mod commands;
 pub mod desired;
+pub mod io;
+pub mod layout;
 pub mod observe;
 pub mod plan;
 pub mod profile;
 pub mod report;
 pub mod state;
+pub mod units;
 pub mod worksheet;
 
 use std::process::ExitCode;

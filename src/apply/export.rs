@@ -10,8 +10,9 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::observe::hash;
-use crate::state::atomic::{sync_dir, temp_path};
+use crate::io::atomic::sync_dir;
+use crate::io::hash;
+use crate::layout::temp_path;
 
 /// The most of a command's output kept for the journal.
 const OUTPUT_LIMIT: usize = 4096;

@@ -2,7 +2,6 @@
 //! parallel, each crash-safe and journaled; stops scheduling after a failure unless told to
 //! go on. Never writes outside a declared store root.
 
-mod copy;
 mod export;
 mod guard;
 mod prune;
@@ -19,9 +18,12 @@ use jiff::Timestamp;
 pub use guard::Roots;
 
 use crate::desired::{Choice, DatabaseBackupKind, Desired, ItemKind};
-use crate::observe::{Selection, hash};
-use crate::plan::{Action, ActionKind, Layout, Operation};
-use crate::state::atomic;
+use crate::io::atomic;
+use crate::io::copy;
+use crate::io::hash;
+use crate::layout::Layout;
+use crate::observe::Selection;
+use crate::plan::{Action, ActionKind, Operation};
 use crate::state::catalog::{Catalog, CatalogEntry};
 use crate::state::journal::{Journal, JournalLine};
 
@@ -144,7 +146,7 @@ impl Context<'_> {
             Operation::Copy { from, to, sha256 } => {
                 self.roots.check(to)?;
                 let copied = copy::copy(from, to, sha256.as_deref())?;
-                outcome.detail = Some(format!("{} copied", crate::plan::bytes(copied.bytes)));
+                outcome.detail = Some(format!("{} copied", crate::units::bytes(copied.bytes)));
                 outcome.sha256 = Some(copied.sha256.clone());
                 if !from.is_dir() {
                     outcome.catalog.push((to.clone(), copied.sha256));
@@ -166,7 +168,7 @@ impl Context<'_> {
                     "{} files, {} linked to the previous snapshot, {}",
                     made.files,
                     made.linked,
-                    crate::plan::bytes(made.bytes)
+                    crate::units::bytes(made.bytes)
                 ));
                 outcome.sha256 = Some(made.sha256);
                 outcome.snapshot = Some((snapshot.clone(), made.files, made.bytes));
@@ -177,7 +179,7 @@ impl Context<'_> {
                 match export::export(argv, file, self.export_timeout) {
                     Ok(done) => {
                         outcome.detail =
-                            Some(format!("{} written", crate::plan::bytes(done.bytes)));
+                            Some(format!("{} written", crate::units::bytes(done.bytes)));
                         outcome.output = Some(done.output).filter(|o| !o.is_empty());
                         outcome.sha256 = Some(done.sha256.clone());
                         outcome.catalog.push((file.clone(), done.sha256));
@@ -223,7 +225,7 @@ impl Context<'_> {
                 let written =
                     self.sql
                         .backup(site, instance, database, backup_type, sql_path, local_path)?;
-                outcome.detail = Some(format!("{} written", crate::plan::bytes(written.bytes)));
+                outcome.detail = Some(format!("{} written", crate::units::bytes(written.bytes)));
                 outcome.sha256 = Some(written.sha256.clone());
                 outcome.catalog.push((local_path.clone(), written.sha256));
                 Ok(())
@@ -344,7 +346,7 @@ pub fn apply(
             export_timeout: options.export_timeout,
             sql: sql::SqlActions {
                 desired,
-                timeouts: crate::observe::sql::maintenance_timeouts(options.sql_command_timeout),
+                timeouts: crate::io::sql::Timeouts::maintenance(options.sql_command_timeout),
             },
         };
         let mut pending: Vec<&Action> = phase;
@@ -530,7 +532,7 @@ fn record_snapshot(
     (files, bytes): (u64, u64),
     now: Timestamp,
 ) {
-    let Some(mtime) = std::fs::metadata(dir.join(crate::observe::MANIFEST))
+    let Some(mtime) = std::fs::metadata(dir.join(crate::layout::MANIFEST))
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| Timestamp::try_from(t).ok())
@@ -572,7 +574,7 @@ mod tests {
     fn the_window_wraps_around_midnight() {
         let desired = |window: &str| {
             let text = format!("deployment \"t\" {{\n backup-window {window}\n}}\n");
-            crate::desired::load_texts(vec![("/d/t.kdl".into(), text)])
+            crate::profile::apply(crate::desired::load_texts(vec![("/d/t.kdl".into(), text)]))
                 .desired
                 .expect("valid")
         };

@@ -6,16 +6,10 @@ use std::fs;
 use std::path::Path;
 
 use super::guard::Roots;
-use crate::plan::parse_stamp;
-use crate::state::atomic::{sync_dir, temp_path};
+use crate::io::atomic::sync_dir;
+use crate::layout::split_name;
+use crate::layout::temp_path;
 use crate::state::catalog::Catalog;
-
-/// `NAME_TYPE_` and the timestamp of a backup file or snapshot name, when it has one.
-fn split_name(name: &str) -> Option<(&str, jiff::Timestamp)> {
-    let stem = name.split_once('.').map_or(name, |(stem, _)| stem);
-    let at = stem.rfind('_')?;
-    Some((&name[..=at], parse_stamp(&stem[at + 1..])?))
-}
 
 pub(super) fn prune(
     path: &Path,
@@ -99,18 +93,4 @@ pub(super) fn prune(
         fs::remove_file(path).map_err(|e| format!("cannot delete {}: {e}", path.display()))?;
     }
     sync_dir(parent).map_err(|e| format!("cannot sync {}: {e}", parent.display()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backup_names_split_into_prefix_and_time() {
-        let (prefix, _) = split_name("rtc_full_20261122T010000Z.bak")
-            .unwrap_or(("", jiff::Timestamp::UNIX_EPOCH));
-        assert_eq!(prefix, "rtc_full_");
-        assert!(split_name("mc_snapshot_20261122T010000Z").is_some());
-        assert!(split_name("notes.txt").is_none());
-    }
 }

@@ -6,13 +6,13 @@ use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
-use crate::observe::{MANIFEST, Selection};
-use crate::state::atomic::{sync_dir, temp_path};
+use crate::io::atomic::{sync_all, sync_dir};
+use crate::layout::MANIFEST;
+use crate::layout::temp_path;
+use crate::observe::Selection;
 
 /// What a snapshot holds.
 #[derive(Debug)]
@@ -42,34 +42,6 @@ fn copy_hashing(from: &Path, to: &Path, buffer: &mut [u8]) -> io::Result<String>
         target.set_modified(modified)?;
     }
     Ok(hex::encode(hasher.finalize()))
-}
-
-/// fsyncs every path (files and directories), many at a time: a filesystem commits
-/// concurrent fsyncs together, where one after another each waits for a commit of its own.
-/// On a snapshot of thousands of files that is most of its time.
-pub(super) fn sync_all(paths: &[PathBuf]) -> Result<(), String> {
-    const AT_ONCE: usize = 16;
-    let next = AtomicUsize::new(0);
-    let failure = Mutex::new(None);
-    std::thread::scope(|scope| {
-        for _ in 0..AT_ONCE.min(paths.len()) {
-            scope.spawn(|| {
-                while let Some(path) = paths.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    if let Err(e) = File::open(path).and_then(|f| f.sync_all()) {
-                        let mut failure = failure.lock().unwrap_or_else(PoisonError::into_inner);
-                        failure
-                            .get_or_insert_with(|| format!("cannot sync {}: {e}", path.display()));
-                        // The others stop at their next path.
-                        next.store(paths.len(), Ordering::Relaxed);
-                    }
-                }
-            });
-        }
-    });
-    failure
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner)
-        .map_or(Ok(()), Err)
 }
 
 fn previous_manifest(previous: Option<&Path>) -> HashMap<String, String> {
@@ -123,7 +95,7 @@ fn build(
     let (mut bytes, mut linked) = (0, 0);
     fs::create_dir_all(temp).map_err(|e| format!("cannot create {}: {e}", temp.display()))?;
     let mut failure = None;
-    let walked = crate::observe::walk_tree(source, |relative, metadata| {
+    let walked = crate::io::walk::walk_tree(source, |relative, metadata| {
         if failure.is_some() || !selection.selects(relative) {
             return;
         }

@@ -10,11 +10,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::desired::{Desired, SqlInstance};
-use crate::observe::hash;
-use crate::observe::sql::{self, Connection, Timeouts, describe};
+use crate::io::atomic;
+use crate::io::hash;
+use crate::io::sql::{self, Connection, Timeouts, describe};
+use crate::layout::RESTORE_TEST_PREFIX;
 use crate::plan::RestoreFile;
-use crate::plan::database::RESTORE_TEST_PREFIX;
-use crate::state::atomic;
 
 pub(super) struct SqlActions<'a> {
     pub desired: &'a Desired,
@@ -64,7 +64,7 @@ impl SqlActions<'_> {
         disk: &str,
         local: &Path,
     ) -> Result<Written, String> {
-        let temp = atomic::temp_path(local);
+        let temp = crate::layout::temp_path(local);
         let temp_name = temp
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use super::parity::{CopyParity, NOTHING, ParityKind, Status};
 use super::{Out, Pair};
 use crate::desired::{BackupItem, Desired, Store};
+use crate::observe::Backup;
 use crate::observe::Observed;
-use crate::plan::{Backup, Finding, FindingCode, ItemState, Severity, copy_parity};
+use crate::plan::{Finding, FindingCode, ItemState, Severity, copy_parity};
 
 pub(super) fn check(
     desired: &Desired,
@@ -190,7 +191,7 @@ fn observed_copies(
                 format!(
                     "common {}, lag {}",
                     file_name(c),
-                    crate::plan::age(parity.lag_seconds.unwrap_or_default())
+                    crate::units::age(parity.lag_seconds.unwrap_or_default())
                 )
             },
         );

@@ -17,7 +17,10 @@ pub(super) fn now() -> jiff::Timestamp {
 
 /// The deployment header plus `sites`; must be valid (warnings allowed).
 pub(super) fn desired(sites: &str) -> Desired {
-    let loaded = load_texts(vec![("/d/t.kdl".into(), format!("{DEPLOYMENT}{sites}"))]);
+    let loaded = crate::profile::apply(load_texts(vec![(
+        "/d/t.kdl".into(),
+        format!("{DEPLOYMENT}{sites}"),
+    )]));
     let errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     loaded.desired.expect("the fixture is valid")

@@ -138,14 +138,7 @@ pub fn audit(desired: &Desired, observed: &Observed, now: Timestamp) -> Audit {
         }
     }
     let mut findings = out.findings;
-    findings.sort_by(|a, b| {
-        (a.address.site(), a.severity, &a.address, a.code).cmp(&(
-            b.address.site(),
-            b.severity,
-            &b.address,
-            b.code,
-        ))
-    });
+    crate::plan::sort_findings(&mut findings);
     Audit {
         findings,
         ignored: Vec::new(),
@@ -157,32 +150,19 @@ impl Audit {
     /// Keeps what `targets` select and sets aside the findings `ignore` matches.
     #[must_use]
     pub fn select(mut self, targets: &Targets, ignore: &IgnoreRules) -> Self {
-        let mut kept = Vec::new();
-        for finding in std::mem::take(&mut self.findings) {
-            if !targets.selects(&finding.address) {
-                continue;
-            }
-            if ignore.ignores(&finding.address, finding.code) {
-                self.ignored.push(finding);
-            } else {
-                kept.push(finding);
-            }
-        }
-        self.findings = kept;
+        let found = std::mem::take(&mut self.findings);
+        self.findings = crate::plan::select(found, targets, ignore, &mut self.ignored);
         self.parity.retain(|row| targets.selects(&row.address));
         self
     }
 
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .count()
+        crate::plan::count(&self.findings, severity)
     }
 
     /// Whether the standby is out of sync: a warning or critical finding (info alone is not).
     pub fn has_drift(&self) -> bool {
-        self.findings.iter().any(|f| f.severity != Severity::Info)
+        crate::plan::any_drift(&self.findings)
     }
 
     /// Rows per status, in status order.

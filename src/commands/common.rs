@@ -31,7 +31,7 @@ impl From<String> for Failure {
 
 /// Loads and validates the desired state; on errors prints them and fails.
 pub(crate) fn desired(global: &GlobalArgs) -> Result<Desired, ExitCode> {
-    let loaded = load_dir(&global.desired);
+    let loaded = crate::profile::apply(load_dir(&global.desired));
     let errors: Vec<_> = loaded
         .diagnostics
         .iter()
@@ -106,7 +106,7 @@ pub(crate) fn discover(
     let catalog_path = state::catalog_path(&global.state);
     // Listing needs no catalog, and on a large store takes about as long as loading it:
     // do both at once.
-    let timeouts = observe::sql::Timeouts {
+    let timeouts = crate::io::sql::Timeouts {
         connect: args.sql_timeout,
         command: args.sql_timeout,
     };
@@ -120,7 +120,7 @@ pub(crate) fn discover(
         || observe::sql::observe(desired, timeouts),
     );
     observed.sql = sql;
-    observed.restore_tests = state::journal::restore_tests(&global.state);
+    observed.restore_tests = observe::restore_tests(&global.state);
     let mut catalog = catalog.map_err(|e| Failure(e.to_string()))?;
     let progress = Progress::new(super::stderr_is_terminal() && !global.quiet);
     observe::hash_content(&mut observed, &mut catalog, args.verify, &progress);
@@ -150,7 +150,7 @@ pub(crate) fn observation(
 pub(crate) fn emit(out: Option<&PathBuf>, text: &str) -> Result<(), Failure> {
     use std::io::Write as _;
     if let Some(path) = out {
-        return state::atomic::write(path, text.as_bytes())
+        return crate::io::atomic::write(path, text.as_bytes())
             .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())));
     }
     let mut stdout = std::io::stdout().lock();

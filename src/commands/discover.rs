@@ -31,7 +31,7 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
         // Compact: a quarter smaller and faster to write than pretty-printed on a large store
         // (`jq . FILE` shows it indented). Streamed: with large SQL histories the JSON is
         // as big as the observation itself, and a copy of it in memory would double the peak.
-        state::atomic::write_with(&path, |out| {
+        crate::io::atomic::write_with(&path, |out| {
             serde_json::to_writer(out, &observed).map_err(std::io::Error::from)
         })
         .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;

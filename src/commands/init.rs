@@ -39,7 +39,7 @@ fn write(global: &GlobalArgs, args: &InitArgs) -> Result<ExitCode, Failure> {
         }
     }
     // What was written must be what `validate` accepts; say so, with the warnings if any.
-    let loaded = load_dir(dir);
+    let loaded = crate::profile::apply(load_dir(dir));
     let errors = loaded
         .diagnostics
         .iter()

@@ -91,7 +91,7 @@ pub(super) fn run_plan(global: &GlobalArgs, args: &PlanArgs) -> ExitCode {
         let written = serde_json::to_vec_pretty(&saved)
             .map_err(|e| Failure(e.to_string()))
             .and_then(|bytes| {
-                crate::state::atomic::write(path, &bytes)
+                crate::io::atomic::write(path, &bytes)
                     .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
             });
         if let Err(failure) = written {

@@ -67,7 +67,7 @@ fn shown_and_hidden(diagnostics: &[Diagnostic]) -> (Vec<Diagnostic>, BTreeMap<Co
 }
 
 pub(super) fn run(global: &GlobalArgs, args: &ValidateArgs) -> ExitCode {
-    let loaded = load_dir(&global.desired);
+    let loaded = crate::profile::apply(load_dir(&global.desired));
     let errors = loaded
         .diagnostics
         .iter()

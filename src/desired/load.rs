@@ -6,11 +6,22 @@ use super::diagnostic::{Code, Diagnostic};
 use super::lower;
 use super::model::{Deployment, Desired};
 use super::node_reader::Cx;
-use super::source::{FileId, SourceFile, Sources, Span};
+use super::source::{FileId, SourceFile, Sources, Span, normalize};
 use super::validate;
 
+/// What loading read and lowered, before the profile's pass ([`crate::profile::apply`]):
+/// the model is not validated yet, since scenario templates still have to expand into it.
+#[derive(Debug)]
+pub struct Lowered {
+    pub sources: Sources,
+    pub desired: Option<Desired>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Files of the directory that could not be read; reported first.
+    pub unread: Vec<Diagnostic>,
+}
+
 /// The outcome of loading: the sources (always, so diagnostics can be rendered), the model
-/// when it could be built, and every diagnostic.
+/// when it is valid, and every diagnostic.
 #[derive(Debug)]
 pub struct Loaded {
     pub sources: Sources,
@@ -19,6 +30,35 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// Validates a lowered model the profile has expanded: desired's own rules judge it, and
+    /// `lint` adds what it finds in a model that validated. The model is kept only when
+    /// nothing is an error.
+    pub fn validate(lowered: Lowered, lint: impl FnOnce(&Desired) -> Vec<Diagnostic>) -> Self {
+        let Lowered {
+            sources,
+            desired,
+            mut diagnostics,
+            unread,
+        } = lowered;
+        if let Some(desired) = &desired {
+            diagnostics.extend(validate::validate(desired));
+            // Lints judge a desired state that means what it says: only once it is valid.
+            if !diagnostics.iter().any(Diagnostic::is_error) {
+                diagnostics.extend(lint(desired));
+            }
+        }
+        // Reports read top to bottom, file by file; problems of the whole directory come first.
+        diagnostics.sort_by_key(|d| d.primary.as_ref().map(|p| (p.span.file, p.span.offset)));
+        let mut all = unread;
+        all.append(&mut diagnostics);
+        let has_errors = all.iter().any(Diagnostic::is_error);
+        Self {
+            sources,
+            desired: desired.filter(|_| !has_errors),
+            diagnostics: all,
+        }
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
@@ -30,25 +70,6 @@ fn base_dir(file: &Path) -> PathBuf {
     let parent = file.parent().unwrap_or(Path::new(""));
     let absolute = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
     normalize(&absolute)
-}
-
-/// Removes `.` and resolves `..` lexically (no file system access, so symlinks are not
-/// followed).
-pub(crate) fn normalize(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// The `*.kdl` files of `dir`, sorted by name.
@@ -64,8 +85,8 @@ fn kdl_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Loads the desired state from a directory.
-pub fn load_dir(dir: &Path) -> Loaded {
+/// Reads and lowers the desired state of a directory.
+pub fn load_dir(dir: &Path) -> Lowered {
     let sources = Sources::default();
     let mut diagnostics = Vec::new();
     let files = match kdl_files(dir) {
@@ -78,10 +99,11 @@ pub fn load_dir(dir: &Path) -> Loaded {
                 )
                 .with_help("pass the directory that holds the *.kdl files with --desired DIR"),
             );
-            return Loaded {
+            return Lowered {
                 sources,
                 desired: None,
-                diagnostics,
+                diagnostics: Vec::new(),
+                unread: diagnostics,
             };
         }
     };
@@ -93,10 +115,11 @@ pub fn load_dir(dir: &Path) -> Loaded {
             )
             .with_help("write one, or start from `standby init`, or pass --desired DIR"),
         );
-        return Loaded {
+        return Lowered {
             sources,
             desired: None,
-            diagnostics,
+            diagnostics: Vec::new(),
+            unread: diagnostics,
         };
     }
     let mut texts = Vec::new();
@@ -109,18 +132,14 @@ pub fn load_dir(dir: &Path) -> Loaded {
             )),
         }
     }
-    let mut loaded = load_texts(texts);
-    diagnostics.append(&mut loaded.diagnostics);
-    loaded.diagnostics = diagnostics;
-    if loaded.has_errors() {
-        loaded.desired = None;
-    }
-    loaded
+    let mut lowered = load_texts(texts);
+    lowered.unread = diagnostics;
+    lowered
 }
 
-/// Loads the desired state from (path, text) pairs; the path names the file in reports and
-/// anchors its relative paths.
-pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
+/// Reads and lowers the desired state from (path, text) pairs; the path names the file in
+/// reports and anchors its relative paths.
+pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Lowered {
     let mut sources = Sources::default();
     let mut diagnostics = Vec::new();
     let mut deployments: Vec<(Deployment, Span)> = Vec::new();
@@ -241,21 +260,13 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Loaded {
                 .iter_mut()
                 .for_each(|f| f.policy.apply_rpo(rpo));
         }
-        diagnostics.extend(crate::profile::expand_templates(&mut desired));
-        diagnostics.extend(validate::validate(&desired));
-        // Lints judge a desired state that means what it says: only once it is valid.
-        if !diagnostics.iter().any(Diagnostic::is_error) {
-            diagnostics.extend(crate::profile::lint(&desired));
-        }
         desired
     });
-    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
-    // Reports read top to bottom, file by file; problems of the whole directory come first.
-    diagnostics.sort_by_key(|d| d.primary.as_ref().map(|p| (p.span.file, p.span.offset)));
-    Loaded {
+    Lowered {
         sources,
-        desired: desired.filter(|_| !has_errors),
+        desired,
         diagnostics,
+        unread: Vec::new(),
     }
 }
 

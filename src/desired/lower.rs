@@ -113,7 +113,7 @@ fn resolve_path(cx: &Cx<'_>, text: &Spanned<String>) -> Spanned<PathBuf> {
     } else {
         cx.dir.join(path)
     };
-    let path = super::load::normalize(&path);
+    let path = super::source::normalize(&path);
     Spanned::new(path, text.span)
 }
 

@@ -13,7 +13,7 @@ mod validate;
 
 pub use diagnostic::{Code, Diagnostic, Label, Severity, did_you_mean};
 pub use duration::{Duration, TimeOfDay};
-pub use load::{Loaded, load_dir, load_texts};
+pub use load::{Loaded, Lowered, load_dir, load_texts};
 pub use model::*;
 #[doc(hidden)]
 pub use parse::parse_differential;

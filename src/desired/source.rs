@@ -3,6 +3,7 @@
 //! Every value lowered from KDL keeps a [`Span`] so that diagnostics (and later findings)
 //! can point at the exact place an operator wrote it.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Which of the loaded files a span belongs to.
@@ -114,6 +115,25 @@ impl Sources {
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
+}
+
+/// Removes `.` and resolves `..` lexically (no file system access, so symlinks are not
+/// followed).
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

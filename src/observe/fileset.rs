@@ -5,8 +5,8 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use jiff::Timestamp;
 
 use super::observed::FilesetObservation;
-use super::walk::{join, walk};
 use crate::desired::{Fileset, Site};
+use crate::io::walk::{join, walk};
 
 /// Compiles include/exclude globs the way fileset selection uses them: `*` stays within one
 /// path component, `**` crosses them. Globs were checked when the desired state loaded.

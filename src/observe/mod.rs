@@ -1,14 +1,14 @@
 //! Discovery: providers observe reality and report it as an [`Observed`] snapshot. They
 //! never decide what is wrong; that is `plan`'s job.
 
+mod backups;
 mod dns;
 mod fileset;
-pub mod hash;
+mod journal;
 mod observed;
 mod settings_export;
 pub mod sql;
 mod store;
-mod walk;
 
 use std::collections::HashSet;
 use std::path::{Component, Path};
@@ -17,18 +17,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jiff::Timestamp;
 
+pub use crate::io::hash::VerifyMode;
+pub use backups::{Backup, backups, newest_first, under};
 pub use dns::{DnsObservation, QUERY_TIMEOUT, resolve as resolve_dns};
 pub use fileset::{Selection, glob_set};
-pub use hash::VerifyMode;
+pub use journal::restore_tests;
 pub use observed::*;
-pub use settings_export::{MAX_EXPORT_BYTES, SettingsExport};
-pub use walk::walk_tree;
+pub use settings_export::MAX_EXPORT_BYTES;
 
 use crate::desired::Desired;
 use crate::state::catalog::Catalog;
-
-/// The manifest file of a fileset snapshot.
-pub const MANIFEST: &str = "MANIFEST.sha256";
 
 /// Byte progress of hashing, drawn on stderr only when it is a terminal.
 pub struct Progress {

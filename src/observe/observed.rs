@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub use crate::io::walk::UnreadablePath;
+
 /// The version of the `observed.json` format this build reads and writes.
 pub const FORMAT_VERSION: &str = "1";
 
@@ -22,7 +24,7 @@ pub struct Observed {
     pub filesets: Vec<FilesetObservation>,
     /// The text of the newest exports that `settings-compare` compares (for `audit`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub settings_exports: Vec<super::settings_export::SettingsExport>,
+    pub settings_exports: Vec<SettingsExport>,
     /// What every declared DNS record resolved to (for `audit`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns: Vec<super::dns::DnsObservation>,
@@ -48,13 +50,6 @@ pub struct StoreObservation {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<UnreadablePath>,
     pub entries: Vec<StoreEntry>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct UnreadablePath {
-    pub path: String,
-    pub error: String,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -170,4 +165,22 @@ impl Observed {
         copy.dns.clear();
         copy
     }
+}
+
+/// The newest export of one settings item, with its text.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsExport {
+    pub site: String,
+    pub settings: String,
+    /// The store the export was looked for in (the item's `store`).
+    pub store: String,
+    /// The export's path relative to the store root; `None` when there is no export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// Why the text could not be read, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }

@@ -4,32 +4,12 @@
 
 use std::io::Read as _;
 
-use serde::{Deserialize, Serialize};
-
-use super::observed::{EntryKind, Observed};
+use super::observed::{EntryKind, Observed, SettingsExport};
 use crate::desired::{Desired, ItemKind, SiteRole};
 
 /// Exports larger than this are not read: a settings export is kilobytes, so anything this
 /// large is not one, and the observation must stay small enough to commit.
 pub const MAX_EXPORT_BYTES: u64 = 1024 * 1024;
-
-/// The newest export of one settings item, with its text.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct SettingsExport {
-    pub site: String,
-    pub settings: String,
-    /// The store the export was looked for in (the item's `store`).
-    pub store: String,
-    /// The export's path relative to the store root; `None` when there is no export.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-    /// Why the text could not be read, when it could not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
 
 /// Whether `settings` of `site` is named by a `settings-compare`, on either side.
 fn compared(desired: &Desired, site: &str, settings: &str) -> bool {
@@ -77,8 +57,8 @@ pub(crate) fn observe(desired: &Desired, observed: &Observed) -> Vec<SettingsExp
                 export.error = Some(format!("store `{store}` could not be listed"));
             }
             Some(seen) => {
-                let layout = crate::plan::Layout::of(&item);
-                let newest = crate::plan::backups(&item, &layout, seen)
+                let layout = crate::layout::Layout::of(&item);
+                let newest = super::backups(&item, &layout, seen)
                     .into_iter()
                     .find(|b| b.entry.kind == EntryKind::File);
                 match newest {

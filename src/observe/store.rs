@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use rayon::prelude::*;
 
-use super::hash::{self, VerifyMode};
+use super::Progress;
 use super::observed::{EntryKind, StoreEntry, StoreObservation};
-use super::walk::{join, walk};
-use super::{MANIFEST, Progress};
-use crate::state::atomic::TEMP_PREFIX;
+use crate::io::hash::{self, VerifyMode};
+use crate::io::walk::{join, walk};
+use crate::layout::TEMP_PREFIX;
+use crate::layout::{MANIFEST, layout_address};
 use crate::state::catalog::{Catalog, CatalogEntry};
 
 fn mtime_of(metadata: &std::fs::Metadata) -> Timestamp {
@@ -19,19 +20,6 @@ fn mtime_of(metadata: &std::fs::Metadata) -> Timestamp {
         .ok()
         .and_then(|t| Timestamp::try_from(t).ok())
         .unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
-/// The address a path under a store belongs to when it follows the layout
-/// `SITE/KIND/NAME/TYPE/…`: `SITE/KIND/NAME` plus `/TYPE` for a database.
-fn layout_address(path: &str) -> Option<String> {
-    let parts: Vec<&str> = path.split('/').collect();
-    match parts.as_slice() {
-        [site, "database", name, kind, _, ..] => Some(format!("{site}/database/{name}/{kind}")),
-        [site, kind @ ("settings" | "fileset"), name, _, _, ..] => {
-            Some(format!("{site}/{kind}/{name}"))
-        }
-        _ => None,
-    }
 }
 
 /// Sums a snapshot directory's files (count, bytes) without following links.
@@ -296,23 +284,4 @@ struct HashOutcome {
     bad_files: Vec<String>,
     files: Option<u64>,
     bytes: u64,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn layout_addresses() {
-        assert_eq!(
-            layout_address("redmond/database/rtc/full/rtc_full_20261121T010000Z.bak").as_deref(),
-            Some("redmond/database/rtc/full")
-        );
-        assert_eq!(
-            layout_address("redmond/settings/global/export/global_export_20261121T010000Z.xml")
-                .as_deref(),
-            Some("redmond/settings/global")
-        );
-        assert_eq!(layout_address("stray.txt"), None);
-    }
 }

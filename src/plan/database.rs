@@ -8,14 +8,11 @@ use jiff::Timestamp;
 
 use crate::address::Address;
 use crate::desired::{Database, Desired, Site};
+use crate::layout::{RESTORE_TEST_PREFIX, final_name};
 use crate::observe::Observed;
 use crate::observe::sql::{
     RestoreTestRecord, SqlBackup, SqlDatabase, SqlInstanceObservation, SqlRestore,
 };
-use crate::state::atomic::TEMP_PREFIX;
-
-/// The name a test restore of `database` gets; nothing else is ever dropped.
-pub const RESTORE_TEST_PREFIX: &str = "standby-restoretest-";
 
 /// The databases every SQL Server has; never reported as unmanaged.
 pub const SYSTEM_DATABASES: [&str; 4] = ["master", "model", "msdb", "tempdb"];
@@ -205,14 +202,6 @@ pub fn store_path(sql_path: &str, device: &str) -> Option<String> {
         Some((dir, file)) => format!("{dir}/{}", final_name(file)),
         None => final_name(rest).to_owned(),
     })
-}
-
-/// `.standby-tmp-PID-NAME.tmp` → `NAME`.
-fn final_name(file: &str) -> &str {
-    file.strip_prefix(TEMP_PREFIX)
-        .and_then(|rest| rest.split_once('-'))
-        .and_then(|(_, name)| name.strip_suffix(".tmp"))
-        .unwrap_or(file)
 }
 
 /// The path SQL Server sees for a store-relative path.

@@ -3,8 +3,10 @@
 use jiff::Timestamp;
 
 use super::database::DatabaseState;
-use super::recognise::{self, Backup, Layout};
 use crate::desired::{BackupItem, Desired, ItemKind, SettingsLevel, Site, Store};
+use crate::layout::Layout;
+use crate::observe::sql::SqlBackup;
+use crate::observe::{self, Backup};
 use crate::observe::{FilesetObservation, Observed, StoreObservation};
 
 pub struct ItemState<'a> {
@@ -61,12 +63,12 @@ impl<'a> ItemState<'a> {
         let layout = Layout::of(&item);
         let store_seen = observed.store(&site.name, &store.name);
         let mut backups = store_seen
-            .map(|s| recognise::backups(&item, &layout, s))
+            .map(|s| observe::backups(&item, &layout, s))
             .unwrap_or_default();
         let copy_store = item.policy.copy_to.as_ref().and_then(|c| site.store(c));
         let copy_seen = copy_store.and_then(|c| observed.store(&site.name, &c.name));
         let copies = copy_seen
-            .map(|s| recognise::backups(&item, &layout, s))
+            .map(|s| observe::backups(&item, &layout, s))
             .unwrap_or_default();
         if let (Some(db), Some(sql_path)) = (database, &store.sql_path) {
             let history: Vec<_> = db
@@ -76,7 +78,7 @@ impl<'a> ItemState<'a> {
                 .copied()
                 .collect();
             let adopted = item.policy.pattern.is_some();
-            recognise::join_history(&mut backups, sql_path, &history, adopted);
+            join_history(&mut backups, sql_path, &history, adopted);
         }
         let source = match item.kind {
             ItemKind::Fileset(f) => observed.fileset(&site.name, &f.name),
@@ -104,5 +106,36 @@ impl<'a> ItemState<'a> {
         self.copies
             .iter()
             .find(|c| c.entry.path == backup.entry.path)
+    }
+}
+
+/// Joins an item's backups in a store with SQL Server's history through the store's
+/// `sql-path`. A file adopted by `pattern` takes its time from the history.
+fn join_history<'o>(
+    backups: &mut [Backup<'o>],
+    sql_path: &str,
+    history: &[&'o SqlBackup],
+    adopted: bool,
+) {
+    if history.is_empty() {
+        return;
+    }
+    let by_path: std::collections::HashMap<String, &'o SqlBackup> = history
+        .iter()
+        .rev()
+        .filter_map(|b| {
+            super::database::store_path(sql_path, &b.device).map(|p| (p.to_ascii_lowercase(), *b))
+        })
+        .collect();
+    for backup in backups.iter_mut() {
+        backup.sql = by_path
+            .get(&backup.entry.path.to_ascii_lowercase())
+            .copied();
+        if adopted && let Some(sql) = backup.sql {
+            backup.time = sql.finished;
+        }
+    }
+    if adopted {
+        observe::newest_first(backups);
     }
 }

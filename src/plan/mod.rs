@@ -6,7 +6,6 @@ pub mod chain;
 pub mod database;
 mod finding;
 mod item;
-mod recognise;
 pub mod recovery;
 mod rules;
 mod saved;
@@ -17,13 +16,11 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 
 pub use action::{Action, ActionKind, Operation, RestoreFile};
-pub use finding::{Finding, FindingCode, Severity, age, bytes};
+pub use finding::{Finding, FindingCode, Severity, any_drift, count, sort as sort_findings};
 pub use item::ItemState;
-pub(crate) use recognise::backups;
-pub use recognise::{Backup, Layout, parse_stamp};
 pub(crate) use rules::{copy_parity, item_store_problem};
 pub use saved::{SavedPlan, desired_fingerprint, observed_fingerprint};
-pub use select::{IgnoreError, IgnoreRules, Targets};
+pub use select::{IgnoreError, IgnoreRules, Targets, select};
 
 use crate::address::Address;
 use crate::desired::Desired;
@@ -168,14 +165,7 @@ impl Out {
             }
         }
         let mut findings = self.findings;
-        findings.sort_by(|a, b| {
-            (a.address.site(), a.severity, &a.address, a.code).cmp(&(
-                b.address.site(),
-                b.severity,
-                &b.address,
-                b.code,
-            ))
-        });
+        finding::sort(&mut findings);
         Plan {
             findings,
             actions,
@@ -267,18 +257,8 @@ impl Plan {
     /// their findings: an action whose findings are all set aside is dropped.
     #[must_use]
     pub fn select(mut self, targets: &Targets, ignore: &IgnoreRules) -> Self {
-        let mut kept = Vec::new();
-        for finding in std::mem::take(&mut self.findings) {
-            if !targets.selects(&finding.address) {
-                continue;
-            }
-            if ignore.ignores(&finding.address, finding.code) {
-                self.ignored.push(finding);
-            } else {
-                kept.push(finding);
-            }
-        }
-        self.findings = kept;
+        let found = std::mem::take(&mut self.findings);
+        self.findings = select::select(found, targets, ignore, &mut self.ignored);
         self.items.retain(|item| targets.selects(&item.address));
         let findings = &self.findings;
         self.actions.retain(|action| {
@@ -297,14 +277,11 @@ impl Plan {
     }
 
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .count()
+        finding::count(&self.findings, severity)
     }
 
     /// Whether anything is out of sync: a warning or critical finding (info alone is not).
     pub fn has_drift(&self) -> bool {
-        self.findings.iter().any(|f| f.severity != Severity::Info)
+        finding::any_drift(&self.findings)
     }
 }

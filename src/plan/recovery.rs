@@ -8,9 +8,10 @@ use jiff::Timestamp;
 
 use super::chain::{self, BackupSet, Chain, SetKind};
 use super::database::{DatabaseState, sql_disk, store_path};
-use super::recognise::{self, Layout, under};
 use crate::desired::{Site, Store};
+use crate::layout::Layout;
 use crate::observe::sql::SqlBackup;
+use crate::observe::{self, Backup, under};
 use crate::observe::{Observed, StoreEntry};
 
 /// One backup set of SQL Server's history.
@@ -255,8 +256,8 @@ fn newest_full(db: &DatabaseState<'_>, observed: &Observed, at: &str) -> Option<
         .filter_map(|s| db.site.store(s))
         .filter(|s| db.site.location_of(s) == at)
         .filter_map(|s| observed.store(&db.site.name, &s.name))
-        .flat_map(|seen| recognise::backups(&item, &layout, seen))
-        .filter(recognise::Backup::is_verified)
+        .flat_map(|seen| observe::backups(&item, &layout, seen))
+        .filter(Backup::is_verified)
         .map(|b| b.time)
         .max()
 }

@@ -95,20 +95,20 @@ mod tests {
     #[test]
     fn fingerprints_ignore_formatting_and_observation_time() {
         let desired = fixture::desired();
-        let reformatted = crate::desired::load_texts(vec![(
+        let reformatted = crate::profile::apply(crate::desired::load_texts(vec![(
             "/d/t.kdl".into(),
             format!("// a comment\n{}", fixture::DESIRED.replace("    ", "\t")),
-        )]);
+        )]));
         let reformatted = reformatted.desired.expect("still valid");
         assert_eq!(
             desired_fingerprint(&desired),
             desired_fingerprint(&reformatted)
         );
 
-        let changed = crate::desired::load_texts(vec![(
+        let changed = crate::profile::apply(crate::desired::load_texts(vec![(
             "/d/t.kdl".into(),
             fixture::DESIRED.replace("keep=3", "keep=4"),
-        )]);
+        )]));
         let changed = changed.desired.expect("still valid");
         assert_ne!(desired_fingerprint(&desired), desired_fingerprint(&changed));
 

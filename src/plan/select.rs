@@ -2,7 +2,7 @@
 
 use globset::{Glob, GlobMatcher};
 
-use super::finding::FindingCode;
+use super::finding::{Finding, FindingCode};
 use crate::address::Address;
 
 /// The `--target` globs; none selects everything. A target also selects everything below
@@ -103,6 +103,28 @@ impl IgnoreRules {
             .find(|r| r.address.is_match(address.as_str()) && r.code.is_match(code.as_str()))
             .is_some_and(|r| !r.negated)
     }
+}
+
+/// Keeps the findings `targets` select, and moves those `ignore` matches to `ignored`
+/// (counted, not hidden). What `targets` do not select is dropped.
+pub fn select(
+    findings: Vec<Finding>,
+    targets: &Targets,
+    ignore: &IgnoreRules,
+    ignored: &mut Vec<Finding>,
+) -> Vec<Finding> {
+    let mut kept = Vec::new();
+    for finding in findings {
+        if !targets.selects(&finding.address) {
+            continue;
+        }
+        if ignore.ignores(&finding.address, finding.code) {
+            ignored.push(finding);
+        } else {
+            kept.push(finding);
+        }
+    }
+    kept
 }
 
 #[cfg(test)]

@@ -7,9 +7,18 @@ pub mod init;
 mod lint;
 mod templates;
 
-use crate::desired::{Desired, Diagnostic, Product};
+use crate::desired::{Desired, Diagnostic, Loaded, Lowered, Product};
 
-pub(crate) use templates::expand as expand_templates;
+/// The profile's pass over a freshly loaded desired state, which every command runs after
+/// loading: scenario templates expand first, then desired's own validation judges the
+/// result, then (for a valid model) the profile's lints.
+pub fn apply(mut lowered: Lowered) -> Loaded {
+    if let Some(desired) = &mut lowered.desired {
+        let expanded = templates::expand(desired);
+        lowered.diagnostics.extend(expanded);
+    }
+    Loaded::validate(lowered, lint)
+}
 
 /// Whether the deployment asks for the OCS profile.
 pub fn is_ocs(desired: &Desired) -> bool {

@@ -42,7 +42,7 @@ scenario "pool" template="enterprise-pool-server-loss" owner="ops"
 "#;
 
 fn load(text: &str) -> (Option<Desired>, Vec<Diagnostic>) {
-    let loaded = load_texts(vec![("/d/t.kdl".into(), text.to_owned())]);
+    let loaded = crate::profile::apply(load_texts(vec![("/d/t.kdl".into(), text.to_owned())]));
     (loaded.desired, loaded.diagnostics)
 }
 

@@ -177,7 +177,7 @@ impl Catalog {
             path: path.to_owned(),
             source: io::Error::other(e),
         })?;
-        super::atomic::write(path, &bytes).map_err(|source| CatalogError::Write {
+        crate::io::atomic::write(path, &bytes).map_err(|source| CatalogError::Write {
             path: path.to_owned(),
             source,
         })

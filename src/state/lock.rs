@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::atomic;
+use crate::io::atomic;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LockInfo {
@@ -90,7 +90,7 @@ pub fn read(state: &Path) -> Option<LockInfo> {
 /// process killed half-way never leaves a lock without its id (which only deleting it by
 /// hand could clear). Where hard links are not supported, the file is created in place.
 fn create_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let temp = atomic::temp_path(path);
+    let temp = crate::layout::temp_path(path);
     let written = (|| {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(bytes)?;

@@ -1,7 +1,6 @@
 //! The state directory (SPEC §4): the last observation, the catalog of known backups, and
 //! the crash-safe writes they share.
 
-pub mod atomic;
 pub mod catalog;
 pub mod journal;
 pub mod lock;

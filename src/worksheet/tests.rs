@@ -61,7 +61,7 @@ fn now() -> Timestamp {
 }
 
 fn desired() -> Desired {
-    let loaded = load_texts(vec![("/d/t.kdl".into(), DESIRED.to_owned())]);
+    let loaded = crate::profile::apply(load_texts(vec![("/d/t.kdl".into(), DESIRED.to_owned())]));
     let errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     loaded.desired.expect("the fixture is valid")

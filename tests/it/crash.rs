@@ -111,7 +111,7 @@ fn hand_snapshot(src: &Path, snapshot: &Path) {
 }
 
 fn sha256_of(bytes: &[u8]) -> String {
-    standby::observe::hash::sha256_reader(bytes).expect("hash")
+    standby::io::hash::sha256_reader(bytes).expect("hash")
 }
 
 /// Every regular file below `dir`, relative to it, sorted.

@@ -120,7 +120,7 @@ fn snapshot(estate: &Estate, stamp: &str) {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    standby::observe::hash::sha256_reader(bytes).expect("hash")
+    standby::io::hash::sha256_reader(bytes).expect("hash")
 }
 
 #[test]

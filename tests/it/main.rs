@@ -4,6 +4,7 @@
 // Test helpers are `pub` for the test modules, not for anyone outside.
 #![allow(unreachable_pub)]
 mod apply;
+mod architecture;
 mod audit;
 mod crash;
 mod discovery;

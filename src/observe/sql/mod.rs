@@ -3,16 +3,13 @@
 //! with tiberius. A fixed handful of queries per instance, whatever the number of databases;
 //! instances are observed concurrently. It reports what is there and never judges it.
 
-mod connect;
 mod observation;
 pub mod queries;
 mod read;
 
-use std::time::Duration;
-
 use crate::desired::{Desired, Site, SqlInstance};
 
-pub use connect::{Connection, Timeouts, connect, describe, server_name};
+use crate::io::sql::{Timeouts, connect, server_name};
 pub use observation::*;
 
 /// How many backups of each database and type the history query returns at most.
@@ -136,12 +133,4 @@ async fn observe_instance(
         observation.error = Some(error);
     }
     observation
-}
-
-/// The timeouts of maintenance statements (BACKUP, RESTORE, DBCC CHECKDB) in `apply`.
-pub fn maintenance_timeouts(command: Duration) -> Timeouts {
-    Timeouts {
-        connect: Timeouts::DISCOVERY.connect,
-        command,
-    }
 }

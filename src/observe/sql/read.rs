@@ -7,9 +7,9 @@ use jiff::Timestamp;
 use tiberius::numeric::Numeric;
 use tiberius::{FromSql, Row};
 
-use super::connect::{Connection, describe};
 use super::observation::{SqlBackup, SqlDatabase, SqlFile, SqlInstanceObservation, SqlRestore};
 use super::queries;
+use crate::io::sql::{Connection, describe};
 
 /// One query's rows, each handed to `each` as it arrives.
 async fn rows(

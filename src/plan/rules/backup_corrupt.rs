@@ -5,7 +5,7 @@ use super::super::Out;
 use super::super::action::Action;
 use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::item::ItemState;
-use super::super::recognise::Backup;
+use crate::observe::Backup;
 
 fn is_corrupt(backup: &Backup<'_>) -> bool {
     backup.entry.recorded_sha256.is_some() || !backup.entry.bad_files.is_empty()

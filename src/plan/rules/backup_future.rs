@@ -3,8 +3,9 @@
 
 use super::super::Out;
 use super::super::action::Action;
-use super::super::finding::{Finding, FindingCode, Severity, age};
+use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::item::ItemState;
+use crate::units::age;
 
 /// Clocks drift a little; only more than this is reported.
 const TOLERANCE_SECONDS: i64 = 300;

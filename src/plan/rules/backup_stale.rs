@@ -2,8 +2,9 @@
 //! (critical) threshold.
 
 use super::super::Out;
-use super::super::finding::{Finding, FindingCode, Severity, age};
+use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::item::ItemState;
+use crate::units::age;
 
 pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
     let Some(newest) = item.backups.first() else {

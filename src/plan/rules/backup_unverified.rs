@@ -5,7 +5,7 @@ use super::super::Out;
 use super::super::action::{Action, ActionKind, Operation};
 use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::item::ItemState;
-use super::super::recognise::Backup;
+use crate::observe::Backup;
 
 pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
     without_checksum(item, out);

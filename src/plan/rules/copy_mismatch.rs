@@ -3,7 +3,7 @@
 use super::super::Out;
 use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::item::ItemState;
-use super::super::recognise::Backup;
+use crate::observe::Backup;
 
 pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
     let Some(copy_store) = item.copy_store else {

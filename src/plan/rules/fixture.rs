@@ -30,7 +30,7 @@ site "s" role="primary" owner="dba" {
 "#;
 
 pub(crate) fn desired() -> Desired {
-    let loaded = load_texts(vec![("/d/t.kdl".into(), DESIRED.to_owned())]);
+    let loaded = crate::profile::apply(load_texts(vec![("/d/t.kdl".into(), DESIRED.to_owned())]));
     assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
     loaded.desired.expect("the fixture is valid")
 }
@@ -134,8 +134,8 @@ fn healthy_instance() -> SqlInstanceObservation {
     let backup = |stamp: &str, lsn: u64| SqlBackup {
         database: "db".into(),
         backup_type: "full".into(),
-        started: crate::plan::parse_stamp(stamp).unwrap_or(now()),
-        finished: crate::plan::parse_stamp(stamp).unwrap_or(now()),
+        started: crate::layout::parse_stamp(stamp).unwrap_or(now()),
+        finished: crate::layout::parse_stamp(stamp).unwrap_or(now()),
         first_lsn: (lsn * 1000).to_string(),
         last_lsn: (lsn * 1000 + 500).to_string(),
         database_backup_lsn: "0".into(),
@@ -199,7 +199,7 @@ pub(crate) fn run_on(text: &str, mut observed: Observed) -> Plan {
     for store in &mut observed.stores {
         store.entries.sort_by(|a, b| a.path.cmp(&b.path));
     }
-    let loaded = load_texts(vec![("/d/t.kdl".into(), text.to_owned())]);
+    let loaded = crate::profile::apply(load_texts(vec![("/d/t.kdl".into(), text.to_owned())]));
     assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
     plan(&loaded.desired.expect("valid"), &observed, now())
 }

@@ -29,8 +29,8 @@ use super::action::{Action, ActionKind, Operation};
 use super::database::DatabaseState;
 use super::finding::FindingCode;
 use super::item::ItemState;
-use super::recognise::Backup;
 use crate::desired::{Choice, ItemKind};
+use crate::observe::Backup;
 use crate::observe::Observed;
 
 /// The rules about a database itself (not its backups), before its items are planned:

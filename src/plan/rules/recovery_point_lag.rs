@@ -3,8 +3,9 @@
 
 use super::super::Out;
 use super::super::database::DatabaseState;
-use super::super::finding::{Finding, FindingCode, Severity, age};
+use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::recovery::Recovery;
+use crate::units::age;
 
 pub(super) fn check(db: &DatabaseState<'_>, recovery: &Recovery<'_>, out: &mut Out) {
     let Some(rpo) = &db.desired.deployment.objectives.rpo else {

@@ -6,11 +6,12 @@
 use super::super::Out;
 use super::super::action::{Action, ActionKind, Operation, RestoreFile};
 use super::super::database::{DatabaseState, sql_disk, store_path};
-use super::super::finding::{Finding, FindingCode, Severity, age};
-use super::super::recognise::under;
+use super::super::finding::{Finding, FindingCode, Severity};
 use crate::desired::{Choice as _, DatabaseBackupKind};
 use crate::observe::Observed;
 use crate::observe::sql::SqlBackup;
+use crate::observe::under;
+use crate::units::age;
 
 pub(super) fn check(db: &DatabaseState<'_>, observed: &Observed, out: &mut Out) {
     let Some(every) = &db.desired.deployment.objectives.restore_test else {

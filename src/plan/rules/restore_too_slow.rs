@@ -4,9 +4,10 @@
 use super::super::Out;
 use super::super::action::Action;
 use super::super::database::DatabaseState;
-use super::super::finding::{Finding, FindingCode, Severity, age};
+use super::super::finding::{Finding, FindingCode, Severity};
 use crate::address::Address;
 use crate::desired::Scenario;
+use crate::units::age;
 
 /// A scenario's time: its estimate, else the sum of its steps' minutes.
 fn budget_secs(scenario: &Scenario) -> Option<u64> {

@@ -5,8 +5,8 @@ use super::super::Out;
 use super::super::action::{Action, ActionKind, Operation};
 use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::item::ItemState;
-use super::super::recognise::Backup;
 use crate::desired::Store;
+use crate::observe::Backup;
 
 /// The backups to prune from a newest-first list: the oldest beyond `keep` (and `min`),
 /// skipping the newest verified one.
@@ -61,7 +61,7 @@ fn check_store(item: &ItemState<'_>, store: &Store, backups: &[Backup<'_>], out:
                 "delete {} from `{}` ({})",
                 backup.entry.path,
                 store.name.value,
-                super::super::bytes(backup.entry.size)
+                crate::units::bytes(backup.entry.size)
             ),
             Operation::Prune {
                 path,
@@ -130,7 +130,7 @@ mod tests {
                 let stamp = entry.path.rsplit('_').next()?.trim_end_matches(".bak");
                 Some(Backup {
                     entry,
-                    time: crate::plan::parse_stamp(stamp)?,
+                    time: crate::layout::parse_stamp(stamp)?,
                     sql: None,
                 })
             })

@@ -4,13 +4,15 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::super::Out;
-use super::super::finding::{Finding, FindingCode, Severity, bytes};
+use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::item::ItemState;
 use crate::address::Address;
 use crate::desired::Desired;
+use crate::layout::RESTORE_TEST_PREFIX;
+use crate::layout::TEMP_PREFIX;
 use crate::observe::Observed;
-use crate::plan::database::{RESTORE_TEST_PREFIX, SYSTEM_DATABASES};
-use crate::state::atomic::TEMP_PREFIX;
+use crate::plan::database::SYSTEM_DATABASES;
+use crate::units::bytes;
 
 /// Store entries claimed by some item, as (site, store, path).
 #[derive(Default)]

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use jiff::Timestamp;
 
 use crate::desired::Duration;
-use crate::plan::age;
+use crate::units::age;
 use crate::worksheet::{
     Contact, ItemSheet, Location, RestoreTest, ScenarioSheet, Seen, ServerSheet, SiteSheet,
     Worksheet,

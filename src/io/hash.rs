@@ -104,7 +104,7 @@ fn read_some(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<Option<usi
 /// Checks a snapshot directory against its `MANIFEST.sha256` (the format `sha256sum -c`
 /// reads). Returns the manifest's own hash and the files that are missing or differ.
 pub fn verify_snapshot(dir: &Path) -> io::Result<(String, Vec<String>)> {
-    let manifest = std::fs::read(dir.join(super::MANIFEST))?;
+    let manifest = std::fs::read(dir.join(crate::layout::MANIFEST))?;
     let manifest_hash = sha256_reader(manifest.as_slice())?;
     let text = String::from_utf8_lossy(&manifest);
     let mut bad = Vec::new();

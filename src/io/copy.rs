@@ -8,8 +8,10 @@ use std::sync::mpsc;
 
 use sha2::{Digest, Sha256};
 
-use crate::observe::{MANIFEST, hash};
-use crate::state::atomic::{sync_dir, temp_path};
+use crate::io::atomic::sync_dir;
+use crate::io::hash;
+use crate::layout::MANIFEST;
+use crate::layout::temp_path;
 
 /// Copies one file's bytes (the kernel's `copy_file_range` where it can); the caller
 /// fsyncs it.
@@ -271,15 +273,15 @@ fn copy_tree(from: &Path, to: &Path, written: &mut Vec<PathBuf>) -> io::Result<u
 
 /// What a finished copy wrote.
 #[derive(Debug)]
-pub(super) struct Copied {
-    pub(super) bytes: u64,
+pub struct Copied {
+    pub bytes: u64,
     /// The file's hash, or a snapshot's manifest hash.
     pub sha256: String,
 }
 
 /// Copies `from` to `to`. `expected` is the source's recorded hash; without it the source
 /// is hashed first. A copy whose hash differs is deleted, never renamed into place.
-pub(super) fn copy(from: &Path, to: &Path, expected: Option<&str>) -> Result<Copied, String> {
+pub fn copy(from: &Path, to: &Path, expected: Option<&str>) -> Result<Copied, String> {
     let parent = to
         .parent()
         .ok_or_else(|| format!("{} has no parent directory", to.display()))?;
@@ -292,7 +294,7 @@ pub(super) fn copy(from: &Path, to: &Path, expected: Option<&str>) -> Result<Cop
             let mut written = Vec::new();
             let bytes = copy_tree(from, &temp, &mut written)
                 .map_err(|e| format!("cannot copy {}: {e}", from.display()))?;
-            super::snapshot::sync_all(&written)?;
+            super::atomic::sync_all(&written)?;
             let (sha256, bad) =
                 hash::verify_snapshot(&temp).map_err(|e| format!("cannot check the copy: {e}"))?;
             if !bad.is_empty() {

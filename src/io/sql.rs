@@ -28,6 +28,14 @@ impl Timeouts {
         connect: Duration::from_secs(15),
         command: Duration::from_secs(60),
     };
+
+    /// The timeouts of maintenance statements (BACKUP, RESTORE, DBCC CHECKDB) in `apply`.
+    pub fn maintenance(command: Duration) -> Self {
+        Self {
+            connect: Self::DISCOVERY.connect,
+            command,
+        }
+    }
 }
 
 /// Where a connection goes, for messages: `host\instance` or `host:port`.

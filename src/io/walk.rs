@@ -4,7 +4,15 @@
 use std::fs;
 use std::path::Path;
 
-use super::observed::UnreadablePath;
+use serde::{Deserialize, Serialize};
+
+/// A directory below a walked root that could not be read, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct UnreadablePath {
+    pub path: String,
+    pub error: String,
+}
 
 /// One directory entry, with its metadata read without following links.
 pub(crate) struct Entry {
