@@ -110,7 +110,7 @@ site "s" role="primary" owner="dba" {
     }
 }
 EOF
-if [ ! -f "$copy/state.pristine/catalog.json" ]; then
+if [ ! -f "$copy/state.pristine/state.db" ]; then
     # Hash the store once (a real deployment has these hashes in its catalog already).
     rm -rf "$copy/state" "$copy/offsite"
     mkdir -p "$copy/offsite"

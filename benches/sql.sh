@@ -114,7 +114,8 @@ table() {
     echo "$INSTANCES instances x $databases databases x $BACKUPS backups = $rows history rows"
     echo "                                            best s  median s  peak MiB  server CPU s  queries/instance"
     measure "standby discover" \
-        "$STANDBY" discover --desired "$dir/desired-$databases" --state "$dir/state" --quiet
+        "$STANDBY" discover --desired "$dir/desired-$databases" --state "$dir/state" \
+        --out "$dir/state/observed.json" --quiet
     local standby_best=$last_best
     local observed=$dir/state/observed.json
     local observed_bytes instances databases backups restores

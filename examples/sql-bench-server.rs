@@ -221,8 +221,8 @@ fn history(
             first_lsn,
             last_lsn,
             database_backup_lsn: base_lsn,
-            has_backup_checksums: checksum,
-            is_copy_only: false,
+            has_backup_checksums: Some(checksum),
+            is_copy_only: Some(false),
             backup_size: size,
             compressed_backup_size: Some(if compressed { size * 2 / 5 } else { size }),
             physical_device_name: format!(

@@ -25,6 +25,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl GlobalArgs {
+    /// The state directory given with `--state`, or the default `state`.
+    pub fn state_dir(&self) -> PathBuf {
+        self.state.clone().unwrap_or_else(|| PathBuf::from("state"))
+    }
+}
+
 impl Cli {
     /// Parses the process's arguments, with clap's own help and usage errors coloured as
     /// `--color` says: clap heeds `NO_COLOR` and the terminal by itself, but would read
@@ -64,9 +71,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR", default_value = "desired")]
     pub desired: PathBuf,
 
-    /// Directory of standby's own state: observed.json, catalog.json, journal.jsonl, lock.
-    #[arg(long, global = true, value_name = "DIR", default_value = "state")]
-    pub state: PathBuf,
+    /// Directory of standby's local state (state.db and the apply lock), overriding the
+    /// desired state's `state "local" path=`; default `state`. With `state "postgres"` it is
+    /// only where an old JSON state directory is imported from.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state: Option<PathBuf>,
 
     /// When to colour output. `auto` colours a terminal unless `NO_COLOR` is set.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -114,8 +123,9 @@ pub enum Command {
     /// Observe the backup stores and filesets and save what was seen.
     ///
     /// Lists every declared store and fileset source, hashes new and changed backup files
-    /// (cached in state/catalog.json) and writes the snapshot to state/observed.json, which
-    /// `plan --observed` and `check --observed` can read later without access to the sites.
+    /// (cached in the state's catalog) and saves the snapshot in the state, where `worksheet`
+    /// reads it. With --out FILE it writes the snapshot as JSON instead, which `plan
+    /// --observed` and `check --observed` can read later without access to the sites.
     Discover(DiscoverArgs),
 
     /// Show what is wrong and the actions that would fix it.
@@ -147,8 +157,8 @@ pub enum Command {
     /// schedule, where the backups and their copies live, the last backup and the last
     /// verification. Per restoration scenario: its steps with minutes, owner, estimate, what
     /// it affects and the restore time measured by the newest test restore. Then the restore
-    /// sequence. Reads the desired state, the saved observation (state/observed.json) and
-    /// state/journal.jsonl; observes nothing itself. What the observation does not cover is
+    /// sequence. Reads the desired state, the last observation `discover` saved and the
+    /// journal; observes nothing itself. What the observation does not cover is
     /// shown as unknown, never guessed.
     Worksheet(WorksheetArgs),
 
@@ -168,16 +178,51 @@ pub enum Command {
     /// Carry out a plan: take backups, copy them, snapshot, export, verify and prune.
     ///
     /// Every write goes to a temporary name, is fsynced and hash-checked, then renamed.
-    /// Actions are journaled in state/journal.jsonl; state/lock keeps a second apply out.
-    /// Ends with what was not done (failed, skipped, manual actions with their owners) and
-    /// what a fresh look still finds. Exits 0 when every action succeeded and the deployment
-    /// is in sync, 1 when an action failed or the plan was refused, 2 when nothing failed but
-    /// the deployment is not in sync (manual actions left, actions waiting for the backup
-    /// window, findings that remain).
+    /// Actions are journaled in the state; its lock keeps a second apply out, from any
+    /// machine sharing a PostgreSQL state. Ends with what was not done (failed, skipped,
+    /// manual actions with their owners) and what a fresh look still finds. Exits 0 when
+    /// every action succeeded and the deployment is in sync, 1 when an action failed or the
+    /// plan was refused, 2 when nothing failed but the deployment is not in sync (manual
+    /// actions left, actions waiting for the backup window, findings that remain).
     Apply(ApplyArgs),
 
     /// Remove a stale lock left by an apply that died.
     ForceUnlock(ForceUnlockArgs),
+
+    /// Show when each finding appeared and when it was resolved.
+    ///
+    /// Every complete `check`, `plan`, `apply` and `audit` run records its findings in the
+    /// state; this answers "how long has the standby site been out of sync?". Lists every
+    /// finding open at some time within --since, oldest first, with how long it was (or has
+    /// been) open.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// How far back to look: findings resolved before then are left out (e.g. 24h, 7d, 4w).
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = parse_wait)]
+    pub since: std::time::Duration,
+
+    /// Only findings whose address matches this glob (e.g. `dallas/**`) or is this address.
+    #[arg(value_name = "ADDRESS")]
+    pub address: Option<String>,
+
+    /// Output format: `table` or `json`.
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Table)]
+    pub format: HistoryFormat,
+
+    /// Measure durations up to this time (RFC 3339) instead of now.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<jiff::Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HistoryFormat {
+    /// One row per finding: address, code, appeared, resolved, how long.
+    Table,
+    /// `format_version`, `since` and the findings with RFC 3339 times.
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -346,8 +391,8 @@ pub struct WorksheetArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
-    /// Read the observation from FILE (written by `discover`) instead of observed.json in the
-    /// state directory. Without either, backups and verifications are shown as unknown.
+    /// Read the observation from FILE (written by `discover --out`) instead of the last one
+    /// saved in the state. Without either, backups and verifications are shown as unknown.
     #[arg(long, value_name = "FILE")]
     pub observed: Option<PathBuf>,
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use jiff::{Timestamp, civil, tz::TimeZone};
 
-use crate::desired::{BackupItem, Choice as _, ItemKind};
+use crate::desired::{BackupItem, DatabaseBackupKind, ItemKind};
 
 /// The manifest file of a fileset snapshot.
 pub const MANIFEST: &str = "MANIFEST.sha256";
@@ -43,14 +43,61 @@ pub fn final_name(file: &str) -> &str {
 /// The name a test restore of `database` gets; nothing else is ever dropped.
 pub const RESTORE_TEST_PREFIX: &str = "standby-restoretest-";
 
+/// What a backup is, as the `TYPE` of its directory and name says: `full`, `diff` and
+/// `log` database backups, a settings `export`, a fileset `snapshot`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupType {
+    Full,
+    Diff,
+    Log,
+    Export,
+    Snapshot,
+}
+
+impl BackupType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Diff => "diff",
+            Self::Log => "log",
+            Self::Export => "export",
+            Self::Snapshot => "snapshot",
+        }
+    }
+
+    fn of(kind: DatabaseBackupKind) -> Self {
+        match kind {
+            DatabaseBackupKind::Full => Self::Full,
+            DatabaseBackupKind::Diff => Self::Diff,
+            DatabaseBackupKind::Log => Self::Log,
+        }
+    }
+
+    /// The extension of its files; `None` for a snapshot, which is a directory.
+    fn ext(self) -> Option<&'static str> {
+        match self {
+            Self::Full | Self::Diff => Some("bak"),
+            Self::Log => Some("trn"),
+            Self::Export => Some("xml"),
+            Self::Snapshot => None,
+        }
+    }
+}
+
+impl std::fmt::Display for BackupType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where an item's backups live inside a store and what they are called.
 #[derive(Debug, Clone)]
 pub struct Layout {
     /// `SITE/KIND/NAME/TYPE/`
     pub dir: String,
     pub name: String,
-    /// `full`, `diff`, `log`, `export` or `snapshot`.
-    pub backup_type: &'static str,
+    pub backup_type: BackupType,
     /// `bak`, `trn`, `xml`; `None` for a snapshot directory.
     pub ext: Option<&'static str>,
 }
@@ -58,24 +105,20 @@ pub struct Layout {
 impl Layout {
     pub fn of(item: &BackupItem<'_>) -> Self {
         let site = &item.site.name.value;
-        let (kind, name, backup_type, ext) = match item.kind {
-            ItemKind::Database(db, backup) => {
-                let t = backup.kind.value.name();
-                (
-                    "database",
-                    &db.name.value,
-                    t,
-                    Some(if t == "log" { "trn" } else { "bak" }),
-                )
-            }
-            ItemKind::Settings(s) => ("settings", &s.name.value, "export", Some("xml")),
-            ItemKind::Fileset(f) => ("fileset", &f.name.value, "snapshot", None),
+        let (kind, name, backup_type) = match item.kind {
+            ItemKind::Database(db, backup) => (
+                "database",
+                &db.name.value,
+                BackupType::of(backup.kind.value),
+            ),
+            ItemKind::Settings(s) => ("settings", &s.name.value, BackupType::Export),
+            ItemKind::Fileset(f) => ("fileset", &f.name.value, BackupType::Snapshot),
         };
         Self {
             dir: format!("{site}/{kind}/{name}/{backup_type}/"),
             name: name.clone(),
             backup_type,
-            ext,
+            ext: backup_type.ext(),
         }
     }
 
@@ -99,7 +142,9 @@ impl Layout {
             return None;
         }
         let rest = file.strip_prefix(&self.name)?.strip_prefix('_')?;
-        let rest = rest.strip_prefix(self.backup_type)?.strip_prefix('_')?;
+        let rest = rest
+            .strip_prefix(self.backup_type.as_str())?
+            .strip_prefix('_')?;
         let stamp = match (self.ext, snapshot) {
             (Some(ext), false) => rest.strip_suffix(ext)?.strip_suffix('.')?,
             (None, true) => rest,

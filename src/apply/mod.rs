@@ -24,8 +24,9 @@ use crate::io::hash;
 use crate::layout::Layout;
 use crate::observe::Selection;
 use crate::plan::{Action, ActionKind, Operation};
+use crate::state::Backend;
 use crate::state::catalog::{Catalog, CatalogEntry};
-use crate::state::journal::{Journal, JournalLine};
+use crate::state::journal::JournalLine;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -301,7 +302,7 @@ pub fn apply(
     desired: &Desired,
     actions: &[Action],
     catalog: &mut Catalog,
-    journal: &mut Journal,
+    journal: &mut dyn Backend,
     run: &str,
     options: &Options,
     progress: &mut dyn Progress,
@@ -397,7 +398,7 @@ pub fn apply(
                     };
                     let action = pending.remove(index);
                     progress.started(action);
-                    let _ = journal.append(&journal_line(run, action, "start"));
+                    let _ = journal.append_journal(&journal_line(run, action, "start"));
                     running.insert(action.id.clone());
                     let tx = done_tx.clone();
                     let context = &context;
@@ -434,7 +435,7 @@ pub fn apply(
                 line.duration_ms = u64::try_from(outcome.duration.as_millis()).ok();
                 line.sha256.clone_from(&outcome.sha256);
                 line.output.clone_from(&outcome.output);
-                let _ = journal.append(&line);
+                let _ = journal.append_journal(&line);
                 for (path, sha256) in &outcome.catalog {
                     record(catalog, path, sha256, options.now);
                 }

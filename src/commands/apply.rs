@@ -12,7 +12,7 @@ use crate::desired::Desired;
 use crate::plan::{Action, Plan, SavedPlan, Targets, plan};
 use crate::report::apply::Run as ApplyRun;
 use crate::report::plan::{Report, table};
-use crate::state::{self, catalog::Catalog, journal::Journal, lock::Lock};
+use crate::state::Backend;
 
 /// Prints each action as it starts and ends, on stderr.
 struct Lines {
@@ -104,8 +104,9 @@ fn actions(
     desired: &Desired,
     args: &ApplyArgs,
     targets: &Targets,
+    backend: &mut dyn Backend,
 ) -> Result<(Plan, Timestamp), Failure> {
-    let observed = common::discover(global, desired, &observe_args(args))?;
+    let observed = common::discover(global, desired, &observe_args(args), backend)?;
     if let Some(path) = &args.plan {
         let saved = read_saved(path)?;
         if let Some(why) = saved.staleness(desired, &observed) {
@@ -154,18 +155,18 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
         Err(code) => return code,
     };
     let result = (|| -> Result<ExitCode, Failure> {
-        let targets = common::targets(&crate::cli::SelectArgs {
+        let select = crate::cli::SelectArgs {
             observed: None,
             target: args.target.clone(),
             observe: observe_args(args),
-        })?;
-        let lock = Lock::acquire(&global.state, "apply", args.lock_timeout)
+        };
+        let targets = common::targets(&select)?;
+        let mut backend = common::open_state(global, &desired)?;
+        let lock = backend
+            .lock("apply", args.lock_timeout)
             .map_err(|e| Failure(e.to_string()))?;
-        let (plan, _planned_for) = actions(global, &desired, args, &targets)?;
-        let catalog_path = state::catalog_path(&global.state);
-        let mut catalog = Catalog::load(&catalog_path).map_err(|e| Failure(e.to_string()))?;
-        let mut journal = Journal::open(&global.state)
-            .map_err(|e| Failure(format!("cannot open the journal: {e}")))?;
+        let (plan, _planned_for) = actions(global, &desired, args, &targets, backend.as_mut())?;
+        let mut catalog = backend.load_catalog().map_err(|e| Failure(e.to_string()))?;
         let options = Options {
             parallelism: args.parallelism,
             continue_on_error: args.continue_on_error,
@@ -179,15 +180,15 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             &desired,
             &plan.actions,
             &mut catalog,
-            &mut journal,
+            backend.as_mut(),
             &lock.info.id,
             &options,
             &mut Lines {
                 quiet: global.quiet,
             },
         );
-        catalog
-            .save(&catalog_path)
+        backend
+            .save_catalog(&mut catalog)
             .map_err(|e| Failure(e.to_string()))?;
         drop(lock);
         // What remains, from a fresh look.
@@ -199,12 +200,20 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
                 now: args.observe.now,
                 sql_timeout: args.observe.sql_timeout,
             },
+            backend.as_mut(),
         )?;
         let ignore = common::ignore_rules(global)?;
         // Judged as of now, after the run: a test restore it journaled a second ago is not
         // in the future.
         let after_now = args.observe.now.unwrap_or_else(Timestamp::now);
         let after = crate::plan::plan(&desired, &observed, after_now).select(&targets, &ignore);
+        common::record_findings(
+            backend.as_mut(),
+            "check",
+            &select,
+            after_now,
+            &after.findings,
+        )?;
         let run = ApplyRun::new(&plan.actions, &outcomes, &after);
         let text = match args.format {
             ApplyFormat::Table => run.table(super::stdout_terminal(global)),
@@ -217,11 +226,20 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
 }
 
 pub(super) fn force_unlock(global: &GlobalArgs, args: &ForceUnlockArgs) -> ExitCode {
-    match state::lock::force_unlock(&global.state, &args.id) {
+    let desired = match common::desired(global) {
+        Ok(desired) => desired,
+        Err(code) => return code,
+    };
+    let unlocked = common::open_state(global, &desired).and_then(|mut backend| {
+        backend
+            .force_unlock(&args.id)
+            .map_err(|e| Failure(e.to_string()))
+    });
+    match unlocked {
         Ok(holder) => {
             println!("removed {}", holder.describe());
             ExitCode::SUCCESS
         }
-        Err(e) => Failure(e.to_string()).report(),
+        Err(failure) => failure.report(),
     }
 }

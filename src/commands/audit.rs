@@ -16,15 +16,26 @@ pub(super) fn run(global: &GlobalArgs, args: &AuditArgs) -> ExitCode {
     let result = (|| -> Result<ExitCode, Failure> {
         let ignore = common::ignore_rules(global)?;
         let targets = common::targets(&args.select)?;
-        let observed: Observed = if let Some(path) = &args.select.observed {
-            common::read_observed(path)?
+        let (observed, backend): (Observed, _) = if let Some(path) = &args.select.observed {
+            (common::read_observed(path)?, None)
         } else {
-            let mut observed = common::discover(global, &desired, &args.select.observe)?;
+            let mut backend = common::open_state(global, &desired)?;
+            let mut observed =
+                common::discover(global, &desired, &args.select.observe, backend.as_mut())?;
             observe::observe_standby(&desired, &mut observed);
-            observed
+            (observed, Some(backend))
         };
         let now = common::now(&args.select.observe);
         let audit = audit(&desired, &observed, now).select(&targets, &ignore);
+        if let Some(mut backend) = backend {
+            common::record_findings(
+                backend.as_mut(),
+                "audit",
+                &args.select,
+                now,
+                &audit.findings,
+            )?;
+        }
         let text = match args.format {
             ReportFormat::Table => render::table(&audit, super::stdout_terminal(global)),
             ReportFormat::Json => {

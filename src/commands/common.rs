@@ -7,11 +7,13 @@ use std::process::ExitCode;
 use jiff::Timestamp;
 
 use crate::cli::{GlobalArgs, ObserveArgs, SelectArgs};
+use crate::desired::StateDecl;
 use crate::desired::{Desired, load_dir};
 use crate::observe::{self, Observed, Progress};
+use crate::plan::Finding;
 use crate::plan::{IgnoreRules, Targets};
 use crate::report::diagnostics::render_human;
-use crate::state::{self, catalog::Catalog};
+use crate::state::{self, Backend, FindingSeen, Location};
 
 /// A command that cannot go on: what to print and how to exit.
 pub(crate) struct Failure(pub String);
@@ -70,22 +72,25 @@ pub(crate) fn targets(select: &SelectArgs) -> Result<Targets, Failure> {
     Ok(Targets::new(&select.target)?)
 }
 
-/// Reads a snapshot written by `discover`.
+/// Reads a snapshot written by `discover --out`.
 pub(crate) fn read_observed(path: &Path) -> Result<Observed, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?;
-    let observed: Observed = serde_json::from_str(&text).map_err(|e| {
+    parse_observed(&text, &path.display().to_string())
+}
+
+/// An observation from its JSON document; `place` names where it came from in errors.
+pub(crate) fn parse_observed(text: &str, place: &str) -> Result<Observed, Failure> {
+    let observed: Observed = serde_json::from_str(text).map_err(|e| {
         Failure(format!(
-            "{}:{}:{}: not an observation: {e}",
-            path.display(),
+            "{place}:{}:{}: not an observation: {e}",
             e.line(),
             e.column()
         ))
     })?;
     if observed.format_version != observe::FORMAT_VERSION {
         return Err(Failure(format!(
-            "{} has observation format {}; this standby reads format {}",
-            path.display(),
+            "{place} has observation format {}; this standby reads format {}",
             observed.format_version,
             observe::FORMAT_VERSION
         )));
@@ -97,13 +102,41 @@ pub(crate) fn now(args: &ObserveArgs) -> Timestamp {
     args.now.unwrap_or_else(Timestamp::now)
 }
 
-/// Observes live, with the catalog of the state directory as hash cache (saved back).
+/// Where the desired state says state lives; `--state DIR` overrides a local path.
+pub(crate) fn state_location(global: &GlobalArgs, desired: &Desired) -> Location {
+    match (&desired.state, &global.state) {
+        (Some(StateDecl::Postgres { url_env }), _) => Location::Postgres {
+            url_env: url_env.clone(),
+        },
+        (Some(StateDecl::Local { .. }) | None, Some(dir)) => Location::Local { dir: dir.clone() },
+        (Some(StateDecl::Local { path }), None) => Location::Local { dir: path.clone() },
+        (None, None) => Location::Local {
+            dir: global.state_dir(),
+        },
+    }
+}
+
+/// Opens the state the desired state declares (importing an old JSON state directory the
+/// first time).
+pub(crate) fn open_state(
+    global: &GlobalArgs,
+    desired: &Desired,
+) -> Result<Box<dyn Backend>, Failure> {
+    let location = state_location(global, desired);
+    let import_from = match &location {
+        Location::Local { dir } => dir.clone(),
+        Location::Postgres { .. } => global.state_dir(),
+    };
+    state::open(&location, &import_from, global.quiet).map_err(|e| Failure(e.to_string()))
+}
+
+/// Observes live, with the state's catalog as hash cache (what changed is saved back).
 pub(crate) fn discover(
     global: &GlobalArgs,
     desired: &Desired,
     args: &ObserveArgs,
+    backend: &mut dyn Backend,
 ) -> Result<Observed, Failure> {
-    let catalog_path = state::catalog_path(&global.state);
     // Listing needs no catalog, and on a large store takes about as long as loading it:
     // do both at once.
     let timeouts = crate::io::sql::Timeouts {
@@ -113,37 +146,68 @@ pub(crate) fn discover(
     let ((catalog, mut observed), sql) = rayon::join(
         || {
             rayon::join(
-                || Catalog::load(&catalog_path),
+                || {
+                    let catalog = backend.load_catalog()?;
+                    Ok((catalog, backend.restore_test_lines()?))
+                },
                 || observe::list(desired, now(args)),
             )
         },
         || observe::sql::observe(desired, timeouts),
     );
     observed.sql = sql;
-    observed.restore_tests = observe::restore_tests(&global.state);
-    let mut catalog = catalog.map_err(|e| Failure(e.to_string()))?;
+    let (mut catalog, restore_tests) =
+        catalog.map_err(|e: state::StateError| Failure(e.to_string()))?;
+    observed.restore_tests = observe::restore_tests(restore_tests);
     let progress = Progress::new(super::stderr_is_terminal() && !global.quiet);
     observe::hash_content(&mut observed, &mut catalog, args.verify, &progress);
-    // Re-discovery of unchanged stores leaves the catalog as it was: rewriting it would be
-    // most of the run's work.
-    if catalog.is_changed() {
-        catalog
-            .save(&catalog_path)
-            .map_err(|e| Failure(e.to_string()))?;
-    }
+    // Only what changed is written: re-discovery of unchanged stores writes nothing.
+    backend
+        .save_catalog(&mut catalog)
+        .map_err(|e| Failure(e.to_string()))?;
     Ok(observed)
 }
 
-/// The observation a plan or check works from: the saved one, or a live one.
+/// The observation a plan or check works from: the saved one, or a live one (then the
+/// state is returned too, to record the run's findings in).
 pub(crate) fn observation(
     global: &GlobalArgs,
     desired: &Desired,
     select: &SelectArgs,
-) -> Result<Observed, Failure> {
-    match &select.observed {
-        Some(path) => read_observed(path),
-        None => discover(global, desired, &select.observe),
+) -> Result<(Observed, Option<Box<dyn Backend>>), Failure> {
+    if let Some(path) = &select.observed {
+        return Ok((read_observed(path)?, None));
     }
+    let mut backend = open_state(global, desired)?;
+    let observed = discover(global, desired, &select.observe, backend.as_mut())?;
+    Ok((observed, Some(backend)))
+}
+
+/// Records the findings of a complete run in the state's history. A run narrowed by
+/// `--target` saw only part of the deployment, so it records nothing: what it did not look
+/// at is not resolved.
+pub(crate) fn record_findings(
+    backend: &mut dyn Backend,
+    source: &str,
+    select: &SelectArgs,
+    now: Timestamp,
+    findings: &[Finding],
+) -> Result<(), Failure> {
+    if !select.target.is_empty() {
+        return Ok(());
+    }
+    let seen: Vec<FindingSeen> = findings
+        .iter()
+        .map(|f| FindingSeen {
+            address: f.address.to_string(),
+            code: f.code.as_str().to_owned(),
+            severity: f.severity.as_str().to_owned(),
+            message: f.message.clone(),
+        })
+        .collect();
+    backend
+        .record_findings(source, now, &seen)
+        .map_err(|e| Failure(e.to_string()))
 }
 
 /// Writes a report to `out` atomically, or to stdout.

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use super::common::{self, Failure};
 use crate::cli::{DiscoverArgs, GlobalArgs};
-use crate::state;
 
 pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
     let desired = match common::desired(global) {
@@ -13,28 +12,39 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
         Err(code) => return code,
     };
     let result = (|| -> Result<ExitCode, Failure> {
-        let mut observed = common::discover(global, &desired, &args.observe)?;
+        let mut backend = common::open_state(global, &desired)?;
+        let mut observed = common::discover(global, &desired, &args.observe, backend.as_mut())?;
         crate::observe::observe_standby(&desired, &mut observed);
         let all_failed =
             !observed.stores.is_empty() && observed.stores.iter().all(|s| s.error.is_some());
-        let wanted = args
-            .out
-            .clone()
-            .unwrap_or_else(|| state::observed_path(&global.state));
         // A discovery that reached no store must not replace the last good snapshot that
-        // `plan --observed` and the worksheet read: it goes beside it.
-        let path = if all_failed {
-            failed_path(&wanted)
+        // `plan` and the worksheet read: it goes beside it, in a file of its own.
+        let failed_to = all_failed.then(|| {
+            failed_path(&args.out.clone().unwrap_or_else(|| {
+                global
+                    .state
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("state"))
+                    .join("observed.json")
+            }))
+        });
+        let saved_to = if let Some(path) = failed_to.as_ref().or(args.out.as_ref()) {
+            // Compact: a quarter smaller and faster to write than pretty-printed on a large
+            // store (`jq . FILE` shows it indented). Streamed: with large SQL histories the
+            // JSON is as big as the observation itself, and a copy of it in memory would
+            // double the peak.
+            crate::io::atomic::write_with(path, |out| {
+                serde_json::to_writer(out, &observed).map_err(std::io::Error::from)
+            })
+            .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+            path.display().to_string()
         } else {
-            wanted.clone()
+            let json = serde_json::to_string(&observed).map_err(|e| Failure(e.to_string()))?;
+            backend
+                .save_observation(observed.taken_at, &json)
+                .map_err(|e| Failure(e.to_string()))?;
+            backend.place()
         };
-        // Compact: a quarter smaller and faster to write than pretty-printed on a large store
-        // (`jq . FILE` shows it indented). Streamed: with large SQL histories the JSON is
-        // as big as the observation itself, and a copy of it in memory would double the peak.
-        crate::io::atomic::write_with(&path, |out| {
-            serde_json::to_writer(out, &observed).map_err(std::io::Error::from)
-        })
-        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
         let entries: usize = observed.stores.iter().map(|s| s.entries.len()).sum();
         let unreachable = observed.stores.iter().filter(|s| s.error.is_some()).count()
             + observed
@@ -68,15 +78,13 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
                 } else {
                     String::new()
                 },
-                path.display()
+                saved_to
             );
         }
         if all_failed {
             eprintln!(
-                "error: no backup store could be read; {} is left as it was, this observation \
-                 is in {}",
-                wanted.display(),
-                path.display()
+                "error: no backup store could be read; the last good observation is kept, this \
+                 one is in {saved_to}"
             );
         }
         // The process ends here: freeing an observation of millions of SQL history rows one

@@ -6,6 +6,7 @@ mod audit;
 mod common;
 mod completions;
 mod discover;
+mod history;
 mod init;
 mod plan;
 mod validate;
@@ -96,5 +97,6 @@ pub(crate) fn dispatch(cli: Cli) -> ExitCode {
         Command::Man(args) => completions::run_man(&args),
         Command::Apply(args) => apply::run(&cli.global, &args),
         Command::ForceUnlock(args) => apply::force_unlock(&cli.global, &args),
+        Command::History(args) => history::run(&cli.global, &args),
     }
 }

@@ -43,9 +43,12 @@ pub(super) fn make(global: &GlobalArgs, select: &SelectArgs) -> Result<Planned, 
     let prepared = (|| -> Result<Planned, Failure> {
         let ignore = common::ignore_rules(global)?;
         let targets = common::targets(select)?;
-        let observed = common::observation(global, &desired, select)?;
+        let (observed, backend) = common::observation(global, &desired, select)?;
         let now = common::now(&select.observe);
         let plan = plan(&desired, &observed, now).select(&targets, &ignore);
+        if let Some(mut backend) = backend {
+            common::record_findings(backend.as_mut(), "check", select, now, &plan.findings)?;
+        }
         Ok(Planned {
             plan,
             now,
@@ -138,8 +141,8 @@ fn apply_command(global: &GlobalArgs, path: &std::path::Path) -> String {
     if global.desired != std::path::Path::new("desired") {
         command = format!("{command} --desired {}", quote(&global.desired));
     }
-    if global.state != std::path::Path::new("state") {
-        command = format!("{command} --state {}", quote(&global.state));
+    if let Some(state) = &global.state {
+        command = format!("{command} --state {}", quote(state));
     }
     format!("{command} apply {}", quote(path))
 }

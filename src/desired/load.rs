@@ -147,6 +147,8 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Lowered {
     let mut scenarios = Vec::new();
     let mut restore_sequence = Vec::new();
     let mut sequence_span: Option<Span> = None;
+    let mut state = None;
+    let mut state_span: Option<Span> = None;
     let mut incomplete = Vec::new();
     let mut deployment_failed = false;
 
@@ -202,11 +204,31 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Lowered {
                         restore_sequence = sequence;
                     }
                 }
+                "state" => {
+                    let decl = lower::state(&mut cx, node);
+                    if let Some(first) = state_span {
+                        cx.push(
+                            Diagnostic::error(Code::DuplicateNode, "`state` may appear once")
+                                .at(span, "again here")
+                                .with_related(first, "first here")
+                                .with_help("standby keeps its state in one place"),
+                        );
+                    } else {
+                        state_span = Some(span);
+                        state = decl;
+                    }
+                }
                 _ => lower::unknown_node(
                     &mut cx,
                     node,
                     "the top level",
-                    &["deployment", "site", "scenario", "restore-sequence"],
+                    &[
+                        "deployment",
+                        "site",
+                        "scenario",
+                        "restore-sequence",
+                        "state",
+                    ],
                 ),
             }
         }
@@ -246,6 +268,7 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Lowered {
             sites,
             scenarios,
             restore_sequence,
+            state,
             incomplete,
         };
         let rpo = desired.deployment.objectives.rpo.as_ref().map(|r| r.value);

@@ -13,7 +13,8 @@ use super::duration::{Duration, TimeOfDay};
 use super::model::{
     BackupWindow, Database, DatabaseBackup, DatabaseBackupKind, Deployment, DnsRecord, Fileset,
     Objectives, Omit, Owner, Policy, Pool, RecordType, Rewrite, Scenario, Server, Settings,
-    SettingsCompare, SettingsLevel, Site, SqlInstance, Step, StepOverride, Store,
+    SettingsCompare, SettingsLevel, Site, SqlInstance, StateDecl, StateKind, Step, StepOverride,
+    Store,
 };
 use super::node_reader::{Cx, NodeReader, parse_choice};
 use super::source::Spanned;
@@ -24,6 +25,7 @@ const PARENTS: &[(&str, &str)] = &[
     ("site", "the top level"),
     ("scenario", "the top level"),
     ("restore-sequence", "the top level"),
+    ("state", "the top level"),
     ("objectives", "`deployment`"),
     ("backup-window", "`deployment`"),
     ("resolver", "`deployment`"),
@@ -851,6 +853,28 @@ pub(super) fn scenario(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Scenario> {
         steps,
         overrides,
     })
+}
+
+/// `state "local" path="state"` or `state "postgres" url-env="STANDBY_STATE_URL"`.
+pub(super) fn state(cx: &mut Cx<'_>, node: &KdlNode) -> Option<StateDecl> {
+    let mut r = NodeReader::new(cx, node);
+    let kind = r.arg(cx, "a kind, \"local\" or \"postgres\"");
+    let kind = kind.and_then(|k| parse_choice::<StateKind>(cx, &k, "the kind of `state`"));
+    let decl = match kind.map(|k| k.value) {
+        Some(StateKind::Local) => {
+            let path = r.string(cx, "path");
+            Some(StateDecl::Local {
+                path: path.map_or_else(|| cx.dir.join("state"), |p| resolve_path(cx, &p).value),
+            })
+        }
+        Some(StateKind::Postgres) => r
+            .required_string(cx, "url-env", "\"STANDBY_STATE_URL\"")
+            .map(|v| StateDecl::Postgres { url_env: v.value }),
+        None => None,
+    };
+    r.finish(cx);
+    no_children(cx, node);
+    decl
 }
 
 pub(super) fn restore_sequence(cx: &mut Cx<'_>, node: &KdlNode) -> Vec<Spanned<String>> {

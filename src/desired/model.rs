@@ -76,6 +76,19 @@ choice!(
 choice!(SettingsLevel { Global = "global", Pool = "pool", Computer = "computer" });
 choice!(RecordType { Srv = "SRV", A = "A", Cname = "CNAME" });
 choice!(
+    /// Where standby keeps its state (`state "local"` or `state "postgres"`).
+    StateKind { Local = "local", Postgres = "postgres" }
+);
+
+/// The top-level `state` node (SPEC §4): where standby keeps what it learns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateDecl {
+    /// An embedded database in this directory (relative paths are relative to the KDL file).
+    Local { path: PathBuf },
+    /// A shared PostgreSQL whose URL is in this environment variable.
+    Postgres { url_env: String },
+}
+choice!(
     /// The ten restoration scenarios of the OCS 2007 R2 backup and restoration guide, as
     /// `scenario … template=` names (SPEC §7).
     ScenarioTemplate {
@@ -101,6 +114,9 @@ pub struct Desired {
     pub sites: Vec<Site>,
     pub scenarios: Vec<Scenario>,
     pub restore_sequence: Vec<Spanned<String>>,
+    /// Where state lives; `None`: the `--state` directory (default `state/`).
+    #[serde(skip)]
+    pub state: Option<StateDecl>,
     /// Declarations that could not be lowered, as (node kind, name). Only non-empty while
     /// the desired state has errors; references to them are not reported as dangling.
     #[serde(skip)]

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
+use sha2::Digest as _;
 
 use crate::address::Address;
 use crate::desired::{Database, Desired, Site};
@@ -13,6 +14,23 @@ use crate::observe::Observed;
 use crate::observe::sql::{
     RestoreTestRecord, SqlBackup, SqlDatabase, SqlInstanceObservation, SqlRestore,
 };
+
+/// The longest identifier SQL Server accepts (`sysname`, characters); longer is Msg 103.
+const MAX_IDENTIFIER: usize = 128;
+
+/// `standby-restoretest-<database>`, shortened when that would pass 128 characters: the
+/// name is cut and ends with `-` and 8 hex digits of the SHA-256 of the whole database name,
+/// so two long names sharing a beginning still get two test databases.
+pub fn test_database_name(database: &str) -> String {
+    let full = format!("{RESTORE_TEST_PREFIX}{database}");
+    if full.chars().count() <= MAX_IDENTIFIER {
+        return full;
+    }
+    let digest = hex::encode(&sha2::Sha256::digest(database.as_bytes())[..4]);
+    let keep = MAX_IDENTIFIER - RESTORE_TEST_PREFIX.len() - 1 - digest.len();
+    let head: String = database.chars().take(keep).collect();
+    format!("{RESTORE_TEST_PREFIX}{head}-{digest}")
+}
 
 /// The databases every SQL Server has; never reported as unmanaged.
 pub const SYSTEM_DATABASES: [&str; 4] = ["master", "model", "msdb", "tempdb"];
@@ -169,7 +187,7 @@ impl<'a> DatabaseState<'a> {
 
     /// The name of the test restore.
     pub fn test_name(&self) -> String {
-        format!("{RESTORE_TEST_PREFIX}{}", self.database.name.value)
+        test_database_name(&self.database.name.value)
     }
 
     /// When the database was last restored successfully from its backups: by an apply's
@@ -231,6 +249,22 @@ pub fn volume(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_database_names_stay_within_128_characters() {
+        assert_eq!(test_database_name("rtc"), "standby-restoretest-rtc");
+        let exact = "x".repeat(128 - RESTORE_TEST_PREFIX.len());
+        assert_eq!(
+            test_database_name(&exact),
+            format!("{RESTORE_TEST_PREFIX}{exact}")
+        );
+        let long_a = format!("{}a", "é".repeat(127));
+        let long_b = format!("{}b", "é".repeat(127));
+        let (a, b) = (test_database_name(&long_a), test_database_name(&long_b));
+        assert_eq!(a.chars().count(), 128);
+        assert!(a.starts_with(RESTORE_TEST_PREFIX));
+        assert_ne!(a, b, "two long names sharing a beginning collide");
+    }
 
     #[test]
     fn devices_map_to_store_paths_whatever_the_case_and_separators() {

@@ -74,7 +74,7 @@ impl<'a> ItemState<'a> {
             let history: Vec<_> = db
                 .history
                 .iter()
-                .filter(|b| b.backup_type == layout.backup_type)
+                .filter(|b| b.backup_type == layout.backup_type.as_str())
                 .copied()
                 .collect();
             let adopted = item.policy.pattern.is_some();

@@ -24,6 +24,7 @@ pub use select::{IgnoreError, IgnoreRules, Targets, select};
 
 use crate::address::Address;
 use crate::desired::Desired;
+use crate::layout::BackupType;
 use crate::observe::Observed;
 
 /// Findings and actions, plus the findings the ignore file set aside (counted, not hidden).
@@ -44,8 +45,7 @@ pub struct ItemStatus {
     /// `database`, `settings` or `fileset`.
     pub kind: &'static str,
     pub item: String,
-    /// `full`, `diff`, `log`, `export` or `snapshot`.
-    pub backup_type: &'static str,
+    pub backup_type: BackupType,
     /// Whether its store could be observed; when not, the rest is unknown.
     pub known: bool,
     pub backups: usize,

@@ -228,7 +228,7 @@ mod tests {
             site: parts[0].to_owned(),
             kind: "database",
             item: parts[2].to_owned(),
-            backup_type: "full",
+            backup_type: crate::layout::BackupType::Full,
             known: true,
             backups: 1,
             newest: None,

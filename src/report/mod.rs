@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod audit;
 pub mod diagnostics;
+pub mod history;
 pub mod junit;
 pub mod layout;
 pub mod nagios;

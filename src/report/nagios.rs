@@ -139,7 +139,7 @@ mod tests {
             site: "a".to_owned(),
             kind: "database",
             item: "db".to_owned(),
-            backup_type: "full",
+            backup_type: crate::layout::BackupType::Full,
             known,
             backups: 1,
             newest: None,

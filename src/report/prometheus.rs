@@ -22,7 +22,7 @@ fn item_labels(item: &ItemStatus) -> String {
         ("site", &item.site),
         ("kind", item.kind),
         ("item", &item.item),
-        ("type", item.backup_type),
+        ("type", item.backup_type.as_str()),
     ])
 }
 
@@ -182,7 +182,7 @@ mod tests {
             site: "s".to_owned(),
             kind: "database",
             item: name.to_owned(),
-            backup_type: "full",
+            backup_type: crate::layout::BackupType::Full,
             known,
             backups: usize::from(newest.is_some()),
             newest,

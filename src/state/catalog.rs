@@ -106,6 +106,11 @@ pub struct Catalog {
     /// Whether the content differs from the file it was loaded from (or there is no file):
     /// an unchanged catalog need not be written again.
     changed: bool,
+    /// Paths inserted or replaced since the catalog was loaded or saved: what a state
+    /// backend writes, instead of the whole catalog.
+    upserted: HashSet<PathBuf>,
+    /// Paths forgotten since the catalog was loaded or saved.
+    removed: Vec<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,8 +159,35 @@ impl Catalog {
         }
         Ok(Self {
             entries: file.entries,
-            changed: false,
+            ..Self::default()
         })
+    }
+
+    /// A catalog of these entries, as a state backend loaded them: nothing to save yet.
+    pub fn from_entries(entries: impl IntoIterator<Item = CatalogEntry>) -> Self {
+        Self {
+            entries: entries.into_iter().map(ByPath).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// What changed since the catalog was loaded or last marked saved: the entries inserted
+    /// or replaced, and the paths forgotten.
+    pub fn changes(&self) -> (Vec<&CatalogEntry>, &[PathBuf]) {
+        let upserted = self.upserted.iter().filter_map(|p| self.get(p)).collect();
+        (upserted, &self.removed)
+    }
+
+    /// After a backend wrote [`Self::changes`].
+    pub fn mark_saved(&mut self) {
+        self.upserted.clear();
+        self.removed.clear();
+        self.changed = false;
+    }
+
+    /// Every entry, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = &CatalogEntry> {
+        self.entries.iter().map(|e| &e.0)
     }
 
     /// Whether the catalog differs from the file it was loaded from, or there was none.
@@ -189,15 +221,27 @@ impl Catalog {
 
     /// Adds an entry, or replaces the one with the same path.
     pub fn insert(&mut self, entry: CatalogEntry) {
+        if self.get(&entry.path) == Some(&entry) {
+            return;
+        }
+        self.upserted.insert(entry.path.clone());
         self.entries.replace(ByPath(entry));
         self.changed = true;
     }
 
     /// Forgets files that are gone, so the catalog does not grow without bound.
     pub fn retain(&mut self, mut keep: impl FnMut(&Path) -> bool) {
-        let before = self.entries.len();
-        self.entries.retain(|e| keep(&e.0.path));
-        self.changed |= self.entries.len() != before;
+        let removed = &mut self.removed;
+        let upserted = &mut self.upserted;
+        self.entries.retain(|e| {
+            let kept = keep(&e.0.path);
+            if !kept {
+                upserted.remove(&e.0.path);
+                removed.push(e.0.path.clone());
+            }
+            kept
+        });
+        self.changed |= !self.removed.is_empty();
     }
 
     pub fn len(&self) -> usize {

@@ -23,6 +23,17 @@ pub struct LockInfo {
 }
 
 impl LockInfo {
+    /// A new lock's description: this process, now.
+    pub fn new(operation: &str) -> Self {
+        Self {
+            id: new_id(),
+            operation: operation.to_owned(),
+            who: format!("{}@{}", user(), hostname()),
+            pid: std::process::id(),
+            created: Timestamp::now(),
+        }
+    }
+
     /// Whether the holder is a process of this host that no longer exists.
     pub fn is_stale(&self) -> bool {
         let here = format!("@{}", hostname());
@@ -131,13 +142,7 @@ impl Lock {
             path: path.clone(),
             source,
         })?;
-        let info = LockInfo {
-            id: new_id(),
-            operation: operation.to_owned(),
-            who: format!("{}@{}", user(), hostname()),
-            pid: std::process::id(),
-            created: Timestamp::now(),
-        };
+        let info = LockInfo::new(operation);
         let started = Instant::now();
         let bytes = serde_json::to_vec_pretty(&info).unwrap_or_default();
         loop {

@@ -46,6 +46,10 @@ pub struct Worksheet {
     pub items: Vec<ItemSheet>,
     pub scenarios: Vec<ScenarioSheet>,
     pub restore_sequence: Vec<String>,
+    /// The findings recorded in the state since `history_since`, oldest first (empty when
+    /// none were recorded).
+    pub history: Vec<crate::state::FindingSpan>,
+    pub history_since: Timestamp,
 }
 
 /// An `owner` of the deployment: who to call.
@@ -297,6 +301,8 @@ pub fn build(
             .iter()
             .map(|s| s.value.clone())
             .collect(),
+        history: Vec::new(),
+        history_since: now,
     }
 }
 

@@ -446,7 +446,7 @@ fn settings_exports_are_compared_after_rewrites_and_ignored_lines() {
             .replace("\r\n", "\n")
             .as_bytes(),
     );
-    let discover = estate.run(&["discover"]);
+    let discover = estate.run(&["discover", "--out", "state/observed.json"]);
     assert_eq!(discover.status, 0, "{}", discover.stderr);
     // The export texts travel in the observation: audit reads no store itself.
     let observed: serde_json::Value = serde_json::from_str(
@@ -477,7 +477,12 @@ fn settings_exports_are_compared_after_rewrites_and_ignored_lines() {
         &export("s", "20261122T030000Z"),
         global("pool02.example.test", "2026-11-22", "False").as_bytes(),
     );
-    assert_eq!(estate.run(&["discover"]).status, 0);
+    assert_eq!(
+        estate
+            .run(&["discover", "--out", "state/observed.json"])
+            .status,
+        0
+    );
     let (status, json, found) = estate.audit(&saved);
     assert_eq!(status, 2);
     assert_eq!(
@@ -547,7 +552,12 @@ fn settings_exports_are_compared_after_rewrites_and_ignored_lines() {
         &export("s", "20261122T040000Z"),
         &vec![b'x'; (1 << 20) + 1],
     );
-    assert_eq!(estate.run(&["discover"]).status, 0);
+    assert_eq!(
+        estate
+            .run(&["discover", "--out", "state/observed.json"])
+            .status,
+        0
+    );
     let (status, json, found) = estate.audit(&saved);
     assert_eq!(status, 2);
     assert_eq!(
@@ -686,7 +696,7 @@ fn dns_records_are_resolved_by_a_real_server_and_compared() {
     let estate = Estate::new(DNS, Some(&server.address()));
 
     // Discovery records the answers, and decides nothing.
-    let discover = estate.run(&["discover"]);
+    let discover = estate.run(&["discover", "--out", "state/observed.json"]);
     assert_eq!(discover.status, 0, "{}", discover.stderr);
     let observed: serde_json::Value = serde_json::from_str(
         &fs::read_to_string(estate.root.join("state/observed.json")).expect("observed.json"),

@@ -154,8 +154,10 @@ fn every_filesystem_finding_from_a_real_tree_then_clean_after_fixing_it() {
 
     let out = estate.run(&["discover"]);
     assert_eq!(out.status, 0, "{}", out.stderr);
-    assert!(estate.root.join("state/observed.json").is_file());
-    assert!(estate.root.join("state/catalog.json").is_file());
+    // Everything learned is in the embedded database; no JSON state is written.
+    assert!(estate.root.join("state/state.db").is_file());
+    assert!(!estate.root.join("state/observed.json").exists());
+    assert!(!estate.root.join("state/catalog.json").exists());
 
     // After discovery: one backup changes behind standby's back, one arrives unhashed.
     estate.write(

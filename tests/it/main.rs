@@ -14,6 +14,7 @@ mod init;
 mod layout;
 mod recovery;
 mod sql;
+mod state;
 mod support;
 mod validate;
 mod worksheet;

@@ -11,7 +11,9 @@ use jiff::{Timestamp, ToSpan as _};
 use serde_json::{Value, json};
 
 use crate::support::{Output, pairs, standby_with};
-use tds_test_server::{Catalog, DropMidResult, Faults, Stall, StatementKind, TdsServer};
+use tds_test_server::{
+    Catalog, DropMidResult, Faults, Options, Release, Stall, StatementKind, TdsServer,
+};
 
 use crate::support::{SQL_PASSWORD as PASSWORD, SQL_PASSWORD_ENV as PASSWORD_ENV};
 const SHARE: &str = r"\\rdm-bk01\backup";
@@ -142,12 +144,26 @@ struct Deployment {
 
 impl Deployment {
     fn new() -> Self {
+        Self::playing(None)
+    }
+
+    /// The deployment on a server that plays `release` (default: the fixture's, 2008 R2).
+    fn playing(release: Option<Release>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().to_path_buf();
         for sub in ["desired", "store", "offsite", "state"] {
             fs::create_dir_all(root.join(sub)).expect("mkdir");
         }
-        let server = TdsServer::start(catalog(&root, Timestamp::now()), Faults::default());
+        let options = Options {
+            release,
+            ..Options::default()
+        };
+        let server = TdsServer::start_with(
+            catalog(&root, Timestamp::now()),
+            Faults::default(),
+            &options,
+        )
+        .expect("the test server starts");
         // A port that was free a moment ago: nothing listens there.
         let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -187,16 +203,38 @@ impl Deployment {
         fs::write(self.root.join("state/journal.jsonl"), format!("{line}\n")).expect("journal");
     }
 
+    /// What standby cannot do, a person does: restore lcslog, move rtc's log, fix the
+    /// unreachable instance's declaration, revise an estimate that was too optimistic.
+    fn fix_by_hand(&self) {
+        self.server.update_catalog(|catalog| {
+            let mut lcslog = catalog
+                .databases
+                .iter()
+                .find(|db| db.name == "rtcab")
+                .cloned()
+                .expect("rtcab");
+            lcslog.name = "lcslog".into();
+            lcslog.database_id = 9;
+            for file in &mut lcslog.files {
+                file.name = file.name.replace("rtcab", "lcslog");
+                file.physical_name = file.physical_name.replace("rtcab", "lcslog");
+            }
+            catalog.databases.push(lcslog);
+            for db in catalog.databases.iter_mut().filter(|db| db.name == "rtc") {
+                for file in db.files.iter_mut().filter(|f| f.name == "rtc_log") {
+                    file.physical_name = r"E:\Logs\rtc.ldf".into();
+                }
+            }
+        });
+        self.declare("4h", false);
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         standby_with(&self.root, args, &[(PASSWORD_ENV, PASSWORD)])
     }
 
     fn journal(&self) -> Vec<Value> {
-        fs::read_to_string(self.root.join("state/journal.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("journal lines are JSON"))
-            .collect()
+        crate::support::journal(&self.root.join("state"))
     }
 }
 
@@ -276,27 +314,7 @@ fn plan_finds_every_database_code_and_apply_fixes_what_standby_can() {
 
     // What standby cannot do, a person does: restore lcslog, move rtc's log, fix the
     // unreachable instance's declaration, revise an estimate that was too optimistic.
-    d.server.update_catalog(|catalog| {
-        let mut lcslog = catalog
-            .databases
-            .iter()
-            .find(|db| db.name == "rtcab")
-            .cloned()
-            .expect("rtcab");
-        lcslog.name = "lcslog".into();
-        lcslog.database_id = 9;
-        for file in &mut lcslog.files {
-            file.name = file.name.replace("rtcab", "lcslog");
-            file.physical_name = file.physical_name.replace("rtcab", "lcslog");
-        }
-        catalog.databases.push(lcslog);
-        for db in catalog.databases.iter_mut().filter(|db| db.name == "rtc") {
-            for file in db.files.iter_mut().filter(|f| f.name == "rtc_log") {
-                file.physical_name = r"E:\Logs\rtc.ldf".into();
-            }
-        }
-    });
-    d.declare("4h", false);
+    d.fix_by_hand();
 
     let apply = d.run(&["apply", "--auto-approve"]);
     assert_eq!(apply.status, 0, "{}\n{}", apply.stdout, apply.stderr);
@@ -305,7 +323,7 @@ fn plan_finds_every_database_code_and_apply_fixes_what_standby_can() {
         after
             .backups
             .iter()
-            .filter(|b| b.database_name == name && b.has_backup_checksums)
+            .filter(|b| b.database_name == name && b.has_backup_checksums == Some(true))
             .count()
     };
     for database in ["rtc", "rtcconfig", "rtcab", "lcslog"] {
@@ -359,15 +377,14 @@ fn plan_finds_every_database_code_and_apply_fixes_what_standby_can() {
     let check = d.run(&["check", "--format", "json"]);
     assert_eq!(check.status, 0, "{}", check.stdout);
     assert_eq!(d.run(&["discover", "-q"]).status, 0);
-    for written in [
-        "state/observed.json",
-        "state/journal.jsonl",
-        "state/catalog.json",
-    ] {
-        let text = fs::read_to_string(d.root.join(written)).unwrap_or_default();
-        assert!(!text.is_empty(), "{written} was not written");
+    assert_eq!(d.run(&["discover", "-q", "--out", "snap.json"]).status, 0);
+    for written in ["snap.json", "state/state.db"] {
+        let bytes = fs::read(d.root.join(written)).unwrap_or_default();
+        assert!(!bytes.is_empty(), "{written} was not written");
         assert!(
-            !text.contains(PASSWORD),
+            !bytes
+                .windows(PASSWORD.len())
+                .any(|w| w == PASSWORD.as_bytes()),
             "the password leaked into {written}"
         );
     }
@@ -551,4 +568,120 @@ fn a_named_instance_without_a_port_is_found_through_sql_browser() {
         "{json}"
     );
     assert_eq!(d.server.queries().len(), 5);
+}
+
+/// OCS 2007 R2's back ends ran SQL Server 2005 SP2, 2008 and 2008 R2: each one is
+/// discovered, backed up, verified and restore-tested, and a failing backup is journaled
+/// with SQL Server's error number.
+#[test]
+fn every_release_ocs_2007_r2_runs_on_is_discovered_backed_up_verified_and_restore_tested() {
+    for release in [Release::Sql2005, Release::Sql2008, Release::Sql2008R2] {
+        let d = Deployment::playing(Some(release));
+        d.fix_by_hand();
+        let plan = d.run(&["plan", "--format", "json"]);
+        assert_eq!(plan.status, 0, "{release:?}: {}", plan.stderr);
+        assert!(
+            plan.finding_codes().contains(&(
+                "redmond/database/rtcconfig/full".into(),
+                "backup-missing".into()
+            )),
+            "{release:?}: {}",
+            plan.stdout
+        );
+        // 2005 has no compressed_backup_size: standby asks it the 2005 history query.
+        let history = if release == Release::Sql2005 {
+            "standby:backup_history_2005"
+        } else {
+            "standby:backup_history "
+        };
+        assert!(
+            d.server.query_log().iter().all(|q| q.recognized)
+                && d.server.queries().iter().any(|q| q.contains(history)),
+            "{release:?}: {:#?}",
+            d.server.queries()
+        );
+
+        let apply = d.run(&["apply", "--auto-approve"]);
+        assert_eq!(
+            apply.status, 0,
+            "{release:?}: {}\n{}",
+            apply.stdout, apply.stderr
+        );
+        let statements = d.server.queries().join("\n");
+        for statement in [
+            "BACKUP DATABASE",
+            "RESTORE VERIFYONLY",
+            "RESTORE DATABASE",
+            "DBCC CHECKDB",
+        ] {
+            assert!(
+                statements.contains(statement),
+                "{release:?}: no {statement}"
+            );
+        }
+        let check = d.run(&["check", "--format", "json"]);
+        assert_eq!(check.status, 0, "{release:?}: {}", check.stdout);
+
+        // A backup the server refuses is journaled as failed with its error number.
+        d.server.update_catalog(|c| c.clock = None);
+        d.server.set_faults(Faults {
+            fail_backups: true,
+            ..Faults::default()
+        });
+        let failed = d.run(&[
+            "apply",
+            "--auto-approve",
+            "--continue-on-error",
+            "--now",
+            "2099-01-01T00:00:00Z",
+        ]);
+        assert_eq!(failed.status, 1, "{release:?}: {}", failed.stdout);
+        assert!(
+            d.journal().iter().any(|l| l["kind"] == "backup-database"
+                && l["outcome"] == "failed"
+                && l["message"].as_str().is_some_and(|m| m.contains("3201"))),
+            "{release:?}: {:#?}",
+            d.journal()
+        );
+    }
+}
+
+/// `has_backup_checksums` and `is_copy_only` are nullable in msdb: a NULL reads as "no" for
+/// that row and the instance is still observed.
+#[test]
+fn null_checksum_and_copy_only_flags_read_as_no() {
+    let d = Deployment::new();
+    d.server.update_catalog(|catalog| {
+        for backup in &mut catalog.backups {
+            backup.has_backup_checksums = None;
+            backup.is_copy_only = None;
+        }
+    });
+    let plan = d.run(&["plan", "--format", "json"]);
+    assert_eq!(plan.status, 0, "{}", plan.stderr);
+    let codes = plan.finding_codes();
+    let unreachable: Vec<_> = codes
+        .iter()
+        .filter(|(_, code)| code == "source-unreachable")
+        .collect();
+    // Only the instance nobody listens on.
+    assert_eq!(
+        unreachable,
+        [&(
+            "redmond/database/lcscdr".to_owned(),
+            "source-unreachable".to_owned()
+        )],
+        "{}",
+        plan.stdout
+    );
+    for database in ["rtc", "rtcab"] {
+        assert!(
+            codes.contains(&(
+                format!("redmond/database/{database}/full"),
+                "backup-unverified".into()
+            )),
+            "{database}: {}",
+            plan.stdout
+        );
+    }
 }

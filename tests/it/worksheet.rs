@@ -244,7 +244,8 @@ fn without_an_observation_everything_observed_is_unknown() {
     let out = standby(dir.path(), &["worksheet", "--now", EXAMPLE_NOW]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert!(
-        out.stderr.contains("no observation at state/observed.json"),
+        out.stderr
+            .contains("no observation saved in state/state.db"),
         "{}",
         out.stderr
     );

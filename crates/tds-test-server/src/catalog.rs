@@ -220,9 +220,9 @@ pub struct BackupSet {
     #[serde(default)]
     pub database_backup_lsn: u128,
     #[serde(default)]
-    pub has_backup_checksums: bool,
+    pub has_backup_checksums: Option<bool>,
     #[serde(default)]
-    pub is_copy_only: bool,
+    pub is_copy_only: Option<bool>,
     #[serde(default)]
     pub backup_size: u128,
     #[serde(default)]

@@ -10,6 +10,7 @@ use crate::catalog::{
 };
 use crate::media::{self, MediaFile, MediaHeader};
 use crate::protocol::{Column, ResultSet, SqlType, Value};
+use crate::release::Release;
 use crate::sql::{BackupStatement, Query, RestoreStatement, SqlError, Statement};
 
 /// A message of one statement, in the order SQL Server sends them.
@@ -61,6 +62,7 @@ pub(crate) fn execute(
             }),
             ..Outcome::default()
         },
+        Statement::ServerProperty(properties) => server_property(catalog, properties),
         Statement::Backup(b) => backup(catalog, b, fail_backups),
         Statement::VerifyOnly { disk, checksum } => verify_only(catalog, disk, *checksum),
         Statement::Restore(r) => restore(catalog, r),
@@ -126,6 +128,40 @@ fn nvarchar(s: &str) -> Value {
 
 fn lsn(v: u128) -> Value {
     Value::Numeric(v)
+}
+
+/// `SERVERPROPERTY` as the release the server plays answers it. SQL Server sends
+/// `sql_variant`; this server sends `nvarchar(128)`, which every client reads as text.
+fn server_property(catalog: &Catalog, properties: &[(String, String)]) -> Outcome {
+    let release = Release::of(&catalog.server);
+    let server = &catalog.server;
+    let (machine, instance) = match server.name.split_once('\\') {
+        Some((machine, instance)) => (machine, Some(instance)),
+        None => (server.name.as_str(), None),
+    };
+    let value = |name: &str| -> Value {
+        match name.to_ascii_lowercase().as_str() {
+            "productversion" => nvarchar(&server.product_version),
+            "productlevel" => nvarchar(release.product_level()),
+            "edition" => nvarchar("Standard Edition (64-bit)"),
+            "engineedition" => nvarchar("2"),
+            "servername" => nvarchar(&server.name),
+            "machinename" => nvarchar(machine),
+            "instancename" => instance.map_or(Value::Null, nvarchar),
+            // SERVERPROPERTY answers NULL for a name it does not know.
+            _ => Value::Null,
+        }
+    };
+    Outcome {
+        result: Some(ResultSet {
+            columns: properties
+                .iter()
+                .map(|(_, column)| Column::new(column, SqlType::NVarChar(128)))
+                .collect(),
+            rows: vec![properties.iter().map(|(name, _)| value(name)).collect()],
+        }),
+        ..Outcome::default()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,8 +309,8 @@ fn backup_history(catalog: &Catalog, keep: i64) -> ResultSet {
             lsn(b.first_lsn),
             lsn(b.last_lsn),
             lsn(b.database_backup_lsn),
-            Value::Bit(b.has_backup_checksums),
-            Value::Bit(b.is_copy_only),
+            b.has_backup_checksums.map_or(Value::Null, Value::Bit),
+            b.is_copy_only.map_or(Value::Null, Value::Bit),
             Value::Numeric(b.backup_size),
             if compressed_column {
                 b.compressed_backup_size.map_or(Value::Null, Value::Numeric)
@@ -433,7 +469,7 @@ fn backup(catalog: &mut Catalog, b: &BackupStatement, fail_backups: bool) -> Out
         .filter(|s| {
             s.database_name.eq_ignore_ascii_case(&db.name)
                 && s.backup_type == BackupType::Full
-                && !s.is_copy_only
+                && s.is_copy_only != Some(true)
         })
         .max_by_key(|s| s.last_lsn)
         .cloned();
@@ -560,8 +596,8 @@ fn backup(catalog: &mut Catalog, b: &BackupStatement, fail_backups: bool) -> Out
         first_lsn,
         last_lsn,
         database_backup_lsn,
-        has_backup_checksums: b.checksum,
-        is_copy_only: b.copy_only,
+        has_backup_checksums: Some(b.checksum),
+        is_copy_only: Some(b.copy_only),
         backup_size: size,
         compressed_backup_size: Some(size),
         physical_device_name: b.disk.clone(),

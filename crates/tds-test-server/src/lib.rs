@@ -14,6 +14,7 @@ mod engine;
 mod faults;
 mod media;
 mod protocol;
+mod release;
 mod session;
 mod sql;
 
@@ -28,6 +29,7 @@ pub use catalog::{
     RestoreHistory, ServerInfo, SqlDateTime,
 };
 pub use faults::{DropMidResult, Faults, Stall};
+pub use release::Release;
 pub use sql::StatementKind;
 
 use session::{Shared, lock};
@@ -50,6 +52,9 @@ pub struct ReceivedSql {
 pub struct Options {
     /// The TCP port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Play this release (LOGINACK, `@@VERSION`, `SERVERPROPERTY`, what it rejects) instead
+    /// of the one the fixture's `server.product_version` names.
+    pub release: Option<Release>,
 }
 
 /// A running server; dropping it stops it and closes every connection.
@@ -76,6 +81,9 @@ impl TdsServer {
     ) -> std::io::Result<TdsServer> {
         let mut catalog = catalog;
         catalog.assign_ids();
+        if let Some(release) = options.release {
+            release.apply(&mut catalog.server);
+        }
         let listener = std::net::TcpListener::bind(("127.0.0.1", options.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Parser;
-use tds_test_server::{Catalog, Faults, Options, TdsServer};
+use tds_test_server::{Catalog, Faults, Options, Release, TdsServer};
 
 /// A SQL Server stand-in that understands the statements standby sends; not a database.
 #[derive(Parser)]
@@ -19,6 +19,11 @@ struct Args {
     /// The TCP port on 127.0.0.1; 0 picks a free one.
     #[arg(long, value_name = "P", default_value_t = 0)]
     port: u16,
+    /// The SQL Server release to play: LOGINACK's TDS version (7.2, 7.3A, 7.3B, 7.4),
+    /// `@@VERSION`, `SERVERPROPERTY` and what that release rejects. Default: the fixture's
+    /// `server.product_version`.
+    #[arg(long, value_name = "2005|2008|2008r2|2019")]
+    version: Option<Release>,
     /// Failures to inject, comma-separated: `reject-logins`, `fail-backups`,
     /// `drop:KIND:ROWS`, `stall:KIND:SECONDS` (KIND: `backup-history`, `verify-only`, ...).
     #[arg(long, value_name = "LIST", default_value = "")]
@@ -34,7 +39,10 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let options = Options { port: args.port };
+    let options = Options {
+        port: args.port,
+        release: args.version,
+    };
     let server = match TdsServer::start_with(catalog, args.faults, &options) {
         Ok(server) => server,
         Err(e) => {

@@ -14,6 +14,7 @@ use crate::protocol::{
     self, MessageReader, ParamValue, ProtocolError, RpcProcedure, TokenWriter, cur_cmd, done,
     packet_type,
 };
+use crate::release::Release;
 use crate::sql::{self, Query, SqlError, Statement, Tok};
 use crate::{Faults, ReceivedSql};
 
@@ -193,11 +194,8 @@ impl Session {
             "Changed language setting to us_english.",
             &self.server_name,
         );
-        // Echo the client's TDS version when it is one SQL Server knows (tiberius asks 7.4).
-        let tds_version = match login.tds_version {
-            v @ (0x7209_0002 | 0x730A_0003 | 0x730B_0003 | 0x7400_0004) => v,
-            _ => 0x7400_0004,
-        };
+        // What the release speaks, or less when the client asks for less (tiberius asks 7.4).
+        let tds_version = Release::of(&server).negotiate(login.tds_version);
         t.login_ack(tds_version, "Microsoft SQL Server", server.version_bytes());
         let requested = usize::try_from(login.packet_size).unwrap_or(DEFAULT_PACKET_SIZE);
         let size = if requested == 0 {

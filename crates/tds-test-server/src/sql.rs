@@ -326,6 +326,8 @@ impl std::str::FromStr for StatementKind {
 pub(crate) enum Statement {
     Query(Query),
     SelectOne,
+    /// `SELECT SERVERPROPERTY('Name') [AS alias], ...`: (property, column name) pairs.
+    ServerProperty(Vec<(String, String)>),
     Backup(BackupStatement),
     VerifyOnly {
         disk: String,
@@ -355,7 +357,9 @@ pub(crate) enum Statement {
 impl Statement {
     pub(crate) fn kind(&self) -> StatementKind {
         match self {
-            Statement::Query(Query::Version) | Statement::SelectOne => StatementKind::Version,
+            Statement::Query(Query::Version)
+            | Statement::SelectOne
+            | Statement::ServerProperty(_) => StatementKind::Version,
             Statement::Query(Query::Databases) => StatementKind::Databases,
             Statement::Query(Query::Files) => StatementKind::Files,
             Statement::Query(Query::BackupHistory | Query::BackupHistory2005) => {
@@ -427,6 +431,9 @@ pub(crate) fn parse(
         }
         if tokens.len() == 2 && tokens[1] == Tok::Num("1".to_string()) {
             return Ok(Statement::SelectOne);
+        }
+        if let Some(properties) = server_properties(&tokens[1..]) {
+            return Ok(Statement::ServerProperty(properties));
         }
         return Err(unknown_query(&tokens, queries));
     }
@@ -522,6 +529,42 @@ fn bind(tokens: &[Tok], params: &[(String, ParamValue)]) -> Result<Vec<Tok>, Sql
 
 /// An unrecognised SELECT: 208 when it names an object this server does not know, else 102
 /// at the first token where it leaves the closest documented query.
+/// `SERVERPROPERTY('Name') [AS alias]` items separated by commas, and nothing else.
+fn server_properties(mut tokens: &[Tok]) -> Option<Vec<(String, String)>> {
+    let mut properties = Vec::new();
+    loop {
+        let [
+            function,
+            Tok::Punct('('),
+            Tok::Str(name),
+            Tok::Punct(')'),
+            rest @ ..,
+        ] = tokens
+        else {
+            return None;
+        };
+        if !function.is_word("SERVERPROPERTY") {
+            return None;
+        }
+        tokens = rest;
+        let mut column = String::new();
+        if let [as_word, alias @ (Tok::Word(_) | Tok::Ident(_)), rest @ ..] = tokens
+            && as_word.is_word("AS")
+        {
+            if let Tok::Word(a) | Tok::Ident(a) = alias {
+                column.clone_from(a);
+            }
+            tokens = rest;
+        }
+        properties.push((name.clone(), column));
+        match tokens {
+            [] => return Some(properties),
+            [Tok::Punct(','), rest @ ..] => tokens = rest,
+            _ => return None,
+        }
+    }
+}
+
 fn unknown_query(tokens: &[Tok], queries: &[(Query, Vec<Tok>)]) -> SqlError {
     let mut i = 0;
     while i < tokens.len() {

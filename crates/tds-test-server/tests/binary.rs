@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 
 use tiberius::{AuthMethod, Client, Config, EncryptionLevel};
 use tokio::net::TcpStream;
-use tokio_util::compat::TokioAsyncWriteCompatExt as _;
+use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt as _};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixture.example.json");
 
@@ -45,14 +45,18 @@ fn start(args: &[&str]) -> Program {
     Program { child, port }
 }
 
-async fn version(port: u16) -> tiberius::Result<String> {
+async fn connect(port: u16) -> tiberius::Result<Client<Compat<TcpStream>>> {
     let mut config = Config::new();
     config.host("127.0.0.1");
     config.port(port);
     config.authentication(AuthMethod::sql_server("standby", "S3cret!pw"));
     config.encryption(EncryptionLevel::NotSupported);
     let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
-    let mut client = Client::connect(config, tcp.compat_write()).await?;
+    Client::connect(config, tcp.compat_write()).await
+}
+
+async fn version(port: u16) -> tiberius::Result<String> {
+    let mut client = connect(port).await?;
     let row = client
         .simple_query(
             "SELECT @@VERSION AS version, DATEDIFF(minute, GETUTCDATE(), GETDATE()) AS utc_offset_minutes",
@@ -106,4 +110,159 @@ fn a_broken_fixture_is_named_with_its_line_and_column() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("stall:backup"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One TDS packet: header (type, end of message, big-endian length, SPID 0, packet 1) and
+/// payload.
+fn packet(packet_type: u8, payload: &[u8]) -> Vec<u8> {
+    let length = u16::try_from(payload.len() + 8).expect("a small packet");
+    let mut out = vec![packet_type, 0x01];
+    out.extend_from_slice(&length.to_be_bytes());
+    out.extend_from_slice(&[0, 0, 1, 0]);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// One whole message: the payloads of its packets up to end of message.
+fn read_message(tcp: &mut std::net::TcpStream) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut payload = Vec::new();
+    loop {
+        let mut header = [0u8; 8];
+        tcp.read_exact(&mut header).expect("a packet header");
+        let length = usize::from(u16::from_be_bytes([header[2], header[3]]));
+        let mut body = vec![0u8; length - 8];
+        tcp.read_exact(&mut body).expect("a packet body");
+        payload.extend_from_slice(&body);
+        if header[1] & 0x01 != 0 {
+            return payload;
+        }
+    }
+}
+
+/// Logs in by hand, asking for TDS 7.4 as tiberius does, and returns the TDS version of the
+/// server's LOGINACK (big-endian on the wire, MS-TDS 2.2.7.14).
+fn loginack_tds_version(port: u16) -> u32 {
+    use std::io::Write as _;
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    // PRELOGIN: VERSION (6 bytes at 11), ENCRYPTION = NOT_SUP (1 byte at 17), terminator.
+    let prelogin = [
+        0x00, 0, 11, 0, 6, 0x01, 0, 17, 0, 1, 0xFF, 0, 0, 0, 0, 0, 0, 0x02,
+    ];
+    tcp.write_all(&packet(0x12, &prelogin))
+        .expect("send PRELOGIN");
+    read_message(&mut tcp);
+    // LOGIN7 with the user and password and every other field empty.
+    let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    let user = utf16("standby");
+    let password: Vec<u8> = utf16("S3cret!pw")
+        .into_iter()
+        .map(|b| b.rotate_left(4) ^ 0xA5)
+        .collect();
+    let mut fixed = Vec::new();
+    let total = u32::try_from(94 + user.len() + password.len()).expect("small");
+    fixed.extend_from_slice(&total.to_le_bytes());
+    fixed.extend_from_slice(&0x7400_0004u32.to_le_bytes()); // TDS 7.4, little-endian here
+    fixed.extend_from_slice(&4096u32.to_le_bytes());
+    fixed.extend_from_slice(&[0; 24]);
+    let chars = |bytes: &[u8]| u16::try_from(bytes.len() / 2).expect("small");
+    let after_password = u16::try_from(94 + user.len() + password.len()).expect("small");
+    let table: [(u16, u16); 9] = [
+        (94, 0),
+        (94, chars(&user)),
+        (
+            u16::try_from(94 + user.len()).expect("small"),
+            chars(&password),
+        ),
+        (after_password, 0),
+        (after_password, 0),
+        (after_password, 0),
+        (after_password, 0),
+        (after_password, 0),
+        (after_password, 0),
+    ];
+    for (offset, length) in table {
+        fixed.extend_from_slice(&offset.to_le_bytes());
+        fixed.extend_from_slice(&length.to_le_bytes());
+    }
+    fixed.extend_from_slice(&[0; 6]); // ClientID
+    for _ in 0..3 {
+        fixed.extend_from_slice(&after_password.to_le_bytes()); // SSPI, AtchDBFile, ChangePassword
+        fixed.extend_from_slice(&0u16.to_le_bytes());
+    }
+    fixed.extend_from_slice(&0u32.to_le_bytes()); // cbSSPILong
+    assert_eq!(fixed.len(), 94);
+    fixed.extend_from_slice(&user);
+    fixed.extend_from_slice(&password);
+    tcp.write_all(&packet(0x10, &fixed)).expect("send LOGIN7");
+    let reply = read_message(&mut tcp);
+    // ENVCHANGE, INFO and LOGINACK all carry a u16 length after the token byte.
+    let mut i = 0;
+    while i + 3 <= reply.len() {
+        let length = usize::from(u16::from_le_bytes([reply[i + 1], reply[i + 2]]));
+        if reply[i] == 0xAD {
+            let version = &reply[i + 4..i + 8];
+            return u32::from_be_bytes([version[0], version[1], version[2], version[3]]);
+        }
+        i += 3 + length;
+    }
+    panic!("no LOGINACK in {reply:02X?}");
+}
+
+#[test]
+fn each_release_answers_with_its_tds_version_and_its_own_version_text() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    for (release, tds, version_text) in [
+        (
+            "2005",
+            0x7209_0002,
+            "Microsoft SQL Server 2005 - 9.00.4035.00",
+        ),
+        (
+            "2008",
+            0x730A_0003,
+            "Microsoft SQL Server 2008 (SP3) - 10.0.5500.0",
+        ),
+        (
+            "2008r2",
+            0x730B_0003,
+            "Microsoft SQL Server 2008 R2 (SP3) - 10.50.6000.34",
+        ),
+        (
+            "2019",
+            0x7400_0004,
+            "Microsoft SQL Server 2019 (RTM) - 15.0.2000.5",
+        ),
+    ] {
+        let program = start(&["--fixture", FIXTURE, "--version", release]);
+        assert_eq!(
+            loginack_tds_version(program.port),
+            tds,
+            "LOGINACK of {release}"
+        );
+        let text = runtime
+            .block_on(version(program.port))
+            .expect("tiberius logs in");
+        assert!(text.starts_with(version_text), "{release}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn serverproperty_names_the_release() {
+    let program = start(&["--fixture", FIXTURE, "--version", "2005"]);
+    let mut client = connect(program.port).await.expect("login");
+    let row = client
+        .simple_query(
+            "SELECT SERVERPROPERTY('ProductVersion') AS v, SERVERPROPERTY('ProductLevel') AS l, \
+             SERVERPROPERTY('NoSuchProperty') AS n",
+        )
+        .await
+        .expect("a query")
+        .into_row()
+        .await
+        .expect("a result")
+        .expect("a row");
+    assert_eq!(row.get::<&str, _>("v"), Some("9.00.4035.00"));
+    assert_eq!(row.get::<&str, _>("l"), Some("SP3"));
+    assert_eq!(row.get::<&str, _>("n"), None);
 }

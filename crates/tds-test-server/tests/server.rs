@@ -348,7 +348,10 @@ async fn backup_writes_the_file_and_records_history() {
         ),
         ("rtc", path.as_str())
     );
-    assert!(set.has_backup_checksums && !set.is_copy_only);
+    assert_eq!(
+        (set.has_backup_checksums, set.is_copy_only),
+        (Some(true), Some(false))
+    );
     assert_eq!(set.backup_size, u128::from(size));
     assert!(set.first_lsn > 34_000_000_047_200_001);
     assert_eq!(set.backup_start_date.to_string(), "2026-11-22T01:00:00");

@@ -121,8 +121,10 @@ pub(super) async fn everything(
             first_lsn: lsn(row, 5)?,
             last_lsn: lsn(row, 6)?,
             database_backup_lsn: lsn(row, 7)?,
-            checksum: value::<bool>(row, 8)?,
-            copy_only: value::<bool>(row, 9)?,
+            // Both columns are nullable in msdb (rows written by old or third-party tools);
+            // NULL is read as "no" for that row, never as a failed discovery.
+            checksum: optional::<bool>(row, 8)?.unwrap_or(false),
+            copy_only: optional::<bool>(row, 9)?.unwrap_or(false),
             size: bytes(row, 10)?.unwrap_or(0),
             compressed_size: bytes(row, 11)?,
             device: text(row, 12)?,

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Block, Document, Inline, Text};
+use super::{Block, Document, Inline, Text, Timeline};
 
 const STYLE: &str = r#"
 :root { color-scheme: light; }
@@ -133,6 +133,7 @@ fn blocks(out: &mut String, blocks: &[Block]) {
                 }
                 out.push_str("</tbody>\n</table>\n");
             }
+            Block::Timeline(timeline) => chart(out, timeline),
             Block::Numbered(items) => {
                 out.push_str("<ol>\n");
                 for item in items {
@@ -142,6 +143,64 @@ fn blocks(out: &mut String, blocks: &[Block]) {
             }
         }
     }
+}
+
+/// A timeline as inline SVG: one bar per row from its start to its end (or to the right edge
+/// while open), coloured by severity, with the row's label and the axis's two dates.
+fn chart(out: &mut String, timeline: &Timeline) {
+    const WIDTH: f64 = 900.0;
+    const LABEL: f64 = 340.0;
+    const ROW: f64 = 16.0;
+    let from = timeline.from.as_second();
+    let span = (timeline.to.as_second() - from).max(1);
+    #[allow(clippy::cast_precision_loss, reason = "pixels")]
+    let x = |t: jiff::Timestamp| {
+        let offset = (t.as_second() - from).clamp(0, span);
+        LABEL + (WIDTH - LABEL) * offset as f64 / span as f64
+    };
+    #[allow(clippy::cast_precision_loss, reason = "a handful of rows")]
+    let height = ROW * (timeline.rows.len() as f64 + 1.5);
+    let _ = writeln!(
+        out,
+        "<svg class=\"timeline\" role=\"img\" aria-label=\"When each finding was open\" \
+         viewBox=\"0 0 {WIDTH} {height}\" width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\" \
+         font-size=\"10\" font-family=\"sans-serif\">"
+    );
+    for (i, row) in timeline.rows.iter().enumerate() {
+        #[allow(clippy::cast_precision_loss, reason = "a handful of rows")]
+        let y = ROW * i as f64;
+        let (start, end) = (x(row.start), x(row.end.unwrap_or(timeline.to)));
+        let colour = match row.severity.as_str() {
+            "critical" => "#a12622",
+            "warning" => "#c77c02",
+            _ => "#5b6b7f",
+        };
+        let _ = writeln!(
+            out,
+            "<text x=\"0\" y=\"{:.1}\">{}</text><rect x=\"{start:.1}\" y=\"{:.1}\" \
+             width=\"{:.1}\" height=\"{:.1}\" fill=\"{colour}\"{}><title>{}</title></rect>",
+            y + ROW * 0.75,
+            escape(&row.label),
+            y + ROW * 0.2,
+            (end - start).max(2.0),
+            ROW * 0.6,
+            if row.end.is_none() {
+                ""
+            } else {
+                " fill-opacity=\"0.55\""
+            },
+            escape(&row.label),
+        );
+    }
+    #[allow(clippy::cast_precision_loss, reason = "a handful of rows")]
+    let axis = ROW * timeline.rows.len() as f64 + ROW;
+    let _ = writeln!(
+        out,
+        "<text x=\"{LABEL}\" y=\"{axis:.1}\">{}</text>\
+         <text x=\"{WIDTH}\" y=\"{axis:.1}\" text-anchor=\"end\">{}</text>\n</svg>",
+        escape(&timeline.from.strftime("%Y-%m-%d").to_string()),
+        escape(&timeline.to.strftime("%Y-%m-%d %H:%M").to_string()),
+    );
 }
 
 fn inline(text: &Text) -> String {

@@ -42,6 +42,10 @@ fn blocks(out: &mut String, blocks: &[Block]) {
                     let _ = writeln!(out, "| {} |", cells.join(" | "));
                 }
             }
+            // The table that follows carries the same times; Markdown draws no chart.
+            Block::Timeline(_) => {
+                out.pop();
+            }
             Block::Numbered(items) => {
                 for (i, item) in items.iter().enumerate() {
                     let _ = writeln!(out, "{}. {}", i + 1, inline(item, false));

@@ -51,10 +51,26 @@ struct Part {
 
 enum Block {
     Paragraph(Text),
+    /// Spans of time on one axis: a chart where the format can draw one.
+    Timeline(Timeline),
     /// Label–value pairs: the facts about one server or scenario.
     Facts(Vec<(&'static str, Text)>),
     Table(Table),
     Numbered(Vec<Text>),
+}
+
+struct Timeline {
+    from: Timestamp,
+    to: Timestamp,
+    rows: Vec<TimelineRow>,
+}
+
+struct TimelineRow {
+    label: String,
+    severity: String,
+    start: Timestamp,
+    /// `None`: still open at `to`.
+    end: Option<Timestamp>,
 }
 
 struct Table {
@@ -259,13 +275,16 @@ fn document(sheet: &Worksheet) -> Document {
                 .and(": standby's journal has no passed test restore (one done by hand is not in it)."),
         ),
     ];
-    let sections = vec![
+    let mut sections = vec![
         deployment_section(sheet, &mut anchors),
         servers_section(sheet, &mut anchors),
         items_section(sheet, &mut anchors),
         scenarios_section(sheet, &mut anchors),
         sequence_section(sheet, &mut anchors),
     ];
+    if !sheet.history.is_empty() {
+        sections.push(history_section(sheet, &mut anchors));
+    }
     Document {
         title: format!("Backup and restoration worksheets: {}", sheet.deployment),
         preamble,
@@ -694,6 +713,67 @@ fn sequence_section(sheet: &Worksheet, anchors: &mut Anchors) -> Section {
         id: anchors.make("", "restore-sequence"),
         title: "Restore sequence".to_owned(),
         blocks,
+        parts: Vec::new(),
+    }
+}
+
+/// When each finding recorded in the state appeared and was resolved: a chart (HTML) and a
+/// table.
+fn history_section(sheet: &Worksheet, anchors: &mut Anchors) -> Section {
+    let spans = &sheet.history;
+    let open = spans.iter().filter(|s| s.resolved.is_none()).count();
+    let chart = Timeline {
+        from: sheet.history_since,
+        to: sheet.now,
+        rows: spans
+            .iter()
+            .map(|s| TimelineRow {
+                label: format!("{} {}", s.address, s.code),
+                severity: s.severity.clone(),
+                start: s.appeared,
+                end: s.resolved,
+            })
+            .collect(),
+    };
+    let table = Table {
+        caption: None,
+        headers: vec![
+            "Address", "Finding", "Severity", "Appeared", "Resolved", "Open for",
+        ],
+        rows: spans
+            .iter()
+            .map(|s| {
+                vec![
+                    Text::code(&s.address),
+                    Text::code(&s.code),
+                    Text::plain(&s.severity),
+                    Text(vec![Inline::Time(time(s.appeared))]),
+                    s.resolved.map_or_else(
+                        || Text::missing("open"),
+                        |r| Text(vec![Inline::Time(time(r))]),
+                    ),
+                    Text::plain(age(
+                        s.resolved.unwrap_or(sheet.now).as_second() - s.appeared.as_second()
+                    )),
+                ]
+            })
+            .collect(),
+    };
+    Section {
+        id: anchors.make("", "findings-history"),
+        title: "Findings history".to_owned(),
+        blocks: vec![
+            Block::Paragraph(
+                Text::plain(format!("{} findings recorded since ", spans.len()))
+                    .and_text(Text(vec![Inline::Time(time(sheet.history_since))]))
+                    .and(format!(
+                        " by standby's check, plan, apply and audit runs; {open} still open. \
+                     `standby history` lists them too."
+                    )),
+            ),
+            Block::Timeline(chart),
+            Block::Table(table),
+        ],
         parts: Vec::new(),
     }
 }

@@ -154,3 +154,33 @@ pub fn snapshot_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+pub mod postgres;
+
+/// The journal lines in the local state database of `state_dir`, as JSON values (what
+/// `journal.jsonl` held before the state moved into a database); none before there is one.
+/// Read through SQLite directly and read-only, so that polling it while an apply runs
+/// (tests/it/crash.rs) costs the apply little.
+pub fn journal(state_dir: &Path) -> Vec<serde_json::Value> {
+    let file = state_dir.join(standby::state::local::FILE_NAME);
+    let Ok(db) = rusqlite::Connection::open_with_flags(
+        &file,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    ) else {
+        return Vec::new();
+    };
+    let _ = db.busy_timeout(std::time::Duration::from_secs(10));
+    let Ok(mut rows) = db.prepare(
+        "SELECT json_object('at', at, 'run', run, 'action', action, 'kind', kind, \
+         'address', address, 'step', step, 'outcome', outcome, 'message', message, \
+         'duration_ms', duration_ms, 'sha256', sha256, 'output', output) \
+         FROM journal ORDER BY seq",
+    ) else {
+        // Not created yet (the apply is still migrating it).
+        return Vec::new();
+    };
+    rows.query_map([], |r| r.get::<_, String>(0))
+        .expect("read the journal")
+        .map(|line| serde_json::from_str(&line.expect("a row")).expect("JSON"))
+        .collect()
+}
