@@ -13,6 +13,7 @@ pub mod io;
 pub mod layout;
 pub mod observe;
 pub mod plan;
+pub mod platform;
 pub mod profile;
 pub mod report;
 pub mod state;

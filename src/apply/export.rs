@@ -4,7 +4,6 @@
 
 use std::fs;
 use std::io::Read;
-use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -13,6 +12,7 @@ use std::time::{Duration, Instant};
 use crate::io::atomic::sync_dir;
 use crate::io::hash;
 use crate::layout::temp_path;
+use crate::platform::ProcessTree;
 
 /// The most of a command's output kept for the journal.
 const OUTPUT_LIMIT: usize = 4096;
@@ -55,23 +55,13 @@ fn collect(rx: Option<mpsc::Receiver<Vec<u8>>>) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// Kills the command and everything it started (its process group).
-fn kill_group(child: &mut std::process::Child) {
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{}", child.id())])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-/// Runs `argv` (its `{file}` replaced) and puts what it wrote at `file`. The error carries
-/// the command's output too.
+/// Runs `argv` (its `{file}` replaced), without the environment variables in `secrets`, and
+/// puts what it wrote at `file`. The error carries the command's output too.
 pub(super) fn export(
     argv: &[String],
     file: &Path,
     timeout: Duration,
+    secrets: &[String],
 ) -> Result<Exported, (String, String)> {
     let parent = file.parent().ok_or_else(|| {
         (
@@ -97,22 +87,28 @@ pub(super) fn export(
     let cleanup = || {
         let _ = fs::remove_file(&temp);
     };
-    let mut child = Command::new(program)
-        .args(rest)
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| (format!("cannot run {program}: {e}"), String::new()))?;
-    let stdout = child.stdout.take().map(drain);
-    let stderr = child.stderr.take().map(drain);
+    // No shell: on Windows the arguments are quoted by the rules programs such as
+    // LCSCmd.exe parse them back with (the C runtime's), so a path with spaces stays one.
+    let mut command = Command::new(program);
+    for secret in secrets {
+        command.env_remove(secret);
+    }
+    let mut tree = ProcessTree::spawn(
+        command
+            .args(rest)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .map_err(|e| (format!("cannot run {program}: {e}"), String::new()))?;
+    let stdout = tree.child().stdout.take().map(drain);
+    let stderr = tree.child().stderr.take().map(drain);
     let started = Instant::now();
     let status = loop {
-        match child.try_wait() {
+        match tree.child().try_wait() {
             Ok(Some(status)) => break Ok(status),
             Ok(None) if started.elapsed() >= timeout => {
-                kill_group(&mut child);
+                tree.kill();
                 break Err(format!(
                     "{program} did not finish within {}s and was killed",
                     timeout.as_secs()
@@ -134,9 +130,7 @@ pub(super) fn export(
     let finish = || -> Result<Exported, String> {
         let meta = fs::metadata(&temp)
             .map_err(|_| format!("{program} exited 0 but wrote no file at {{file}}"))?;
-        fs::File::open(&temp)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| format!("cannot sync the export: {e}"))?;
+        crate::platform::sync_path(&temp).map_err(|e| format!("cannot sync the export: {e}"))?;
         let sha256 =
             hash::sha256_file(&temp).map_err(|e| format!("cannot read the export: {e}"))?;
         fs::rename(&temp, file)
@@ -154,7 +148,8 @@ pub(super) fn export(
     })
 }
 
-#[cfg(test)]
+// These drive `sh`; tests/it/windows.rs runs exports (and their timeout) on Windows.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
@@ -176,6 +171,7 @@ mod tests {
             &sh("echo exporting; echo '<settings/>' > \"$1\""),
             &file,
             Duration::from_secs(10),
+            &[],
         )
         .map_err(|(e, _)| e)?;
         assert_eq!(fs::read_to_string(&file)?, "<settings/>\n");
@@ -192,6 +188,7 @@ mod tests {
             &sh("echo half > \"$1\"; echo broken >&2; exit 3"),
             &file,
             Duration::from_secs(10),
+            &[],
         );
         let Err((message, output)) = failed else {
             panic!("must fail")
@@ -202,6 +199,7 @@ mod tests {
             &sh("echo half > \"$1\"; sleep 30"),
             &file,
             Duration::from_millis(300),
+            &[],
         );
         let Err((message, _)) = hung else {
             panic!("must time out")

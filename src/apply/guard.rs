@@ -73,7 +73,10 @@ mod tests {
         let store = dir.path().join("store");
         std::fs::create_dir_all(store.join("a"))?;
         std::fs::create_dir_all(dir.path().join("elsewhere"))?;
+        #[cfg(unix)]
         std::os::unix::fs::symlink(dir.path().join("elsewhere"), store.join("link"))?;
+        #[cfg(windows)]
+        std::os::windows::fs::symlink_dir(dir.path().join("elsewhere"), store.join("link"))?;
         let r = roots(dir.path());
         assert!(r.check(&store.join("a/file.bak")).is_ok());
         assert!(r.check(&store.join("a/new/dir/file.bak")).is_ok());

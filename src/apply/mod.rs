@@ -114,6 +114,21 @@ pub fn in_window(desired: &Desired, now: Timestamp) -> bool {
     }
 }
 
+/// The environment variables the desired state names for secrets (SQL Server passwords, the
+/// PostgreSQL state's URL): an export command never inherits them.
+fn secrets(desired: &Desired) -> Vec<String> {
+    let passwords = desired
+        .sites
+        .iter()
+        .flat_map(|s| &s.sql_instances)
+        .filter_map(|i| i.password_env.as_ref().map(|v| v.value.clone()));
+    let state = match &desired.state {
+        Some(crate::desired::StateDecl::Postgres { url_env }) => Some(url_env.clone()),
+        _ => None,
+    };
+    passwords.chain(state).collect()
+}
+
 /// Everything a worker needs, shared read-only.
 struct Context<'a> {
     desired: &'a Desired,
@@ -177,7 +192,7 @@ impl Context<'_> {
             }
             Operation::Export { argv, file } => {
                 self.roots.check(file)?;
-                match export::export(argv, file, self.export_timeout) {
+                match export::export(argv, file, self.export_timeout, &secrets(self.desired)) {
                     Ok(done) => {
                         outcome.detail =
                             Some(format!("{} written", crate::units::bytes(done.bytes)));

@@ -182,7 +182,7 @@ fn seal(temp: &Path, local: &Path) -> Result<Written, String> {
             temp.display()
         )
     })?;
-    file.sync_all()
+    crate::platform::sync_path(temp)
         .map_err(|e| format!("cannot fsync {}: {e}", temp.display()))?;
     let bytes = file
         .metadata()

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use crate::cli::{GlobalArgs, InitArgs, InitEdition};
 use crate::desired::{Edition, Severity, load_dir};
-use crate::profile::init::{self, InitFile, InitOptions};
+use crate::profile::init::{self, InitFile, InitOptions, PathStyle};
 
 use super::common::Failure;
 
@@ -26,6 +26,7 @@ fn write(global: &GlobalArgs, args: &InitArgs) -> Result<ExitCode, Failure> {
             InitEdition::Enterprise => Edition::Enterprise,
         },
         standby: args.standby.clone(),
+        paths: PathStyle::native(),
     };
     init::check(&options)?;
     let dir = &global.desired;

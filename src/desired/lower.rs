@@ -109,8 +109,17 @@ fn children(node: &KdlNode) -> &[KdlNode] {
 }
 
 fn resolve_path(cx: &Cx<'_>, text: &Spanned<String>) -> Spanned<PathBuf> {
-    let path = PathBuf::from(&text.value);
-    let path = if path.is_absolute() {
+    // `\\?\D:\x` is `D:\x`: store-relative paths are joined with `/`, which a `\\?\` path
+    // takes literally, and Rust's standard library adds the prefix itself where a path is
+    // longer than Windows' 260 characters.
+    let path = if text.value.starts_with(r"\\?\") {
+        PathBuf::from(super::windows_path::plain(&text.value).as_ref())
+    } else {
+        PathBuf::from(&text.value)
+    };
+    // A Windows path (`D:\Backup`, `\\rdm-bk01\backup`) is absolute on any platform:
+    // read elsewhere, it names what it names there, never a folder beside the KDL file.
+    let path = if path.is_absolute() || super::windows_path::is_absolute(&text.value) {
         path
     } else {
         cx.dir.join(path)

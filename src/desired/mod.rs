@@ -10,6 +10,7 @@ mod node_reader;
 mod parse;
 mod source;
 mod validate;
+pub mod windows_path;
 
 pub use diagnostic::{Code, Diagnostic, Label, Severity, did_you_mean};
 pub use duration::{Duration, TimeOfDay};

@@ -122,9 +122,20 @@ impl Sources {
 pub(crate) fn normalize(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out = PathBuf::new();
+    let mut share = false;
     for component in path.components() {
         match component {
             Component::CurDir => {}
+            // A share (`\\host\share`) has its root implied: pushing it would add a
+            // trailing separator.
+            Component::Prefix(prefix) => {
+                share = matches!(
+                    prefix.kind(),
+                    std::path::Prefix::UNC(..) | std::path::Prefix::VerbatimUNC(..)
+                );
+                out.push(component);
+            }
+            Component::RootDir if share => {}
             Component::ParentDir => {
                 if !out.pop() {
                     out.push("..");

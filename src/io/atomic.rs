@@ -57,7 +57,7 @@ pub fn remove_stale_temps(dir: &Path) -> io::Result<Vec<PathBuf>> {
         let Some(pid) = entry.file_name().to_str().and_then(temp_owner) else {
             continue;
         };
-        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+        if pid == std::process::id() || crate::platform::process_alive(pid) {
             continue;
         }
         let path = entry.path();
@@ -77,7 +77,7 @@ pub fn remove_stale_temps(dir: &Path) -> io::Result<Vec<PathBuf>> {
 
 /// Makes a rename in `dir` durable.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+    crate::platform::sync_dir(dir)
 }
 
 /// fsyncs every path (files and directories), many at a time: a filesystem commits
@@ -91,7 +91,7 @@ pub fn sync_all(paths: &[PathBuf]) -> Result<(), String> {
         for _ in 0..AT_ONCE.min(paths.len()) {
             scope.spawn(|| {
                 while let Some(path) = paths.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    if let Err(e) = File::open(path).and_then(|f| f.sync_all()) {
+                    if let Err(e) = crate::platform::sync_path(path) {
                         let mut failure = failure.lock().unwrap_or_else(PoisonError::into_inner);
                         failure
                             .get_or_insert_with(|| format!("cannot sync {}: {e}", path.display()));

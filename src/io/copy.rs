@@ -12,6 +12,7 @@ use crate::io::atomic::sync_dir;
 use crate::io::hash;
 use crate::layout::MANIFEST;
 use crate::layout::temp_path;
+use crate::platform;
 
 /// Copies one file's bytes (the kernel's `copy_file_range` where it can); the caller
 /// fsyncs it.
@@ -107,22 +108,6 @@ const DIRECT_FROM: u64 = 4 << 20;
 const DIRECT_CHUNK: usize = 8 << 20;
 const ALIGN: usize = 4096;
 
-/// `O_DIRECT`, where its value is known (it differs between architectures).
-#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")))]
-const O_DIRECT: Option<i32> = Some(0o40_000);
-#[cfg(all(target_os = "linux", any(target_arch = "aarch64", target_arch = "arm")))]
-const O_DIRECT: Option<i32> = Some(0o200_000);
-#[cfg(not(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86_64",
-        target_arch = "x86",
-        target_arch = "aarch64",
-        target_arch = "arm"
-    )
-)))]
-const O_DIRECT: Option<i32> = None;
-
 /// A chunk buffer whose usable part starts on an [`ALIGN`] boundary.
 struct Aligned {
     bytes: Vec<u8>,
@@ -155,7 +140,8 @@ fn fill(source: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// Copies a large file with direct I/O: this thread reads the source in chunks and hashes
+/// Copies a large file with direct I/O (`O_DIRECT`, or `FILE_FLAG_NO_BUFFERING` on
+/// Windows): this thread reads the source in chunks and hashes
 /// each, a second thread writes them to `to` straight from those buffers, past the page
 /// cache. The copy costs no more CPU than hashing (no copying into the page cache, which
 /// on large files costs more than `cp` spends in all), writeback overlaps reading and
@@ -166,25 +152,13 @@ fn fill(source: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
 /// `Ok(None)` when the platform or the filesystem has no direct I/O (tmpfs, some network
 /// filesystems): the caller copies another way, over whatever this left at `to`.
 fn copy_file_direct(from: &Path, to: &Path) -> io::Result<Option<(u64, String)>> {
-    use std::os::unix::fs::{FileExt as _, OpenOptionsExt as _};
-    let Some(flag) = O_DIRECT else {
-        return Ok(None);
-    };
     let Some(buffers) = (0..3).map(|_| Aligned::new()).collect::<Option<Vec<_>>>() else {
         return Ok(None);
     };
     let mut source = File::open(from)?;
     let unsupported = |e: &io::Error| e.kind() == io::ErrorKind::InvalidInput;
-    let direct = match fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .custom_flags(flag)
-        .open(to)
-    {
-        Ok(file) => file,
-        Err(e) if unsupported(&e) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some(direct) = platform::open_direct(to)? else {
+        return Ok(None);
     };
     let buffered = fs::OpenOptions::new().write(true).open(to)?;
     let (full_tx, full_rx) = mpsc::sync_channel::<(Aligned, usize, u64)>(2);
@@ -200,9 +174,9 @@ fn copy_file_direct(from: &Path, to: &Path) -> io::Result<Option<(u64, String)>>
             for (mut buffer, len, offset) in full_rx {
                 let data = &buffer.chunk()[..len];
                 let aligned = len / ALIGN * ALIGN;
-                direct.write_all_at(&data[..aligned], offset)?;
+                platform::write_all_at(direct, &data[..aligned], offset)?;
                 if aligned < len {
-                    buffered.write_all_at(&data[aligned..], offset + aligned as u64)?;
+                    platform::write_all_at(buffered, &data[aligned..], offset + aligned as u64)?;
                 }
                 if empty_tx.send(buffer).is_err() {
                     break;

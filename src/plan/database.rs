@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use sha2::Digest as _;
 
 use crate::address::Address;
-use crate::desired::{Database, Desired, Site};
+use crate::desired::{Database, Desired, Site, windows_path};
 use crate::layout::{RESTORE_TEST_PREFIX, final_name};
 use crate::observe::Observed;
 use crate::observe::sql::{
@@ -200,14 +200,14 @@ impl<'a> DatabaseState<'a> {
 }
 
 /// The store-relative path (with `/`) of a file SQL Server knows as `device`, when the
-/// device lies under the store's `sql-path`. A standby temporary name (a BACKUP that apply
+/// device lies under the store's `sql-path` (either written with or without `\\?\`). A standby temporary name (a BACKUP that apply
 /// renamed afterwards) maps to its final name.
 /// Paths compare case-insensitively (ASCII), as Windows does; the result keeps the case
 /// SQL Server recorded.
 pub fn store_path(sql_path: &str, device: &str) -> Option<String> {
-    let root = sql_path.replace('\\', "/");
+    let root = windows_path::plain(sql_path).replace('\\', "/");
     let root = root.trim_end_matches('/');
-    let device = device.replace('\\', "/");
+    let device = windows_path::plain(device).replace('\\', "/");
     let head = device.get(..root.len())?;
     if !head.eq_ignore_ascii_case(root) {
         return None;
@@ -233,7 +233,7 @@ pub fn sql_disk(sql_path: &str, relative: &str) -> String {
 
 /// The volume a Windows path lives on: the drive (`D:`) or the share (`\\host\share`).
 pub fn volume(path: &str) -> String {
-    let path = path.replace('/', "\\");
+    let path = windows_path::plain(path);
     if let Some(rest) = path.strip_prefix("\\\\") {
         let mut parts = rest.split('\\');
         let host = parts.next().unwrap_or_default();
@@ -295,6 +295,29 @@ mod tests {
         assert_eq!(volume(r"d:\Logs\rtc.ldf"), "D:");
         assert_eq!(volume(r"\\san01\Sql\rtc.ldf"), r"\\san01\sql");
         assert_ne!(volume(r"D:\Data\rtc.mdf"), volume(r"E:\Logs\rtc.ldf"));
+    }
+
+    #[test]
+    fn long_path_and_unc_spellings_of_a_share_are_one_store() {
+        let device = r"\\rdm-bk01\backup\redmond\database\rtc\full\rtc_full_X.bak";
+        for store in [
+            r"\\?\UNC\rdm-bk01\backup",
+            r"\\RDM-BK01\BACKUP",
+            "//rdm-bk01/backup/",
+        ] {
+            assert_eq!(
+                store_path(store, device).as_deref(),
+                Some("redmond/database/rtc/full/rtc_full_X.bak"),
+                "{store}"
+            );
+        }
+        assert_eq!(
+            store_path(r"D:\Backup", r"\\?\D:\backup\x\y.bak").as_deref(),
+            Some("x/y.bak")
+        );
+        assert_eq!(volume(r"\\?\UNC\rdm-bk01\Backup\x"), r"\\rdm-bk01\backup");
+        assert_eq!(volume(r"\\?\e:\Logs\rtc.ldf"), "E:");
+        assert_eq!(volume(r"e:/Logs/rtc.ldf"), "E:");
     }
 
     #[test]

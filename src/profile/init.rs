@@ -15,6 +15,54 @@ pub struct InitOptions {
     pub pool: String,
     pub edition: Edition,
     pub standby: Option<String>,
+    /// Which computer's paths to write: `standby init` uses the one it runs on.
+    pub paths: PathStyle,
+}
+
+/// The paths a starting desired state names: mount points on a Unix host, or the drive
+/// letters and UNC shares of the OCS administrative computer on Windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathStyle {
+    Unix,
+    Windows,
+}
+
+impl PathStyle {
+    /// The style of the computer standby runs on.
+    pub fn native() -> Self {
+        if cfg!(windows) {
+            Self::Windows
+        } else {
+            Self::Unix
+        }
+    }
+
+    /// A site's local backup store: its `path` and its `sql-path`, both KDL literals. On
+    /// Windows both are the share, as the administrative computer and SQL Server both
+    /// reach it.
+    fn local_store(self, site: &str, domain: &str) -> (String, String) {
+        let share = q(&format!("\\\\backup01.{domain}\\{site}"));
+        match self {
+            Self::Unix => (q(&format!("/srv/backup/{site}")), share),
+            Self::Windows => (share.clone(), share),
+        }
+    }
+
+    /// The offsite store of `site`, physically at `holder`.
+    fn offsite_store(self, holder: &str, site: &str, domain: &str) -> String {
+        match self {
+            Self::Unix => q(&format!("/mnt/{holder}-backup/{site}")),
+            Self::Windows => q(&format!("\\\\backup01.{domain}\\{holder}-offsite\\{site}")),
+        }
+    }
+
+    /// Where a front end's files of `kind` are read from.
+    fn fileset(self, kind: &str) -> String {
+        match self {
+            Self::Unix => q(&format!("/srv/ocs/{kind}")),
+            Self::Windows => q(&format!("D:\\OCS\\{kind}")),
+        }
+    }
 }
 
 /// One file to write: its name in the desired directory and its text.
@@ -189,15 +237,19 @@ fn primary(options: &InitOptions) -> String {
         .iter()
         .find(|(_, role)| matches!(*role, "back-end" | "standard-edition"))
         .map_or(options.pool.as_str(), |(fqdn, _)| fqdn.as_str());
+    let paths = options.paths;
     let offsite = match &options.standby {
         Some(standby) => format!(
-            "    // Physically at {standby}: the copies that survive the loss of {site}.\n    store \"offsite\" path=\"/mnt/{standby}-backup/{site}\" located-at={}\n",
+            "    // Physically at {standby}: the copies that survive the loss of {site}.\n    store \"offsite\" path={} located-at={}\n",
+            paths.offsite_store(standby, site, domain),
             q(standby)
         ),
         None => format!(
-            "    // Physically elsewhere: the copies that survive the loss of {site}. Name the site\n    // that holds it with located-at=\"SITE\" once it is declared.\n    store \"offsite\" path=\"/mnt/offsite-backup/{site}\"\n"
+            "    // Physically elsewhere: the copies that survive the loss of {site}. Name the site\n    // that holds it with located-at=\"SITE\" once it is declared.\n    store \"offsite\" path={}\n",
+            paths.offsite_store("offsite", site, domain)
         ),
     };
+    let (local_path, sql_path) = paths.local_store(site, domain);
     let copy = if options.standby.is_some() {
         " copy-to=\"offsite\""
     } else {
@@ -208,12 +260,11 @@ fn primary(options: &InitOptions) -> String {
 
 site {site_q} role="primary" owner="ocs-ops" {{
     // The backup share as this machine mounts it, and as SQL Server writes to it.
-    store "local" path="/srv/backup/{site}" sql-path={sql_path}
+    store "local" path={local_path} sql-path={sql_path}
 {offsite}
     pool {pool} edition={edition} {{
 "#,
         site_q = q(site),
-        sql_path = q(&format!("\\\\backup01.{domain}\\{site}")),
         pool = q(&options.pool),
         edition = q(&options.edition.to_string()),
     );
@@ -274,16 +325,20 @@ site {site_q} role="primary" owner="ocs-ops" {{
         r#"
     // Files the front ends serve: meeting content and its compliance log, and the update
     // files for Communicator clients and devices. Point `path` at the shares.
-    fileset "meeting-content" path="/srv/ocs/meeting-content" every="24h" keep=7 store="local"{copy_all}
-    fileset "meeting-compliance" path="/srv/ocs/meeting-compliance" every="24h" keep=14 store="local"{copy_all}
-    fileset "client-updates" path="/srv/ocs/client-updates" every="24h" keep=7 store="local"{copy_all}
-    fileset "device-updates" path="/srv/ocs/device-updates" every="24h" keep=7 store="local"{copy_all}
+    fileset "meeting-content" path={meeting_content} every="24h" keep=7 store="local"{copy_all}
+    fileset "meeting-compliance" path={meeting_compliance} every="24h" keep=14 store="local"{copy_all}
+    fileset "client-updates" path={client_updates} every="24h" keep=7 store="local"{copy_all}
+    fileset "device-updates" path={device_updates} every="24h" keep=7 store="local"{copy_all}
 
     // How clients find the pool; `standby audit` resolves it.
     dns {srv} type="SRV" target={pool} port=5061
 }}
 "#,
         srv = q(&format!("_sipinternaltls._tcp.{domain}")),
+        meeting_content = paths.fileset("meeting-content"),
+        meeting_compliance = paths.fileset("meeting-compliance"),
+        client_updates = paths.fileset("client-updates"),
+        device_updates = paths.fileset("device-updates"),
         pool = q(&options.pool),
     );
     text
@@ -297,12 +352,13 @@ fn standby_site(options: &InitOptions, standby: &str) -> String {
         .iter()
         .find(|(_, role)| matches!(*role, "back-end" | "standard-edition"))
         .map_or(pool.as_str(), |(fqdn, _)| fqdn.as_str());
+    let (local_path, sql_path) = options.paths.local_store(standby, domain);
     let mut text = format!(
         r#"// The standby site: takes over when {site} is lost. `standby audit` checks that it holds a
 // counterpart of every {site} component, or an `omit` saying why not.
 
 site {standby_q} role="standby" standby-for={site_q} owner="ocs-ops" {{
-    store "local" path="/srv/backup/{standby}" sql-path={sql_path}
+    store "local" path={local_path} sql-path={sql_path}
 
     // Its own pool: a standby pool never has the primary's name.
     pool {pool_q} edition={edition} {{
@@ -310,7 +366,8 @@ site {standby_q} role="standby" standby-for={site_q} owner="ocs-ops" {{
         site = options.site,
         site_q = q(&options.site),
         standby_q = q(standby),
-        sql_path = q(&format!("\\\\backup01.{domain}\\{standby}")),
+        local_path = local_path,
+        sql_path = sql_path,
         pool_q = q(&pool),
         edition = q(&options.edition.to_string()),
     );
@@ -418,4 +475,36 @@ scenario "ad-ds-loss" template="ad-ds-loss" owner="ad"
         "\n// What comes back first when everything has to.\nrestore-sequence \"sign-in\" \"im\" \"conferencing\"\n",
     );
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_windows_the_stores_are_shares_seen_alike_by_standby_and_sql_server() {
+        let options = InitOptions {
+            site: "redmond".into(),
+            pool: "pool01.contoso.com".into(),
+            edition: Edition::Enterprise,
+            standby: Some("dallas".into()),
+            paths: PathStyle::Windows,
+        };
+        let files = render(&options);
+        let texts: Vec<_> = files
+            .iter()
+            .map(|f| (std::path::PathBuf::from(&f.name), f.text.clone()))
+            .collect();
+        let loaded = crate::desired::load_texts(texts);
+        let severities: Vec<_> = loaded.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert!(severities.is_empty(), "{severities:?}");
+        let all: String = files.iter().map(|f| f.text.as_str()).collect();
+        assert!(
+            all.contains(r#"store "local" path="\\\\backup01.contoso.com\\redmond" sql-path="\\\\backup01.contoso.com\\redmond""#),
+            "{all}"
+        );
+        assert!(all.contains(r#"path="\\\\backup01.contoso.com\\dallas-offsite\\redmond""#));
+        assert!(all.contains(r#"path="D:\\OCS\\meeting-content""#));
+        assert!(!all.contains("/srv/") && !all.contains("/mnt/"), "{all}");
+    }
 }

@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::io::atomic;
+use crate::platform;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LockInfo {
@@ -37,7 +38,7 @@ impl LockInfo {
     /// Whether the holder is a process of this host that no longer exists.
     pub fn is_stale(&self) -> bool {
         let here = format!("@{}", hostname());
-        self.who.ends_with(&here) && !Path::new(&format!("/proc/{}", self.pid)).exists()
+        self.who.ends_with(&here) && !platform::process_alive(self.pid)
     }
 
     pub fn describe(&self) -> String {
@@ -61,18 +62,11 @@ pub enum LockError {
 }
 
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".into())
+    platform::hostname()
 }
 
 fn user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+    platform::user()
 }
 
 /// A short id unlikely to repeat: hash of pid, time and address of a local.

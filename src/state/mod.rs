@@ -199,11 +199,10 @@ pub(crate) fn from_nanos(nanos: i64) -> Timestamp {
 
 /// A path as the databases store it: its bytes, exactly.
 pub(crate) fn path_bytes(path: &Path) -> &[u8] {
-    use std::os::unix::ffi::OsStrExt as _;
-    path.as_os_str().as_bytes()
+    // The bytes on Unix; WTF-8 (UTF-8 for every valid name) on Windows.
+    path.as_os_str().as_encoded_bytes()
 }
 
 pub(crate) fn path_of(bytes: Vec<u8>) -> PathBuf {
-    use std::os::unix::ffi::OsStringExt as _;
-    PathBuf::from(std::ffi::OsString::from_vec(bytes))
+    crate::platform::path_from_bytes(bytes)
 }

@@ -369,7 +369,8 @@ fn settings(export: &str) -> String {
 fn a_second_apply_on_another_machine_waits_and_a_killed_holder_frees_the_lock() {
     let team = Team::new();
     team.desire("a", &settings("sleep 120; echo a > \\\"$1\\\""), "");
-    team.desire("b", &settings("echo b > \\\"$1\\\""), "");
+    // b's export writes its environment: the state's URL must not be in it.
+    team.desire("b", &settings("env > \\\"$1\\\""), "");
     let mut holder = team
         .command("a", &["apply", "--auto-approve", "--now", NOW])
         .stdout(Stdio::null())
@@ -425,11 +426,19 @@ fn a_second_apply_on_another_machine_waits_and_a_killed_holder_frees_the_lock() 
         waited < Duration::from_secs(10),
         "the lock took {waited:?} to free"
     );
-    assert_eq!(
-        fs::read_dir(team.root.join("shared/local/s/settings/global/export"))
-            .expect("exported")
-            .count(),
-        1
+    let exported: Vec<_> = fs::read_dir(team.root.join("shared/local/s/settings/global/export"))
+        .expect("exported")
+        .map(|e| fs::read_to_string(e.expect("entry").path()).expect("read export"))
+        .collect();
+    assert_eq!(exported.len(), 1);
+    assert!(
+        exported[0].contains("PATH="),
+        "the export ran with an environment"
+    );
+    assert!(
+        !exported[0].contains(URL_ENV) && !exported[0].contains(&team.url),
+        "the state's URL reached the export command: {}",
+        exported[0]
     );
     assert!(!team.lock_held(), "released after the apply");
 }

@@ -299,3 +299,36 @@ fn a_lint_repeated_many_times_is_shown_ten_times_and_counted() {
     let json = standby(tmp.path(), &["validate", "--format", "json"]).json();
     assert_eq!(json["diagnostics"].as_array().map(Vec::len), Some(25));
 }
+
+#[test]
+fn the_windows_example_is_the_example_with_windows_paths_and_validates_alike() {
+    let out = standby(&repo(), &["--desired", "desired-windows", "validate"]);
+    assert_eq!(out.status, 0, "stderr:\n{}", out.stderr);
+    assert_eq!(
+        out.stdout
+            .replace("desired-windows is valid", "desired is valid"),
+        standby(&repo(), &["validate"]).stdout
+    );
+    // The same deployment: only `path=` lines (and the header saying so) differ.
+    for file in ["contoso.kdl", "scenarios.kdl"] {
+        let read = |dir: &str| std::fs::read_to_string(repo().join(dir).join(file)).expect("read");
+        let (unix, windows) = (read("desired"), read("desired-windows"));
+        let differing = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter(|l| !l.contains("path=") && !l.contains("Windows variant"))
+                .filter(|l| {
+                    !l.starts_with("// computer: the same") && !l.starts_with("// shares, a")
+                })
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(differing(&unix), differing(&windows), "{file}");
+        if file == "contoso.kdl" {
+            assert!(
+                windows.contains(r##"path=#"\\rdm-bk01\backup"# sql-path=#"\\rdm-bk01\backup"#"##)
+            );
+            assert!(windows.contains(r##"path=#"D:\OCS\Client Update Files"#"##));
+            assert!(windows.contains(r##"path=#"\\?\D:\OCS\Meeting Compliance"#"##));
+        }
+    }
+}

@@ -17,6 +17,7 @@ mod protocol;
 mod release;
 mod session;
 mod sql;
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +32,7 @@ pub use catalog::{
 pub use faults::{DropMidResult, Faults, Stall};
 pub use release::Release;
 pub use sql::StatementKind;
+pub use tls::{Encryption, Tls, write_test_certificates};
 
 use session::{Shared, lock};
 
@@ -55,6 +57,9 @@ pub struct Options {
     /// Play this release (LOGINACK, `@@VERSION`, `SERVERPROPERTY`, what it rejects) instead
     /// of the one the fixture's `server.product_version` names.
     pub release: Option<Release>,
+    /// A certificate and how the server uses it. Without one the server answers
+    /// `ENCRYPT_NOT_SUP`, which no real SQL Server does (it always has a certificate).
+    pub tls: Option<Tls>,
 }
 
 /// A running server; dropping it stops it and closes every connection.
@@ -93,6 +98,7 @@ impl TdsServer {
             log: Mutex::new(Vec::new()),
             connections: AtomicU64::new(0),
             queries: sql::canonical_queries(),
+            tls: options.tls.clone(),
         });
         let (shutdown, mut stop) = tokio::sync::oneshot::channel::<()>();
         let task_shared = Arc::clone(&shared);

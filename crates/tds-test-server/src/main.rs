@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Parser;
-use tds_test_server::{Catalog, Faults, Options, Release, TdsServer};
+use tds_test_server::{Catalog, Encryption, Faults, Options, Release, TdsServer, Tls};
 
 /// A SQL Server stand-in that understands the statements standby sends; not a database.
 #[derive(Parser)]
@@ -24,6 +24,20 @@ struct Args {
     /// `server.product_version`.
     #[arg(long, value_name = "2005|2008|2008r2|2019")]
     version: Option<Release>,
+    /// Encrypt with `CERT_DIR/cert.pem` (the certificate, then its chain) and
+    /// `CERT_DIR/key.pem`, the TLS handshake carried in PRELOGIN packets as SQL Server does.
+    /// Without it the server answers `ENCRYPT_NOT_SUP`.
+    #[arg(long, value_name = "CERT_DIR")]
+    tls: Option<PathBuf>,
+    /// With `--tls`: `off` encrypts the login only unless the client asks for more (SQL
+    /// Server's default), `on` and `required` (Force Encryption) encrypt everything.
+    #[arg(
+        long,
+        value_name = "off|on|required",
+        default_value = "off",
+        requires = "tls"
+    )]
+    encryption: Encryption,
     /// Failures to inject, comma-separated: `reject-logins`, `fail-backups`,
     /// `drop:KIND:ROWS`, `stall:KIND:SECONDS` (KIND: `backup-history`, `verify-only`, ...).
     #[arg(long, value_name = "LIST", default_value = "")]
@@ -39,9 +53,22 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let tls = match args
+        .tls
+        .as_deref()
+        .map(|dir| Tls::from_dir(dir, args.encryption))
+    {
+        Some(Err(e)) => {
+            eprintln!("tds-test-server: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+        Some(Ok(tls)) => Some(tls),
+        None => None,
+    };
     let options = Options {
         port: args.port,
         release: args.version,
+        tls,
     };
     let server = match TdsServer::start_with(catalog, args.faults, &options) {
         Ok(server) => server,

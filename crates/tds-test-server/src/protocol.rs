@@ -63,10 +63,17 @@ pub(crate) struct MessageReader<R> {
 
 impl<R: AsyncRead + Unpin> MessageReader<R> {
     pub(crate) fn new(inner: R) -> Self {
-        Self {
-            inner,
-            buf: Vec::new(),
-        }
+        Self::with_buffered(inner, Vec::new())
+    }
+
+    /// A reader that first hands out `buf`, bytes already read from `inner`.
+    pub(crate) fn with_buffered(inner: R, buf: Vec<u8>) -> Self {
+        Self { inner, buf }
+    }
+
+    /// The stream and what was read from it beyond the messages taken so far.
+    pub(crate) fn into_parts(self) -> (R, Vec<u8>) {
+        (self.inner, self.buf)
     }
 
     /// `Ok(None)` on a clean end of stream between messages.
@@ -273,17 +280,17 @@ pub(crate) fn utf16_le(bytes: &[u8]) -> Result<String, ProtocolError> {
 // ---------------------------------------------------------------------------------------------
 
 /// The server's PRELOGIN reply: version, `ENCRYPT_NOT_SUP`, no instance name, MARS off.
-pub(crate) fn prelogin_response(version: [u8; 4]) -> Vec<u8> {
+pub(crate) fn prelogin_response(version: [u8; 4], encryption: u8) -> Vec<u8> {
     // (token, data) pairs; offsets are computed from the option table size.
     let options: [(u8, Vec<u8>); 5] = [
         (
             0x00,
             vec![version[0], version[1], version[2], version[3], 0, 0],
         ), // VERSION + sub-build
-        (0x01, vec![0x02]), // ENCRYPTION: ENCRYPT_NOT_SUP
-        (0x02, vec![0x00]), // INSTOPT: accepted
-        (0x03, vec![]),     // THREADID: empty from a server
-        (0x04, vec![0x00]), // MARS off
+        (0x01, vec![encryption]), // ENCRYPTION: the server's answer
+        (0x02, vec![0x00]),       // INSTOPT: accepted
+        (0x03, vec![]),           // THREADID: empty from a server
+        (0x04, vec![0x00]),       // MARS off
     ];
     let mut table = Vec::new();
     let mut data = Vec::new();
@@ -300,19 +307,24 @@ pub(crate) fn prelogin_response(version: [u8; 4]) -> Vec<u8> {
     table
 }
 
-/// Reads the client's PRELOGIN only to validate its shape; the reply does not depend on it.
-pub(crate) fn check_prelogin(payload: &[u8]) -> Result<(), ProtocolError> {
+/// Validates the client's PRELOGIN and returns its ENCRYPTION option (`ENCRYPT_NOT_SUP` when
+/// absent).
+pub(crate) fn check_prelogin(payload: &[u8]) -> Result<u8, ProtocolError> {
     let mut c = Cursor::new(payload);
+    let mut encryption = 0x02;
     loop {
         let token = c.u8()?;
         if token == 0xFF {
-            return Ok(());
+            return Ok(encryption);
         }
         let b = c.take(4)?;
         let offset = usize::from(u16::from_be_bytes([b[0], b[1]]));
         let length = usize::from(u16::from_be_bytes([b[2], b[3]]));
         if offset + length > payload.len() {
             return Err(malformed("PRELOGIN option points outside the payload"));
+        }
+        if token == 0x01 && length >= 1 {
+            encryption = payload[offset];
         }
     }
 }

@@ -4,18 +4,18 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedWriteHalf;
 
 use crate::catalog::Catalog;
 use crate::engine::{self, Notice, Outcome};
 use crate::protocol::{
-    self, MessageReader, ParamValue, ProtocolError, RpcProcedure, TokenWriter, cur_cmd, done,
-    packet_type,
+    self, Message, MessageReader, ParamValue, ProtocolError, RpcProcedure, TokenWriter, cur_cmd,
+    done, packet_type,
 };
 use crate::release::Release;
 use crate::sql::{self, Query, SqlError, Statement, Tok};
+use crate::tls::{self, Negotiated, PreloginFraming};
 use crate::{Faults, ReceivedSql};
 
 /// State shared by the server handle and every connection.
@@ -25,6 +25,7 @@ pub(crate) struct Shared {
     pub(crate) log: Mutex<Vec<ReceivedSql>>,
     pub(crate) connections: AtomicU64,
     pub(crate) queries: Vec<(Query, Vec<Tok>)>,
+    pub(crate) tls: Option<tls::Tls>,
 }
 
 /// A poisoned lock only means another connection task panicked; the data is still usable.
@@ -34,10 +35,13 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 const DEFAULT_PACKET_SIZE: usize = 4096;
 
+type Reader = Box<dyn AsyncRead + Unpin + Send>;
+type Writer = Box<dyn AsyncWrite + Unpin + Send>;
+
 struct Session {
     shared: Arc<Shared>,
-    reader: MessageReader<tokio::net::tcp::OwnedReadHalf>,
-    writer: OwnedWriteHalf,
+    reader: MessageReader<Reader>,
+    writer: Writer,
     connection: u64,
     spid: u16,
     packet_size: usize,
@@ -54,41 +58,91 @@ enum Flow {
 pub(crate) async fn serve(stream: TcpStream, shared: Arc<Shared>) {
     let connection = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
     let _ = stream.set_nodelay(true);
-    let (read, writer) = stream.into_split();
     let server_name = lock(&shared.catalog).server.name.clone();
+    let spid = u16::try_from(50 + connection % 1000).unwrap_or(51);
+    // Errors only end this connection; the test sees them as a closed socket.
+    let Ok(Some((reader, writer, login))) = open(stream, &shared, spid).await else {
+        return;
+    };
     let mut session = Session {
         shared,
-        reader: MessageReader::new(read),
+        reader,
         writer,
         connection,
-        spid: u16::try_from(50 + connection % 1000).unwrap_or(51),
+        spid,
         packet_size: DEFAULT_PACKET_SIZE,
         nocount: false,
         server_name,
     };
-    // Errors only end this connection; the test sees them as a closed socket.
-    let _ = session.run().await;
+    let _ = session.run(login).await;
     let _ = session.writer.shutdown().await;
 }
 
-impl Session {
-    async fn run(&mut self) -> Result<(), ProtocolError> {
-        let Some(prelogin) = self.reader.next_message().await? else {
-            return Ok(());
-        };
-        if prelogin.packet_type != packet_type::PRELOGIN {
-            return Err(ProtocolError::Malformed(format!(
-                "expected PRELOGIN, got packet type {}",
-                prelogin.packet_type
-            )));
-        }
-        protocol::check_prelogin(&prelogin.payload)?;
-        let version = lock(&self.shared.catalog).server.version_bytes();
-        self.send(&protocol::prelogin_response(version), packet_type::PRELOGIN)
-            .await?;
+/// PRELOGIN, the encryption it settles on and, with TLS, the handshake. Returns the halves
+/// the session talks over and, when only the login was encrypted, the LOGIN7 message that
+/// came through TLS before the connection went back to plain TDS.
+async fn open(
+    tcp: TcpStream,
+    shared: &Shared,
+    spid: u16,
+) -> Result<Option<(MessageReader<Reader>, Writer, Option<Message>)>, ProtocolError> {
+    let mut reader = MessageReader::new(tcp);
+    let Some(prelogin) = reader.next_message().await? else {
+        return Ok(None);
+    };
+    // A client that does not wait for the answer may have sent its LOGIN7 already.
+    let (mut tcp, early) = reader.into_parts();
+    if prelogin.packet_type != packet_type::PRELOGIN {
+        return Err(ProtocolError::Malformed(format!(
+            "expected PRELOGIN, got packet type {}",
+            prelogin.packet_type
+        )));
+    }
+    let client = protocol::check_prelogin(&prelogin.payload)?;
+    let (answer, negotiated) = tls::negotiate(shared.tls.as_ref().map(|t| t.encryption), client);
+    let version = lock(&shared.catalog).server.version_bytes();
+    let reply = protocol::prelogin_response(version, answer);
+    protocol::write_message(&mut tcp, spid, DEFAULT_PACKET_SIZE, &reply, true).await?;
+    let Some(config) = shared
+        .tls
+        .as_ref()
+        .filter(|_| negotiated != Negotiated::Plain)
+        .map(|t| Arc::clone(&t.config))
+    else {
+        let (read, write) = tcp.into_split();
+        let reader = MessageReader::with_buffered(Box::new(read) as Reader, early);
+        return Ok(Some((reader, Box::new(write), None)));
+    };
+    if !early.is_empty() {
+        return Err(ProtocolError::Malformed(
+            "data before the TLS handshake".to_string(),
+        ));
+    }
+    let mut stream = tokio_rustls::TlsAcceptor::from(config)
+        .accept(PreloginFraming::new(tcp))
+        .await?;
+    stream.get_mut().0.handshake_done();
+    if negotiated == Negotiated::Full {
+        let (read, write) = tokio::io::split(stream);
+        let reader = MessageReader::new(Box::new(read) as Reader);
+        return Ok(Some((reader, Box::new(write), None)));
+    }
+    let login = MessageReader::new(&mut stream).next_message().await?;
+    let (framing, _) = stream.into_inner();
+    let (read, write) = framing.into_inner().into_split();
+    let reader = MessageReader::new(Box::new(read) as Reader);
+    Ok(Some((reader, Box::new(write), login)))
+}
 
-        let Some(login) = self.reader.next_message().await? else {
-            return Ok(());
+impl Session {
+    /// Answers LOGIN7 (`login`, when it already came through TLS), then serves requests.
+    async fn run(&mut self, login: Option<Message>) -> Result<(), ProtocolError> {
+        let login = match login {
+            Some(login) => login,
+            None => match self.reader.next_message().await? {
+                Some(login) => login,
+                None => return Ok(()),
+            },
         };
         if login.packet_type != packet_type::LOGIN7 {
             return Err(ProtocolError::Malformed(format!(

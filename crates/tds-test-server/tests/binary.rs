@@ -266,3 +266,86 @@ async fn serverproperty_names_the_release() {
     assert_eq!(row.get::<&str, _>("l"), Some("SP3"));
     assert_eq!(row.get::<&str, _>("n"), None);
 }
+
+/// Logs into a TLS server as tiberius configured by `setup` does, and reads `@@VERSION`.
+async fn version_over_tls(port: u16, setup: impl FnOnce(&mut Config)) -> tiberius::Result<String> {
+    let mut config = Config::new();
+    config.host("127.0.0.1");
+    config.port(port);
+    config.authentication(AuthMethod::sql_server("standby", "S3cret!pw"));
+    setup(&mut config);
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
+    let mut client = Client::connect(config, tcp.compat_write()).await?;
+    let row = client
+        .simple_query(
+            "SELECT @@VERSION AS version, DATEDIFF(minute, GETUTCDATE(), GETDATE()) AS utc_offset_minutes",
+        )
+        .await?
+        .into_row()
+        .await?
+        .expect("a row");
+    Ok(row.get::<&str, _>(0).unwrap_or_default().to_owned())
+}
+
+/// The TLS handshake travels in PRELOGIN packets and the certificate is checked as a real
+/// SQL Server's is: refused when nothing trusts its CA, accepted with the CA or when told
+/// to trust any certificate; `ENCRYPT_OFF` encrypts the login only, `ENCRYPT_ON` and
+/// `ENCRYPT_REQ` everything.
+#[tokio::test]
+async fn tls_inside_tds_for_every_encryption_setting() {
+    let dir = std::env::temp_dir().join(format!("tds-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    tds_test_server::write_test_certificates(&dir).expect("certificates");
+    let ca = dir.join("ca.pem");
+    let certs = dir.to_str().expect("a UTF-8 path");
+    for encryption in ["off", "on", "required"] {
+        let program = start(&[
+            "--fixture",
+            FIXTURE,
+            "--tls",
+            certs,
+            "--encryption",
+            encryption,
+        ]);
+        let untrusted = version_over_tls(program.port, |c| {
+            c.encryption(EncryptionLevel::Required);
+        })
+        .await;
+        match untrusted {
+            Err(tiberius::error::Error::Tls(message)) => {
+                assert!(message.contains("certificate"), "{encryption}: {message}");
+            }
+            other => panic!("{encryption}: an untrusted certificate was accepted: {other:?}"),
+        }
+        for (what, result) in [
+            (
+                "trust_cert",
+                version_over_tls(program.port, |c| {
+                    c.encryption(EncryptionLevel::Required);
+                    c.trust_cert();
+                })
+                .await,
+            ),
+            (
+                "trust_cert_ca",
+                version_over_tls(program.port, |c| {
+                    c.encryption(EncryptionLevel::Required);
+                    c.trust_cert_ca(ca.display());
+                })
+                .await,
+            ),
+            (
+                "login-only",
+                version_over_tls(program.port, |c| {
+                    c.encryption(EncryptionLevel::Off);
+                    c.trust_cert();
+                })
+                .await,
+            ),
+        ] {
+            let version = result.unwrap_or_else(|e| panic!("{encryption}, {what}: {e:?}"));
+            assert!(version.starts_with("Microsoft SQL Server"), "{version}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
