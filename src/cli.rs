@@ -189,6 +189,16 @@ pub enum Command {
     /// Remove a stale lock left by an apply that died.
     ForceUnlock(ForceUnlockArgs),
 
+    /// Write the T-SQL that restores a database from the backups at one site.
+    ///
+    /// Takes the chain that reaches furthest (or to --stop-at) from the files really in the
+    /// site's stores — the backup's store and its copy-to, by located-at — hashed and
+    /// unchanged: the full backup, its differential, the log backups WITH NORECOVERY, the
+    /// last one with STOPAT, then WITH RECOVERY; MOVE puts the files in the target
+    /// instance's data and log directories. Every file is hashed again before the script is
+    /// written. Exits 0 when written, 1 when the database cannot be restored as asked.
+    Restore(RestoreArgs),
+
     /// Show when each finding appeared and when it was resolved.
     ///
     /// Every complete `check`, `plan`, `apply` and `audit` run records its findings in the
@@ -347,6 +357,40 @@ fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
     text.parse::<crate::desired::Duration>()
         .map(|d| std::time::Duration::from_secs(d.as_secs()))
         .map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The database to restore: SITE/database/NAME, as declared.
+    #[arg(value_name = "ADDRESS")]
+    pub address: String,
+
+    /// The site whose stores the backups are read from.
+    #[arg(long, value_name = "SITE")]
+    pub site: String,
+
+    /// The SQL Server to restore on: a declared sql-instance, as SITE/ID or an ID of --site.
+    #[arg(long, value_name = "INSTANCE")]
+    pub to: String,
+
+    /// Restore to this point in time (RFC 3339) instead of the newest the site can reach.
+    #[arg(long, value_name = "TIME")]
+    pub stop_at: Option<jiff::Timestamp>,
+
+    /// The name of the restored database (default: the database's own).
+    #[arg(long = "as", value_name = "NAME")]
+    pub as_name: Option<String>,
+
+    /// Write the script to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Read the observation from FILE (written by `discover`) instead of observing now.
+    #[arg(long, value_name = "FILE")]
+    pub observed: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub observe: ObserveArgs,
 }
 
 #[derive(Debug, Args)]

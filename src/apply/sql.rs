@@ -14,7 +14,7 @@ use crate::io::atomic;
 use crate::io::hash;
 use crate::io::sql::{self, Connection, Timeouts, describe};
 use crate::layout::RESTORE_TEST_PREFIX;
-use crate::plan::RestoreFile;
+use crate::plan::{RestoreFile, RestoreOptions, restore_statements};
 
 pub(super) struct SqlActions<'a> {
     pub desired: &'a Desired,
@@ -132,7 +132,15 @@ impl SqlActions<'_> {
         if chain.is_empty() {
             return Err("nothing to restore".into());
         }
-        let statements = restore_statements(test, chain, moves);
+        let statements = restore_statements(
+            test,
+            chain,
+            &RestoreOptions {
+                moves,
+                replace: true,
+                stop_at: None,
+            },
+        );
         let check = format!("DBCC CHECKDB([{}]) WITH NO_INFOMSGS", name(test));
         let drop = format!("DROP DATABASE [{}]", name(test));
         self.with_connection(site, instance, async |c| {
@@ -217,38 +225,6 @@ fn backup_statement(database: &str, backup_type: &str, disk: &str) -> String {
     )
 }
 
-fn restore_statements(
-    test: &str,
-    chain: &[RestoreFile],
-    moves: &[(String, String)],
-) -> Vec<String> {
-    let mut statements = Vec::with_capacity(chain.len() + 1);
-    for (i, file) in chain.iter().enumerate() {
-        let verb = if file.backup_type == "log" {
-            "LOG"
-        } else {
-            "DATABASE"
-        };
-        let mut options: Vec<String> = Vec::new();
-        if i == 0 {
-            options.extend(moves.iter().map(|(logical, physical)| {
-                format!("MOVE N'{}' TO N'{}'", text(logical), text(physical))
-            }));
-            options.push("REPLACE".into());
-        }
-        options.push("NORECOVERY".into());
-        options.push("CHECKSUM".into());
-        statements.push(format!(
-            "RESTORE {verb} [{}] FROM DISK = N'{}' WITH {}",
-            name(test),
-            text(&file.disk),
-            options.join(", ")
-        ));
-    }
-    statements.push(format!("RESTORE DATABASE [{}] WITH RECOVERY", name(test)));
-    statements
-}
-
 /// A name inside `[...]`.
 fn name(name: &str) -> String {
     name.replace(']', "]]")
@@ -272,29 +248,6 @@ mod tests {
         assert_eq!(
             backup_statement("rtc", "diff", r"D:\b.bak"),
             r"BACKUP DATABASE [rtc] TO DISK = N'D:\b.bak' WITH DIFFERENTIAL, CHECKSUM, INIT"
-        );
-    }
-
-    #[test]
-    fn a_chain_restores_with_norecovery_and_recovers_at_the_end() {
-        let chain = [
-            RestoreFile {
-                disk: "f.bak".into(),
-                backup_type: "full".into(),
-            },
-            RestoreFile {
-                disk: "l.trn".into(),
-                backup_type: "log".into(),
-            },
-        ];
-        let moves = [("rtc".to_owned(), r"D:\t_rtc.mdf".to_owned())];
-        assert_eq!(
-            restore_statements("standby-restoretest-rtc", &chain, &moves),
-            vec![
-                r"RESTORE DATABASE [standby-restoretest-rtc] FROM DISK = N'f.bak' WITH MOVE N'rtc' TO N'D:\t_rtc.mdf', REPLACE, NORECOVERY, CHECKSUM".to_owned(),
-                "RESTORE LOG [standby-restoretest-rtc] FROM DISK = N'l.trn' WITH NORECOVERY, CHECKSUM".to_owned(),
-                "RESTORE DATABASE [standby-restoretest-rtc] WITH RECOVERY".to_owned(),
-            ]
         );
     }
 }

@@ -9,6 +9,7 @@ mod discover;
 mod history;
 mod init;
 mod plan;
+mod restore;
 mod validate;
 mod worksheet;
 
@@ -97,6 +98,7 @@ pub(crate) fn dispatch(cli: Cli) -> ExitCode {
         Command::Man(args) => completions::run_man(&args),
         Command::Apply(args) => apply::run(&cli.global, &args),
         Command::ForceUnlock(args) => apply::force_unlock(&cli.global, &args),
+        Command::Restore(args) => restore::run(&cli.global, &args),
         Command::History(args) => history::run(&cli.global, &args),
     }
 }

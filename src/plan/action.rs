@@ -113,6 +113,15 @@ pub struct RestoreFile {
     pub disk: String,
     /// `full`, `diff` or `log`.
     pub backup_type: String,
+    /// The other devices of a striped set, in family order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stripes: Vec<String>,
+    /// The set's file number on its media (`WITH FILE = n`).
+    #[serde(
+        default = "crate::observe::sql::one",
+        skip_serializing_if = "crate::observe::sql::is_one"
+    )]
+    pub position: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

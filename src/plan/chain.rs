@@ -193,6 +193,38 @@ pub fn best(sets: &[BackupSet]) -> Option<Chain> {
     })
 }
 
+/// [`best`] of the sets at `among` only; the chain's indexes are into `sets`.
+pub fn best_among(sets: &[BackupSet], among: &[usize]) -> Option<Chain> {
+    let subset: Vec<BackupSet> = among.iter().map(|&i| sets[i].clone()).collect();
+    best(&subset).map(|c| Chain {
+        full: among[c.full],
+        diff: c.diff.map(|d| among[d]),
+        logs: c.logs.iter().map(|&l| among[l]).collect(),
+        ..c
+    })
+}
+
+/// The chain that restores the database to `at`, from the sets at `among`: the full and
+/// differential finished by then, and the log backups up to the one that holds `at`.
+/// `None` when no chain reaches `at`.
+pub fn to(sets: &[BackupSet], among: &[usize], at: Timestamp) -> Option<Chain> {
+    let usable: Vec<usize> = among
+        .iter()
+        .copied()
+        .filter(|&i| sets[i].kind == SetKind::Log || sets[i].finished <= at)
+        .collect();
+    let mut chain = best_among(sets, &usable)?;
+    if chain.reaches < at {
+        return None;
+    }
+    if let Some(k) = chain.logs.iter().position(|&l| sets[l].finished >= at) {
+        chain.logs.truncate(k + 1);
+        chain.last_lsn = sets[chain.logs[k]].last_lsn;
+    }
+    chain.reaches = at;
+    Some(chain)
+}
+
 /// The log backups restored after `start`, reaching the newest point with the fewest of
 /// them: a breadth-first walk, since overlapping and copy-only logs make several paths.
 fn roll_forward(sets: &[BackupSet], logs: &[usize], start: Point<'_>) -> Vec<usize> {

@@ -6,6 +6,7 @@
 
 use jiff::Timestamp;
 
+use super::action::RestoreFile;
 use super::chain::{self, BackupSet, Chain, SetKind};
 use super::database::{DatabaseState, sql_disk, store_path};
 use crate::desired::{Site, Store};
@@ -32,6 +33,18 @@ impl HistorySet<'_> {
 
     pub fn backup_type(&self) -> &str {
         self.devices.first().map_or("", |d| d.backup_type.as_str())
+    }
+
+    /// The set as SQL Server reads it from `files`, its devices at a site; `None` when a
+    /// store there has no `sql-path`.
+    pub fn restore_file(&self, files: &[SiteFile<'_>]) -> Option<RestoreFile> {
+        let mut disks = files.iter().map(SiteFile::disk);
+        Some(RestoreFile {
+            disk: disks.next()??,
+            stripes: disks.collect::<Option<Vec<String>>>()?,
+            backup_type: self.backup_type().to_owned(),
+            position: self.devices.first().map_or(1, |d| d.position),
+        })
     }
 
     /// The media set's device count, as msdb records it.
@@ -182,6 +195,13 @@ pub struct SiteRecovery<'a> {
 }
 
 impl SiteRecovery<'_> {
+    /// The sets whose every file is at the site.
+    pub fn held(&self) -> Vec<usize> {
+        (0..self.files.len())
+            .filter(|&i| self.files[i].is_ok())
+            .collect()
+    }
+
     /// The newest point the site can restore the database to.
     pub fn reaches(&self) -> Option<Timestamp> {
         self.chain.as_ref().map(|c| c.reaches).max(self.newest_full)
@@ -214,13 +234,7 @@ impl<'a> Recovery<'a> {
                     .map(|set| files_at(db, observed, set, &site))
                     .collect();
                 let held: Vec<usize> = (0..sets.len()).filter(|&i| files[i].is_ok()).collect();
-                let subset: Vec<BackupSet> = held.iter().map(|&i| all[i].clone()).collect();
-                let chain = chain::best(&subset).map(|c| Chain {
-                    full: held[c.full],
-                    diff: c.diff.map(|d| held[d]),
-                    logs: c.logs.iter().map(|&l| held[l]).collect(),
-                    ..c
-                });
+                let chain = chain::best_among(&all, &held);
                 let newest_full = newest_full(db, observed, &site);
                 SiteRecovery {
                     site,

@@ -46,10 +46,50 @@ pub struct Worksheet {
     pub items: Vec<ItemSheet>,
     pub scenarios: Vec<ScenarioSheet>,
     pub restore_sequence: Vec<String>,
+    /// Per declared database and site holding its backups, the newest point the site can
+    /// restore it to; empty without an observation.
+    pub recovery: Vec<RecoveryRow>,
     /// The findings recorded in the state since `history_since`, oldest first (empty when
     /// none were recorded).
     pub history: Vec<crate::state::FindingSpan>,
     pub history_since: Timestamp,
+}
+
+/// The recovery point of one database at one site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryRow {
+    /// `SITE/database/NAME`.
+    pub database: String,
+    pub site: String,
+    /// `None`: nothing there can be restored. Unknown databases (their instance unobserved,
+    /// their history empty) have no row.
+    pub reaches: Option<Timestamp>,
+    /// The backup sets of the chain that reaches it.
+    pub sets: usize,
+}
+
+/// The recovery point of every declared database at every site that holds its backups.
+fn recovery_rows(desired: &Desired, observed: &Observed, now: Timestamp) -> Vec<RecoveryRow> {
+    let index = crate::plan::database::SqlIndex::new(observed);
+    let mut rows = Vec::new();
+    for site in &desired.sites {
+        for database in &site.databases {
+            let db =
+                crate::plan::database::DatabaseState::new(desired, &index, site, database, now);
+            let Some(recovery) = crate::plan::recovery::Recovery::of(&db, observed) else {
+                continue;
+            };
+            for at in &recovery.sites {
+                rows.push(RecoveryRow {
+                    database: db.address.to_string(),
+                    site: at.site.clone(),
+                    reaches: at.reaches(),
+                    sets: at.chain.as_ref().map_or(0, crate::plan::chain::Chain::len),
+                });
+            }
+        }
+    }
+    rows
 }
 
 /// An `owner` of the deployment: who to call.
@@ -301,6 +341,7 @@ pub fn build(
             .iter()
             .map(|s| s.value.clone())
             .collect(),
+        recovery: observed.map_or_else(Vec::new, |o| recovery_rows(desired, o, now)),
         history: Vec::new(),
         history_since: now,
     }

@@ -110,6 +110,12 @@ impl Estate {
     }
 
     fn check(&self) -> (Output, TdsServer) {
+        self.run("", &["check", "--format", "json", "--now", NOW])
+    }
+
+    /// Runs `standby ARGS` against a test server holding the history, with `dallas`
+    /// declaring `extra`.
+    fn run(&self, extra: &str, args: &[&str]) -> (Output, TdsServer) {
         let server = TdsServer::start(self.catalog(), Faults::default());
         fs::write(
             self.root.join("desired/estate.kdl"),
@@ -120,7 +126,7 @@ deployment "contoso" {{
 }}
 site "redmond" role="primary" region="us-west" {{
     store "local" path="../local" sql-path="\\\\rdm-bk01\\backup"
-    store "offsite" path="../offsite" located-at="dallas"
+    store "offsite" path="../offsite" located-at="dallas" sql-path="\\\\dal-bk01\\offsite"
     {}
     database "rtc" instance="rtc" recovery-model="full" {{
         backup "full" every="24h" keep=7 store="local" copy-to="offsite"
@@ -129,14 +135,16 @@ site "redmond" role="primary" region="us-west" {{
 }}
 site "dallas" role="standby" standby-for="redmond" region="us-central" {{
     store "local" path="../dallas"
+    {}
 }}
 "#,
-                sql_instance("rtc", &server)
+                sql_instance("rtc", &server),
+                extra.replace("SERVER", &sql_instance("test", &server)),
             ),
         )
         .expect("write the desired state");
         fs::create_dir_all(self.root.join("dallas")).expect("mkdir");
-        let out = standby(&self.root, &["check", "--format", "json", "--now", NOW]);
+        let out = standby(&self.root, args);
         (out, server)
     }
 
@@ -264,5 +272,98 @@ fn copies_at_the_standby_site_that_stop_short_lag_behind_the_rpo() {
         )],
         "{}",
         out.stdout
+    );
+}
+
+#[test]
+fn restore_writes_the_chain_at_the_standby_site_up_to_the_point_asked() {
+    let estate = Estate::new();
+    let restore = |extra: &[&str]| {
+        let args = [
+            &[
+                "restore",
+                "redmond/database/rtc",
+                "--site",
+                "dallas",
+                "--to",
+                "dallas/test",
+                "--now",
+                NOW,
+            ][..],
+            extra,
+        ]
+        .concat();
+        estate.run("SERVER", &args).0
+    };
+    // The newest point: today's full and every log since, read from the copies at dallas.
+    let out = restore(&["--as", "rtc_dr"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let statements: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("RESTORE"))
+        .collect();
+    assert_eq!(statements.len(), 1 + 11 + 1, "{}", out.stdout);
+    assert_eq!(
+        statements[0],
+        r"RESTORE DATABASE [rtc_dr] FROM DISK = N'\\dal-bk01\offsite\redmond\database\rtc\full\rtc_full_20261122T010000Z.bak' WITH MOVE N'rtc' TO N'D:\Data\rtc_dr.mdf', MOVE N'rtc_log' TO N'E:\Logs\rtc_dr_log.ldf', NORECOVERY, CHECKSUM;"
+    );
+    assert!(statements[1].starts_with(r"RESTORE LOG [rtc_dr] FROM DISK = N'\\dal-bk01\offsite\redmond\database\rtc\log\rtc_log_20261122T020000Z.trn' WITH NORECOVERY, CHECKSUM;"), "{}", statements[1]);
+    assert!(
+        statements[11].contains("rtc_log_20261122T120000Z.trn"),
+        "{}",
+        statements[11]
+    );
+    assert_eq!(statements[12], "RESTORE DATABASE [rtc_dr] WITH RECOVERY;");
+
+    // To 09:30: the logs up to the 10:00 one, each with STOPAT.
+    let out = restore(&["--as", "rtc_dr", "--stop-at", "2026-11-22T09:30:00Z"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let logs: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("RESTORE LOG"))
+        .collect();
+    assert_eq!(logs.len(), 9, "{}", out.stdout);
+    assert!(
+        logs[8].contains("rtc_log_20261122T100000Z.trn")
+            && logs[8].ends_with("STOPAT = N'2026-11-22T09:30:00';"),
+        "{}",
+        logs[8]
+    );
+
+    // Never over the existing database, and never from a file changed since discovery.
+    let out = restore(&[]);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stderr
+            .contains("a database [rtc] exists on `dallas/test`"),
+        "{}",
+        out.stderr
+    );
+    let out = restore(&["--as", "rtc_dr", "--stop-at", "2026-11-20T00:00:00Z"]);
+    assert_eq!(out.status, 1);
+    assert!(
+        out.stderr
+            .contains("cannot restore rtc to 2026-11-20T00:00:00Z"),
+        "{}",
+        out.stderr
+    );
+
+    // A file that changes between the observation and the script is refused.
+    let (out, _server) = estate.run("SERVER", &["discover", "--now", NOW, "--out", "seen.json"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    fs::write(
+        estate.path("offsite", "rtc_log_20261122T030000Z.trn"),
+        "tampered",
+    )
+    .expect("write");
+    let out = restore(&["--as", "rtc_dr", "--observed", "seen.json"]);
+    assert_eq!(out.status, 1, "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("rtc_log_20261122T030000Z.trn changed since it was verified"),
+        "{}",
+        out.stderr
     );
 }

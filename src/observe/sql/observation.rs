@@ -125,12 +125,13 @@ pub struct SqlBackup {
     pub media_family_count: u32,
 }
 
-fn one() -> u32 {
+/// serde's default of a count or position that is 1 unless said otherwise.
+pub fn one() -> u32 {
     1
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
-fn is_one(n: &u32) -> bool {
+pub fn is_one(n: &u32) -> bool {
     *n == 1
 }
 

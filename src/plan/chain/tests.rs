@@ -469,3 +469,25 @@ fn on_random_histories_and_random_missing_files_the_model_matches_the_reference(
     // The generator does make broken chains (held files missing), not only healthy ones.
     assert!(with_gaps > 100, "only {with_gaps} histories with gaps");
 }
+
+/// A point in time: the chain stops at the log that holds it; a differential finished
+/// after it is not used.
+#[test]
+fn a_chain_to_a_point_in_time_stops_at_the_log_holding_it() {
+    let sets = [
+        full(100, 100, 150, 0),
+        log(100, 200, 60),
+        diff(100, 210, 250, 90),
+        log(200, 300, 120),
+        log(300, 400, 180),
+    ];
+    let all: Vec<usize> = (0..sets.len()).collect();
+    let chain = to(&sets, &all, at(70)).expect("a chain");
+    assert_eq!(
+        (chain.diff, chain.logs.clone(), chain.reaches),
+        (None, vec![1, 3], at(70))
+    );
+    let chain = to(&sets, &all, at(150)).expect("a chain");
+    assert_eq!((chain.diff, chain.logs), (Some(2), vec![3, 4]));
+    assert_eq!(to(&sets, &all, at(200)), None, "nothing reaches past 180");
+}

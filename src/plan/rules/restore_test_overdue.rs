@@ -5,12 +5,11 @@
 
 use super::super::Out;
 use super::super::action::{Action, ActionKind, Operation, RestoreFile};
-use super::super::database::{DatabaseState, sql_disk, store_path};
+use super::super::database::DatabaseState;
 use super::super::finding::{Finding, FindingCode, Severity};
-use crate::desired::{Choice as _, DatabaseBackupKind};
+use super::super::recovery::Recovery;
+use crate::desired::DatabaseBackupKind;
 use crate::observe::Observed;
-use crate::observe::sql::SqlBackup;
-use crate::observe::under;
 use crate::units::age;
 
 pub(super) fn check(db: &DatabaseState<'_>, observed: &Observed, out: &mut Out) {
@@ -68,6 +67,8 @@ fn restore_test(db: &DatabaseState<'_>, observed: &Observed, out: &Out) -> Actio
                 vec![RestoreFile {
                     disk: sql_path.clone(),
                     backup_type: "full".into(),
+                    stripes: Vec::new(),
+                    position: 1,
                 }],
                 vec![id.clone()],
             ),
@@ -140,78 +141,16 @@ fn moved(physical: &str, test: &str, logical: &str) -> String {
     }
 }
 
-/// Whether the file SQL Server wrote for `backup` is present in the store of the
-/// database's `kind` backups; its path as SQL Server sees it when it is.
-fn present(db: &DatabaseState<'_>, observed: &Observed, backup: &SqlBackup) -> Option<String> {
-    let declared = db
-        .database
-        .backups
-        .iter()
-        .find(|b| b.kind.value.name() == backup.backup_type)?;
-    let store = db.site.store(&declared.policy.store)?;
-    let sql_path = &store.sql_path.as_ref()?.value;
-    let relative = store_path(sql_path, &backup.device)?;
-    let seen = observed.store(&db.site.name, &store.name)?;
-    let exact = if let Ok(i) = seen
-        .entries
-        .binary_search_by(|e| e.path.as_str().cmp(&relative))
-    {
-        &seen.entries[i]
-    } else {
-        // SQL Server may have recorded the path in another case than the disk holds.
-        let dir = relative.rsplit_once('/').map_or("", |(d, _)| d);
-        under(seen, dir)
-            .iter()
-            .find(|e| e.path.eq_ignore_ascii_case(&relative))?
-    };
-    Some(sql_disk(sql_path, &exact.path))
-}
-
-/// The newest restorable chain in the stores: a full, the newest differential based on it,
-/// and the unbroken run of log backups after them, each present on disk.
+/// The chain the database's own site restores furthest — the full, its differential and
+/// every log backup up to the newest point — from the verified files in its stores.
 fn stored_chain(db: &DatabaseState<'_>, observed: &Observed) -> Option<Vec<RestoreFile>> {
-    let file = |backup: &SqlBackup| {
-        present(db, observed, backup).map(|disk| RestoreFile {
-            disk,
-            backup_type: backup.backup_type.clone(),
-        })
-    };
-    let (full, full_file) = db
-        .history
-        .iter()
-        .filter(|b| b.backup_type == "full")
-        .find_map(|b| file(b).map(|f| (*b, f)))?;
-    let mut chain = vec![full_file];
-    let mut last_lsn = full.last_lsn();
-    let based_on_full = |b: &SqlBackup| {
-        let base = b.database_backup_lsn.parse::<u128>().unwrap_or(0);
-        base >= full.first_lsn() && base <= full.last_lsn()
-    };
-    if let Some((diff, diff_file)) = db
-        .history
-        .iter()
-        .filter(|b| b.backup_type == "diff" && b.finished >= full.finished && based_on_full(b))
-        .find_map(|b| file(b).map(|f| (*b, f)))
-    {
-        chain.push(diff_file);
-        last_lsn = diff.last_lsn();
-    }
-    let mut logs: Vec<&SqlBackup> = db
-        .history
-        .iter()
-        .filter(|b| b.backup_type == "log" && b.last_lsn() > last_lsn)
-        .copied()
-        .collect();
-    logs.sort_by_key(|b| b.first_lsn());
-    for log in logs {
-        if log.first_lsn() > last_lsn {
-            break;
-        }
-        let Some(log_file) = file(log) else { break };
-        chain.push(log_file);
-        last_lsn = log.last_lsn();
-    }
-    Some(chain)
+    let recovery = Recovery::of(db, observed)?;
+    let site = recovery.site(&db.site.name.value)?;
+    site.chain
+        .as_ref()?
+        .sets()
+        .map(|i| recovery.sets[i].restore_file(site.files[i].as_ref().ok()?))
+        .collect()
 }
 
 #[cfg(test)]

@@ -280,6 +280,7 @@ fn document(sheet: &Worksheet) -> Document {
         servers_section(sheet, &mut anchors),
         items_section(sheet, &mut anchors),
         scenarios_section(sheet, &mut anchors),
+        recovery_section(sheet, &mut anchors),
         sequence_section(sheet, &mut anchors),
     ];
     if !sheet.history.is_empty() {
@@ -693,6 +694,59 @@ fn scenarios_section(sheet: &Worksheet, anchors: &mut Anchors) -> Section {
         title: "Restoration worksheet: scenarios".to_owned(),
         blocks,
         parts,
+    }
+}
+
+fn recovery_section(sheet: &Worksheet, anchors: &mut Anchors) -> Section {
+    let blocks = if sheet.recovery.is_empty() {
+        vec![Block::Paragraph(Text::missing(
+            "Not known: no observation of the databases' backup history.",
+        ))]
+    } else {
+        let rpo = sheet
+            .rpo
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let rows = sheet
+            .recovery
+            .iter()
+            .map(|row| {
+                let behind = row.reaches.map(|t| sheet.now.as_second() - t.as_second());
+                let verdict = match (behind, rpo) {
+                    (None, _) => Text::missing("nothing restorable"),
+                    (Some(b), Some(rpo)) if b > rpo => Text::missing("older than the RPO"),
+                    (Some(_), Some(_)) => Text::plain("within the RPO"),
+                    (Some(_), None) => Text::missing("no RPO declared"),
+                };
+                vec![
+                    Text::code(&row.database),
+                    Text::plain(&row.site),
+                    row.reaches.map_or_else(
+                        || Text::missing("nothing restorable"),
+                        |t| time_ago(t, sheet.now),
+                    ),
+                    Text::plain(row.sets.to_string()),
+                    verdict,
+                ]
+            })
+            .collect();
+        vec![
+            Block::Paragraph(Text::plain(
+                "The newest point each site can restore each database to, from the backup files \
+                 really in its stores, hashed and unchanged, through the restore chain rules \
+                 (docs/restoring.md).",
+            )),
+            Block::Table(Table {
+                caption: None,
+                headers: vec!["Database", "Site", "Restorable to", "Backup sets", "RPO"],
+                rows,
+            }),
+        ]
+    };
+    Section {
+        id: anchors.make("", "recovery-point-by-site"),
+        title: "Recovery point by site".to_owned(),
+        blocks,
+        parts: Vec::new(),
     }
 }
 
