@@ -107,6 +107,10 @@ pub(super) fn export(
     let status = loop {
         match tree.child().try_wait() {
             Ok(Some(status)) => break Ok(status),
+            Ok(None) if super::interrupt::requested() => {
+                tree.kill();
+                break Err(format!("{program} was killed: apply was interrupted"));
+            }
             Ok(None) if started.elapsed() >= timeout => {
                 tree.kill();
                 break Err(format!(

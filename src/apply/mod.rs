@@ -4,6 +4,7 @@
 
 mod export;
 mod guard;
+pub mod interrupt;
 mod prune;
 mod snapshot;
 mod sql;
@@ -149,11 +150,14 @@ impl Context<'_> {
             })
     }
 
-    fn min_of(&self, action: &Action) -> usize {
+    /// The `keep` and `min` of the item an action acts on.
+    fn retention_of(&self, action: &Action) -> (usize, usize) {
         self.desired
             .backup_items()
             .find(|i| i.address == action.address)
-            .map_or(1, |i| i.policy.min as usize)
+            .map_or((1, 1), |i| {
+                (i.policy.keep.value as usize, i.policy.min as usize)
+            })
     }
 
     /// Runs one action; `Err` is the failure message (and any command output).
@@ -227,7 +231,7 @@ impl Context<'_> {
                 store_root,
                 &self.roots,
                 self.catalog,
-                self.min_of(action),
+                self.retention_of(action),
             ),
             Operation::BackupDatabase {
                 site,
@@ -386,6 +390,22 @@ pub fn apply(
                         );
                         return false;
                     }
+                    if interrupt::requested() {
+                        let mut line = journal_line(run, action, "end");
+                        line.outcome = Some("interrupted".into());
+                        line.message = Some(INTERRUPTED.into());
+                        let reason = match journal.append_journal(&line) {
+                            Ok(()) => INTERRUPTED.to_owned(),
+                            Err(e) => {
+                                format!("{INTERRUPTED} (and the journal could not record it: {e})")
+                            }
+                        };
+                        outcomes.insert(
+                            action.id.clone(),
+                            Outcome::new(&action.id, Status::Skipped(reason)),
+                        );
+                        return false;
+                    }
                     if stopped {
                         outcomes.insert(
                             action.id.clone(),
@@ -413,7 +433,17 @@ pub fn apply(
                     };
                     let action = pending.remove(index);
                     progress.started(action);
-                    let _ = journal.append_journal(&journal_line(run, action, "start"));
+                    // An action the journal cannot record does not run, nor does any after it.
+                    if let Err(e) = journal.append_journal(&journal_line(run, action, "start")) {
+                        stopped = true;
+                        let outcome = Outcome::new(
+                            &action.id,
+                            Status::Failed(format!("not started: cannot write the journal: {e}")),
+                        );
+                        progress.finished(action, &outcome);
+                        outcomes.insert(action.id.clone(), outcome);
+                        continue;
+                    }
                     running.insert(action.id.clone());
                     let tx = done_tx.clone();
                     let context = &context;
@@ -441,6 +471,7 @@ pub fn apply(
                 let mut line = journal_line(run, action, "end");
                 let (result, message) = match &outcome.status {
                     Status::Ok => ("ok", outcome.detail.clone()),
+                    Status::Failed(m) if interrupt::requested() => ("interrupted", Some(m.clone())),
                     Status::Failed(m) => ("failed", Some(m.clone())),
                     Status::Skipped(m) => ("skipped", Some(m.clone())),
                     Status::Manual => ("manual", None),
@@ -450,7 +481,16 @@ pub fn apply(
                 line.duration_ms = u64::try_from(outcome.duration.as_millis()).ok();
                 line.sha256.clone_from(&outcome.sha256);
                 line.output.clone_from(&outcome.output);
-                let _ = journal.append_journal(&line);
+                let mut outcome = outcome;
+                if let Err(e) = journal.append_journal(&line) {
+                    stopped = true;
+                    let ran = match &outcome.status {
+                        Status::Failed(m) => format!("failed ({m})"),
+                        _ => "ran".to_owned(),
+                    };
+                    outcome.status =
+                        Status::Failed(format!("{ran}, but the journal could not record it: {e}"));
+                }
                 for (path, sha256) in &outcome.catalog {
                     record(catalog, path, sha256, options.now);
                 }
@@ -463,6 +503,23 @@ pub fn apply(
                 outcomes.insert(outcome.id.clone(), outcome);
             }
         });
+        // What is still pending waits on something that never ran (a cycle a plan loaded
+        // from a file slipped past): it is not run, and says so.
+        for action in pending {
+            let waits: Vec<&str> = action
+                .depends_on
+                .iter()
+                .filter(|d| outcomes.get(*d).is_none_or(|o| o.status != Status::Ok))
+                .map(String::as_str)
+                .collect();
+            outcomes.insert(
+                action.id.clone(),
+                Outcome::new(
+                    &action.id,
+                    Status::Skipped(format!("waits on {}, which never ran", waits.join(", "))),
+                ),
+            );
+        }
     }
     for action in actions {
         if let Some(outcome) = outcomes.get(&action.id)
@@ -477,6 +534,9 @@ pub fn apply(
         .filter_map(|a| outcomes.remove(&a.id))
         .collect()
 }
+
+/// Why an action did not run after SIGTERM or SIGINT.
+pub const INTERRUPTED: &str = "interrupted: apply received SIGTERM or SIGINT";
 
 /// Clears what an apply that was killed left under temporary names (a half-copied file, a
 /// half-built or half-deleted snapshot): in every declared item's backup directory of every
@@ -534,6 +594,7 @@ fn record(catalog: &mut Catalog, path: &Path, sha256: &str, now: Timestamp) {
         files: None,
         first_seen,
         last_verified: now,
+        origin: crate::state::catalog::HashOrigin::VerifiedAt,
     });
 }
 
@@ -566,6 +627,7 @@ fn record_snapshot(
         files: Some(files),
         first_seen,
         last_verified: now,
+        origin: crate::state::catalog::HashOrigin::VerifiedAt,
     });
 }
 

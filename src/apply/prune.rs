@@ -16,7 +16,7 @@ pub(super) fn prune(
     store_root: &Path,
     roots: &Roots,
     catalog: &Catalog,
-    min: usize,
+    (keep, min): (usize, usize),
 ) -> Result<(), String> {
     let root = roots.check(path)?;
     if root != store_root {
@@ -72,11 +72,28 @@ pub(super) fn prune(
             path.display()
         ));
     }
-    if siblings.len().saturating_sub(1) < min.max(1) {
+    // Ranked by good backups: a corrupt one is evidence and never counts.
+    let corrupt = |p: &Path| catalog.get(p).is_some_and(|e| e.mismatch.is_some());
+    if corrupt(path) {
         return Err(format!(
-            "deleting {} would leave fewer than {} backups",
+            "{} is known corrupt: it is kept as evidence; remove it by hand once examined",
+            path.display()
+        ));
+    }
+    let others =
+        |f: &dyn Fn(&Path) -> bool| siblings.iter().filter(|(_, p)| p != path && f(p)).count();
+    if others(&|p| !corrupt(p)) < min.max(1) {
+        return Err(format!(
+            "deleting {} would leave fewer than {} backups that are not corrupt",
             path.display(),
             min.max(1)
+        ));
+    }
+    let keep = keep.max(min).max(1);
+    if verified(path) && others(&verified) < keep {
+        return Err(format!(
+            "deleting {} would leave fewer than {keep} verified good backups",
+            path.display()
         ));
     }
     if meta.is_dir() {

@@ -47,6 +47,7 @@ pub(super) fn entry(path: &str, size: u64, sha: &str) -> StoreEntry {
         mtime: now(),
         sha256: Some(sha.repeat(64 / sha.len())),
         recorded_sha256: None,
+        hash_origin: Some(crate::state::catalog::HashOrigin::VerifiedAt),
         verified_at: Some(now()),
         files: None,
         bad_files: Vec::new(),
@@ -67,6 +68,7 @@ pub(super) fn store(
         store: name.into(),
         root: root.into(),
         error: None,
+        missing: false,
         unreadable: Vec::new(),
         entries,
     }

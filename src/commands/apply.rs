@@ -11,6 +11,7 @@ use crate::cli::{ApplyArgs, ApplyFormat, ForceUnlockArgs, GlobalArgs, ObserveArg
 use crate::desired::Desired;
 use crate::plan::{Action, Plan, SavedPlan, Targets, plan};
 use crate::report::apply::Run as ApplyRun;
+use crate::report::layout::Terminal;
 use crate::report::plan::{Report, table};
 use crate::state::Backend;
 
@@ -115,6 +116,18 @@ fn actions(
                 path.display()
             )));
         }
+        saved
+            .check_dependencies()
+            .map_err(|why| Failure(format!("{} is refused: {why}", path.display())))?;
+        // The fingerprints cover the inputs, not the actions: derive the actions again
+        // from those inputs and run only what they give.
+        let derived = plan(desired, &observed, saved.now);
+        if let Some(why) = saved.edited_action(&derived) {
+            return Err(Failure(format!(
+                "saved plan does not match what the desired state produces: {why}; {} was edited, run `standby plan` again",
+                path.display()
+            )));
+        }
         let now = saved.now;
         let clock = args.observe.now.unwrap_or_else(Timestamp::now);
         // New backups are named after the plan's time: a plan from the future would name
@@ -160,7 +173,7 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             target: args.target.clone(),
             observe: observe_args(args),
         };
-        let targets = common::targets(&select)?;
+        let targets = common::targets(&select, &desired)?;
         let mut backend = common::open_state(global, &desired)?;
         let lock = backend
             .lock("apply", args.lock_timeout)
@@ -176,6 +189,10 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             // The window and the catalog go by the clock, not by when the plan was made.
             now: args.observe.now.unwrap_or_else(Timestamp::now),
         };
+        // From here on SIGTERM and SIGINT wind the run down in order (see apply::interrupt).
+        apply::interrupt::install(|| {})
+            .map_err(|e| Failure(format!("cannot listen for SIGTERM and SIGINT: {e}")))?;
+        apply::interrupt::executing();
         let outcomes = apply::apply(
             &desired,
             &plan.actions,
@@ -191,6 +208,13 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             .save_catalog(&mut catalog)
             .map_err(|e| Failure(e.to_string()))?;
         drop(lock);
+        if apply::interrupt::requested() {
+            let run = ApplyRun::new(&plan.actions, &outcomes, None);
+            emit_run(&run, args.format, options.now, super::stdout_terminal(global))?;
+            return Err(Failure(
+                "apply was interrupted (SIGTERM or SIGINT): no further action was started, the lock is released".into(),
+            ));
+        }
         // What remains, from a fresh look.
         let observed = common::discover(
             global,
@@ -214,12 +238,8 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             after_now,
             &after.findings,
         )?;
-        let run = ApplyRun::new(&plan.actions, &outcomes, &after);
-        let text = match args.format {
-            ApplyFormat::Table => run.table(super::stdout_terminal(global)),
-            ApplyFormat::Json => run.json(options.now).map_err(|e| Failure(e.to_string()))?,
-        };
-        common::emit(None, &text)?;
+        let run = ApplyRun::new(&plan.actions, &outcomes, Some(&after));
+        emit_run(&run, args.format, options.now, super::stdout_terminal(global))?;
         Ok(ExitCode::from(run.verdict.exit_code()))
     })();
     result.unwrap_or_else(Failure::report)
@@ -237,9 +257,23 @@ pub(super) fn force_unlock(global: &GlobalArgs, args: &ForceUnlockArgs) -> ExitC
     });
     match unlocked {
         Ok(holder) => {
-            println!("removed {}", holder.describe());
+            println!("removed {holder}");
             ExitCode::SUCCESS
         }
         Err(failure) => failure.report(),
     }
+}
+
+/// Prints the run's result in the chosen format.
+fn emit_run(
+    run: &ApplyRun<'_>,
+    format: ApplyFormat,
+    now: Timestamp,
+    terminal: Terminal,
+) -> Result<(), Failure> {
+    let text = match format {
+        ApplyFormat::Table => run.table(terminal),
+        ApplyFormat::Json => run.json(now).map_err(|e| Failure(e.to_string()))?,
+    };
+    common::emit(None, &text)
 }

@@ -15,7 +15,7 @@ pub(super) fn run(global: &GlobalArgs, args: &AuditArgs) -> ExitCode {
     };
     let result = (|| -> Result<ExitCode, Failure> {
         let ignore = common::ignore_rules(global)?;
-        let targets = common::targets(&args.select)?;
+        let targets = common::targets(&args.select, &desired)?;
         let (observed, backend): (Observed, _) = if let Some(path) = &args.select.observed {
             (common::read_observed(path)?, None)
         } else {

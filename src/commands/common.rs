@@ -68,8 +68,12 @@ pub(crate) fn ignore_rules(global: &GlobalArgs) -> Result<IgnoreRules, Failure> 
     }
 }
 
-pub(crate) fn targets(select: &SelectArgs) -> Result<Targets, Failure> {
-    Ok(Targets::new(&select.target)?)
+/// The `--target` globs, each of which must select something `desired` declares.
+pub(crate) fn targets(select: &SelectArgs, desired: &Desired) -> Result<Targets, Failure> {
+    let targets = Targets::new(&select.target)?;
+    let declared: Vec<_> = desired.addresses().into_iter().map(|(a, _)| a).collect();
+    targets.check_against(&declared)?;
+    Ok(targets)
 }
 
 /// Reads a snapshot written by `discover --out`.

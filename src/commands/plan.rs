@@ -42,7 +42,7 @@ pub(super) fn make(global: &GlobalArgs, select: &SelectArgs) -> Result<Planned, 
     })?;
     let prepared = (|| -> Result<Planned, Failure> {
         let ignore = common::ignore_rules(global)?;
-        let targets = common::targets(select)?;
+        let targets = common::targets(select, &desired)?;
         let (observed, backend) = common::observation(global, &desired, select)?;
         let now = common::now(&select.observe);
         let plan = plan(&desired, &observed, now).select(&targets, &ignore);

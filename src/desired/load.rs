@@ -124,17 +124,48 @@ pub fn load_dir(dir: &Path) -> Lowered {
     }
     let mut texts = Vec::new();
     for path in files {
-        match std::fs::read_to_string(&path) {
-            Ok(text) => texts.push((path, text)),
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => texts.push((path, text)),
+                Err(e) => diagnostics.push(not_utf8(&path, e.as_bytes(), &e.utf8_error())),
+            },
             Err(e) => diagnostics.push(Diagnostic::error(
                 Code::ReadError,
                 format!("cannot read {}: {e}", path.display()),
             )),
         }
     }
+    let unreadable = !diagnostics.is_empty();
     let mut lowered = load_texts(texts);
+    // The deployment may well be in the file that could not be read: say so once, not twice.
+    if unreadable {
+        lowered
+            .diagnostics
+            .retain(|d| d.code != Code::DeploymentMissing);
+    }
     lowered.unread = diagnostics;
     lowered
+}
+
+/// The error for a desired file that is not UTF-8, at the line and column of its first
+/// invalid byte (columns count characters, as editors do).
+fn not_utf8(path: &Path, bytes: &[u8], error: &std::str::Utf8Error) -> Diagnostic {
+    let valid = &bytes[..error.valid_up_to()];
+    let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let line = valid.split(|b| *b == b'\n').count();
+    let column = String::from_utf8_lossy(&valid[line_start..])
+        .chars()
+        .count()
+        + 1;
+    let byte = bytes.get(error.valid_up_to()).copied().unwrap_or_default();
+    Diagnostic::error(
+        Code::ReadError,
+        format!(
+            "{}:{line}:{column}: not valid UTF-8 (byte 0x{byte:02x})",
+            path.display()
+        ),
+    )
+    .with_help("desired files are UTF-8 text; re-save this one as UTF-8")
 }
 
 /// Reads and lowers the desired state from (path, text) pairs; the path names the file in
@@ -156,6 +187,27 @@ pub fn load_texts(texts: Vec<(PathBuf, String)>) -> Lowered {
         let dir = base_dir(&path);
         let file = sources.add(SourceFile::new(path.display().to_string(), text));
         let text = sources.get(file).text.clone();
+        if let Some(offset) = super::parse::too_deep(&text) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::KdlSyntax,
+                    format!(
+                        "blocks nested deeper than {} levels",
+                        super::parse::MAX_DEPTH
+                    ),
+                )
+                .at(
+                    Span {
+                        file,
+                        offset,
+                        len: 1,
+                    },
+                    "this block is too deep",
+                )
+                .with_help("a desired file nests a few levels deep; close the blocks left open"),
+            );
+            continue;
+        }
         let document = match super::parse::parse(&text) {
             Ok(document) => document,
             Err(error) => {

@@ -152,18 +152,31 @@ impl<'a> NodeReader<'a> {
         self.string_of(cx, entry, &format!("{what} of `{}`", self.name()))
     }
 
-    /// The node's name argument: a string that can be part of an address, so neither empty
-    /// nor containing `/`.
+    /// The node's name argument: a string that can be part of an address and a path
+    /// segment in every store (`SITE/KIND/NAME/…`), so neither empty, `.` nor `..`, and
+    /// without `/`, `\` or control characters (a newline, a tab).
     pub(super) fn name_arg(&mut self, cx: &mut Cx<'_>, what: &str) -> Option<Spanned<String>> {
         let name = self.arg(cx, what)?;
-        if name.value.is_empty() || name.value.contains('/') {
+        let bad = name.value.is_empty()
+            || name.value == "."
+            || name.value == ".."
+            || name
+                .value
+                .chars()
+                .any(|c| c == '/' || c == '\\' || c.is_control());
+        if bad {
             cx.push(
                 Diagnostic::error(
                     Code::BadValue,
                     format!("{:?} cannot name a `{}`", name.value, self.name()),
                 )
-                .at(name.span, "names are part of addresses SITE/KIND/NAME")
-                .with_help("use a non-empty name without `/`"),
+                .at(
+                    name.span,
+                    "names are part of addresses SITE/KIND/NAME and of paths in stores",
+                )
+                .with_help(
+                    "use a non-empty name other than `.` or `..`, without `/`, `\\` or control characters",
+                ),
             );
             return None;
         }

@@ -27,6 +27,33 @@ pub(super) fn parse(text: &str) -> Result<KdlDocument, KdlError> {
     }
 }
 
+/// The deepest nesting of children blocks a desired file may have. Real files nest four or
+/// five deep; both parsers (and dropping their trees) recurse once per level, so a file
+/// nested tens of thousands deep would overflow the stack instead of being refused.
+pub(super) const MAX_DEPTH: usize = 64;
+
+/// The offset of the first `{` that opens a block deeper than [`MAX_DEPTH`], if any. Reads
+/// tokens, so braces in strings and comments do not count; stops at a lexing error, which
+/// the parser then reports.
+pub(super) fn too_deep(text: &str) -> Option<usize> {
+    let mut lexer = Lexer::new(Input::new(text));
+    let mut depth = 0_usize;
+    loop {
+        let (token, at) = lexer.next_token(false);
+        match token.ok()? {
+            Token::OpenCurly => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(at);
+                }
+            }
+            Token::CloseCurly => depth = depth.saturating_sub(1),
+            Token::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
 /// Runs the fast path and kdl's parser on `text` and says where their results differ.
 /// When the fast path declines the text, [`parse`] returns kdl's result, so they agree.
 #[doc(hidden)]

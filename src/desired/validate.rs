@@ -251,7 +251,7 @@ fn site_references(
         .backup_items()
         .filter(|i| std::ptr::eq(i.site, site))
     {
-        policy(out, desired, &scope, item.policy, &stores);
+        policy(out, desired, site, &scope, item.policy, &stores);
     }
     for settings in &site.settings {
         check_ref(out, "pool", &scope, settings.pool.as_ref(), &pools);
@@ -259,9 +259,25 @@ fn site_references(
     }
 }
 
+/// Whether two store roots are one directory: the same path once `.`, `..` and a trailing
+/// `/` are gone, the same path once symbolic links are resolved, or (where both exist) the
+/// same file (device and inode; volume and file index on Windows).
+fn same_directory(a: &std::path::Path, b: &std::path::Path) -> bool {
+    if a == b {
+        return true;
+    }
+    if let (Ok(ca), Ok(cb)) = (std::fs::canonicalize(a), std::fs::canonicalize(b))
+        && ca == cb
+    {
+        return true;
+    }
+    same_file::is_same_file(a, b).unwrap_or(false)
+}
+
 fn policy(
     out: &mut Out<'_>,
     desired: &Desired,
+    site: &Site,
     scope: &str,
     policy: &Policy,
     stores: &[&Spanned<String>],
@@ -276,6 +292,25 @@ fn policy(
                 .at(copy_to.span, "same store")
                 .with_related(policy.store.span, "the item is stored here")
                 .with_help("a copy protects against losing the store; name another store, ideally at another site"),
+        );
+    } else if let Some(copy_to) = &policy.copy_to
+        && let (Some(from), Some(to)) =
+            (site.store(&policy.store.value), site.store(&copy_to.value))
+        && same_directory(&from.path.value, &to.path.value)
+    {
+        out.push(
+            Diagnostic::error(
+                Code::CopyToSameStore,
+                format!(
+                    "`copy-to` store `{}` is the same directory as store `{}`: {}",
+                    copy_to.value,
+                    policy.store.value,
+                    to.path.value.display()
+                ),
+            )
+            .at(to.path.span, "this path")
+            .with_related(from.path.span, "is the same directory as this one")
+            .with_help("a copy in the same directory is no copy; point the copy-to store elsewhere, ideally at another site"),
         );
     }
     let warn_span = policy.warn_declared.as_ref().map(|w| w.span);

@@ -86,7 +86,38 @@ pub fn sha256_reader(mut reader: impl Read) -> io::Result<String> {
 
 /// The lowercase hex SHA-256 of a file's content.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
-    sha256_reader(File::open(path)?)
+    sha256_reader(open_regular(path)?)
+}
+
+/// Opens `path` for reading only if it is a regular file. A FIFO named like a backup would
+/// block `open` and `read` forever, a device would stream endlessly: the open never waits
+/// (`O_NONBLOCK`, which changes nothing for a regular file) and what it opened is checked on
+/// the handle before one byte is read.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let file = crate::platform::open_read_never_blocking(path)?;
+    let kind = file.metadata()?.file_type();
+    if kind.is_file() {
+        Ok(file)
+    } else {
+        Err(io::Error::other(format!(
+            "{} is {}, not a regular file: never read",
+            path.display(),
+            special_kind(kind)
+        )))
+    }
+}
+
+/// What a file that is not a regular file is, in words.
+pub fn special_kind(kind: std::fs::FileType) -> &'static str {
+    if let Some(special) = crate::platform::device_kind(kind) {
+        special
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
+    }
 }
 
 /// Reads what is available into `buffer`: `None` at the end, retried when interrupted.

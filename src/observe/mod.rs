@@ -210,6 +210,7 @@ mod tests {
             store: root.into(),
             root: root.into(),
             error: error.map(str::to_owned),
+            missing: false,
             unreadable: Vec::new(),
             entries: paths
                 .iter()
@@ -220,6 +221,7 @@ mod tests {
                     mtime: Timestamp::UNIX_EPOCH,
                     sha256: None,
                     recorded_sha256: None,
+                    hash_origin: None,
                     verified_at: None,
                     files: None,
                     bad_files: Vec::new(),
@@ -242,6 +244,7 @@ mod tests {
                 files: None,
                 first_seen: Timestamp::UNIX_EPOCH,
                 last_verified: Timestamp::UNIX_EPOCH,
+                origin: crate::state::catalog::HashOrigin::FirstSeen,
             });
         }
         catalog

@@ -46,6 +46,9 @@ pub struct StoreObservation {
     /// Why the root could not be listed; `None` when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The root does not exist, or is not a directory (`store-missing`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub missing: bool,
     /// Directories below the root that could not be read: their content is unknown.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<UnreadablePath>,
@@ -80,6 +83,10 @@ pub struct StoreEntry {
     /// `sha256`: the content changed after the backup was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded_sha256: Option<String>,
+    /// Where the recorded hash came from (`verified-at` when standby wrote the file,
+    /// `first-seen` when discovery first hashed it); `None`: nothing recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_origin: Option<crate::state::catalog::HashOrigin>,
     /// When the content was last read and hashed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_at: Option<Timestamp>,

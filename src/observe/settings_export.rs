@@ -82,8 +82,8 @@ pub(crate) fn observe(desired: &Desired, observed: &Observed) -> Vec<SettingsExp
 /// Reads an export as text: UTF-16 with a byte-order mark (as Windows tools often write
 /// them) or UTF-8, at most [`MAX_EXPORT_BYTES`].
 fn read_text(path: &std::path::Path) -> Result<String, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file = crate::io::hash::open_regular(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut bytes = Vec::new();
     file.take(MAX_EXPORT_BYTES + 1)
         .read_to_end(&mut bytes)

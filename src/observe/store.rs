@@ -12,7 +12,7 @@ use crate::io::hash::{self, VerifyMode};
 use crate::io::walk::{join, walk};
 use crate::layout::TEMP_PREFIX;
 use crate::layout::{MANIFEST, layout_address};
-use crate::state::catalog::{Catalog, CatalogEntry};
+use crate::state::catalog::{Catalog, CatalogEntry, HashOrigin};
 
 fn mtime_of(metadata: &std::fs::Metadata) -> Timestamp {
     metadata
@@ -67,6 +67,15 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
             } else {
                 EntryKind::File
             };
+            // A FIFO, socket or device is listed (an item may match it) but never opened.
+            let special = (kind == EntryKind::File && !file_type.is_file() && !file_type.is_dir())
+                .then(|| {
+                    format!(
+                        "{} is {}, not a regular file: never read",
+                        join(dir, &child.name),
+                        hash::special_kind(file_type)
+                    )
+                });
             entries.push(StoreEntry {
                 path: join(dir, &child.name),
                 kind,
@@ -74,10 +83,11 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
                 mtime: mtime_of(&child.metadata),
                 sha256: None,
                 recorded_sha256: None,
+                hash_origin: None,
                 verified_at: None,
                 files: None,
                 bad_files: Vec::new(),
-                error: None,
+                error: special,
             });
         }
         descend
@@ -90,6 +100,10 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
                 store: store.to_owned(),
                 root: root.to_owned(),
                 error: Some(e.to_string()),
+                missing: matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ),
                 unreadable: Vec::new(),
                 entries: Vec::new(),
             };
@@ -108,6 +122,7 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
             mtime: manifest_mtime,
             sha256: None,
             recorded_sha256: None,
+            hash_origin: None,
             verified_at: None,
             files: None,
             bad_files: Vec::new(),
@@ -115,6 +130,7 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
         });
     }
     StoreObservation {
+        missing: false,
         site: site.to_owned(),
         store: store.to_owned(),
         root: root.to_owned(),
@@ -186,6 +202,7 @@ fn reuse(entry: &mut StoreEntry, known: Option<&CatalogEntry>, mode: VerifyMode)
         );
         entry.recorded_sha256 = known.mismatch.as_ref().map(|_| known.sha256.clone());
         entry.verified_at = Some(known.last_verified);
+        entry.hash_origin = Some(known.origin);
         if entry.kind == EntryKind::Snapshot {
             entry.size = known.size;
             entry.files = known.files;
@@ -217,7 +234,7 @@ fn read_content(
                         bytes,
                     }
                 }),
-                _ => hash::sha256_file(&absolute).map(|sha256| HashOutcome {
+                _ => hash_settled(&absolute, entry).map(|sha256| HashOutcome {
                     sha256,
                     bad_files: Vec::new(),
                     files: None,
@@ -228,6 +245,23 @@ fn read_content(
             (index, outcome.map_err(|e| e.to_string()))
         })
         .collect()
+}
+
+/// The hash of a file that is not changing: the size and mtime of the handle after it was
+/// read must be those the listing saw. A file still being written would otherwise pair its
+/// old size and mtime with a hash of newer content in the catalog, and read as corrupt
+/// ever after; it is reported as changing and nothing is recorded.
+fn hash_settled(path: &Path, entry: &StoreEntry) -> std::io::Result<String> {
+    let file = hash::open_regular(path)?;
+    let sha256 = hash::sha256_reader(&file)?;
+    let after = file.metadata()?;
+    if after.len() != entry.size || mtime_of(&after) != entry.mtime {
+        return Err(std::io::Error::other(format!(
+            "{} is still being written (its size or mtime changed while it was read); discover again once it is complete",
+            path.display()
+        )));
+    }
+    Ok(sha256)
 }
 
 /// Records fresh hashes in the entries and the catalog.
@@ -262,6 +296,11 @@ fn record(
                     .clone();
                 let mismatch = (reference != outcome.sha256).then(|| outcome.sha256.clone());
                 entry.recorded_sha256 = mismatch.as_ref().map(|_| reference.clone());
+                entry.hash_origin = Some(
+                    recorded
+                        .as_ref()
+                        .map_or(HashOrigin::FirstSeen, |r| r.origin),
+                );
                 entry.sha256 = Some(outcome.sha256);
                 catalog.insert(CatalogEntry {
                     address: layout_address(&entry.path),
@@ -271,8 +310,9 @@ fn record(
                     sha256: reference,
                     mismatch,
                     files: entry.files,
-                    first_seen: recorded.map_or(now, |r| r.first_seen),
+                    first_seen: recorded.as_ref().map_or(now, |r| r.first_seen),
                     last_verified: now,
+                    origin: recorded.map_or(HashOrigin::FirstSeen, |r| r.origin),
                 });
             }
         }

@@ -28,6 +28,7 @@ pub enum FindingCode {
     SourceUnreachable,
     ChainBroken,
     RecoveryPointLag,
+    StoreMissing,
 }
 
 impl FindingCode {
@@ -53,6 +54,7 @@ impl FindingCode {
             Self::SourceUnreachable => "source-unreachable",
             Self::ChainBroken => "chain-broken",
             Self::RecoveryPointLag => "recovery-point-lag",
+            Self::StoreMissing => "store-missing",
         }
     }
 }

@@ -149,6 +149,45 @@ impl Out {
         }
     }
 
+    /// Drops every planned prune of a file that more than one item claims (their patterns
+    /// overlap): neither item's `keep` may decide for the other's backups. Each such item
+    /// gets a warning naming the others, so the overlap is fixed rather than forgotten.
+    fn spare_shared(&mut self, owners: &HashMap<std::path::PathBuf, Vec<Address>>) {
+        let mut warned: Vec<Address> = Vec::new();
+        let mut spared = Vec::new();
+        self.actions.retain(|action| {
+            let Operation::Prune { path, .. } = &action.operation else {
+                return true;
+            };
+            let Some(all) = owners.get(path).filter(|o| o.len() > 1) else {
+                return true;
+            };
+            if !warned.contains(&action.address) {
+                warned.push(action.address.clone());
+                let others: Vec<String> = all
+                    .iter()
+                    .filter(|a| **a != action.address)
+                    .map(ToString::to_string)
+                    .collect();
+                spared.push(
+                    Finding::new(
+                        &action.address,
+                        FindingCode::RetentionExcess,
+                        Severity::Warning,
+                        format!(
+                            "{} is also claimed by {}: not pruned",
+                            path.display(),
+                            others.join(", ")
+                        ),
+                    )
+                    .hint("two items whose patterns match the same files never prune them; make the patterns disjoint"),
+                );
+            }
+            false
+        });
+        self.findings.append(&mut spared);
+    }
+
     /// Final ids `a1…` in execution order, manual actions last.
     fn finish(mut self) -> Plan {
         let mut actions = std::mem::take(&mut self.actions);
@@ -193,6 +232,9 @@ pub fn plan(desired: &Desired, observed: &Observed, now: Timestamp) -> Plan {
         rules::check_database(db, &mut out);
     }
     let mut claimed = rules::unmanaged::Claimed::default();
+    // Which items claim each backup file: two items whose patterns match the same files
+    // would each prune the other's backups by their own `keep`.
+    let mut owners: HashMap<std::path::PathBuf, Vec<Address>> = HashMap::new();
     let mut items = Vec::new();
     for item in backup_items_in_order(desired) {
         let database = match item.kind {
@@ -205,6 +247,20 @@ pub fn plan(desired: &Desired, observed: &Observed, now: Timestamp) -> Plan {
             continue;
         };
         claimed.add(&state);
+        for (store, backups) in [
+            (Some(state.store), &state.backups),
+            (state.copy_store, &state.copies),
+        ] {
+            let Some(store) = store else { continue };
+            for backup in backups {
+                let owners = owners
+                    .entry(store.path.value.join(&backup.entry.path))
+                    .or_default();
+                if !owners.contains(&state.item.address) {
+                    owners.push(state.item.address.clone());
+                }
+            }
+        }
         rules::check_item(&state, &mut out);
         items.push(ItemStatus::of(&state));
     }
@@ -216,6 +272,8 @@ pub fn plan(desired: &Desired, observed: &Observed, now: Timestamp) -> Plan {
     }
     rules::unmanaged::check(desired, observed, &claimed, &mut out);
     rules::unmanaged::check_databases(desired, observed, &mut out);
+    rules::store_missing::check(desired, observed, &mut out);
+    out.spare_shared(&owners);
     let mut plan = out.finish();
     plan.items = items;
     plan

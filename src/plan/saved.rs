@@ -77,6 +77,66 @@ impl SavedPlan {
         (!changed.is_empty()).then(|| changed.join(" and "))
     }
 
+    /// Refuses dependencies a plan could not honour: an id no action has, or a cycle (whose
+    /// actions would wait on each other forever and never run).
+    pub fn check_dependencies(&self) -> Result<(), String> {
+        let ids: std::collections::HashSet<&str> =
+            self.actions.iter().map(|a| a.id.as_str()).collect();
+        for action in &self.actions {
+            if let Some(unknown) = action.depends_on.iter().find(|d| !ids.contains(d.as_str())) {
+                return Err(format!(
+                    "action {} depends on {unknown}, which the plan does not hold",
+                    action.id
+                ));
+            }
+        }
+        // Kahn's algorithm: what never becomes ready is on (or behind) a cycle.
+        let mut waiting: Vec<&Action> = self.actions.iter().collect();
+        let mut done: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        loop {
+            let before = waiting.len();
+            waiting.retain(|a| {
+                let ready = a.depends_on.iter().all(|d| done.contains(d.as_str()));
+                if ready {
+                    done.insert(a.id.as_str());
+                }
+                !ready
+            });
+            if waiting.is_empty() {
+                return Ok(());
+            }
+            if waiting.len() == before {
+                let ids: Vec<&str> = waiting.iter().map(|a| a.id.as_str()).collect();
+                return Err(format!(
+                    "the dependencies of actions {} form a cycle",
+                    ids.join(", ")
+                ));
+            }
+        }
+    }
+
+    /// The first saved action that is not what `derived` (the plan the fingerprinted
+    /// desired state and observation give at this plan's `now`) holds under its id: an
+    /// edited command, source or destination never runs. A plan made with `--target` holds
+    /// a part of `derived`, its dependencies cut to what it kept.
+    pub fn edited_action(&self, derived: &Plan) -> Option<String> {
+        let kept: std::collections::HashSet<&str> =
+            self.actions.iter().map(|a| a.id.as_str()).collect();
+        self.actions.iter().find_map(|saved| {
+            let Some(fresh) = derived.actions.iter().find(|a| a.id == saved.id) else {
+                return Some(format!("action {} is not one the plan produces", saved.id));
+            };
+            let mut fresh = fresh.clone();
+            fresh.depends_on.retain(|d| kept.contains(d.as_str()));
+            (fresh != *saved).then(|| {
+                format!(
+                    "action {} ({} {}) differs from what the plan produces",
+                    saved.id, saved.kind, saved.address
+                )
+            })
+        })
+    }
+
     pub fn into_plan(self) -> Plan {
         Plan {
             findings: self.findings,

@@ -25,6 +25,31 @@ impl Targets {
         Ok(Self { globs })
     }
 
+    /// Refuses a target that selects none of `declared`, naming the declared address that
+    /// reads closest to it: a typo must not pass for "nothing wrong there".
+    pub fn check_against(&self, declared: &[Address]) -> Result<(), String> {
+        for (text, glob) in &self.globs {
+            let one = Self {
+                globs: vec![(text.clone(), glob.clone())],
+            };
+            if declared.iter().any(|a| one.selects(a)) {
+                continue;
+            }
+            let closest = declared.iter().map(Address::as_str).min_by(|a, b| {
+                strsim::jaro_winkler(text, b).total_cmp(&strsim::jaro_winkler(text, a))
+            });
+            return Err(match closest {
+                Some(closest) => format!(
+                    "--target {text:?} selects nothing the desired state declares; did you mean {closest:?}?"
+                ),
+                None => {
+                    format!("--target {text:?} selects nothing: the desired state declares nothing")
+                }
+            });
+        }
+        Ok(())
+    }
+
     pub fn selects(&self, address: &Address) -> bool {
         let address = address.as_str();
         self.globs.is_empty()

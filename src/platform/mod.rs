@@ -1,7 +1,8 @@
 //! What differs between Unix and Windows, behind one set of functions: whether a process
-//! still runs, who and where we are, making a rename durable, direct (unbuffered) writes
-//! and killing a command with everything it started. The layers above call these and never
-//! `cfg` on the platform themselves; this module imports nothing from the crate.
+//! still runs, who and where we are, making a rename durable, direct (unbuffered) writes,
+//! termination signals and killing a command with everything it started. The layers above
+//! call these and never `cfg` on the platform themselves; this module imports nothing from
+//! the crate.
 
 #[cfg(unix)]
 #[path = "unix.rs"]
@@ -12,7 +13,8 @@ mod imp;
 mod imp;
 
 pub use imp::{
-    ProcessTree, open_direct, path_from_bytes, process_alive, sync_dir, sync_path, write_all_at,
+    ProcessTree, device_kind, on_termination, open_direct, open_read_never_blocking,
+    path_from_bytes, process_alive, sync_dir, sync_path, write_all_at,
 };
 
 /// The name of this computer: what a lock's `user@host` names.

@@ -100,3 +100,46 @@ impl ProcessTree {
         let _ = self.child.wait();
     }
 }
+
+/// Opens `path` for reading without ever waiting: a FIFO would block `open` forever, so it
+/// is opened `O_NONBLOCK` (which changes nothing for a regular file), and never becomes the
+/// controlling terminal.
+pub fn open_read_never_blocking(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
+/// What a FIFO, device or socket is, in words; `None` for other kinds of file.
+pub fn device_kind(kind: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt as _;
+    if kind.is_fifo() {
+        Some("a FIFO")
+    } else if kind.is_char_device() {
+        Some("a character device")
+    } else if kind.is_block_device() {
+        Some("a block device")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else {
+        None
+    }
+}
+
+/// Calls `arrived` with the signal's name on a thread of its own each time SIGTERM or SIGINT
+/// arrives, from now on.
+pub fn on_termination(arrived: impl Fn(&str) + Send + 'static) -> io::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
+    std::thread::spawn(move || {
+        for signal in signals.forever() {
+            arrived(if signal == SIGINT {
+                "SIGINT"
+            } else {
+                "SIGTERM"
+            });
+        }
+    });
+    Ok(())
+}

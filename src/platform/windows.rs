@@ -148,3 +148,35 @@ impl ProcessTree {
         let _ = self.child.wait();
     }
 }
+
+/// Opens `path` for reading. Windows has no FIFOs in the file system to block an open (named
+/// pipes live under `\\.\pipe\`, never in a store), so a plain open never waits.
+pub fn open_read_never_blocking(path: &Path) -> io::Result<File> {
+    File::open(path)
+}
+
+/// Windows file systems hold no FIFOs, devices or sockets: nothing to name.
+pub fn device_kind(_kind: std::fs::FileType) -> Option<&'static str> {
+    None
+}
+
+/// Calls `arrived` on a thread of its own each time Ctrl+C or Ctrl+Break arrives, from now
+/// on. They come through the C runtime's `signal` (there is no signal iterator): a handler
+/// raises a flag that the thread watches.
+pub fn on_termination(arrived: impl Fn(&str) + Send + 'static) -> io::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let raised = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(SIGINT, Arc::clone(&raised))?;
+    signal_hook::flag::register(SIGTERM, Arc::clone(&raised))?;
+    std::thread::spawn(move || {
+        loop {
+            if raised.swap(false, Ordering::SeqCst) {
+                arrived("Ctrl+C");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    });
+    Ok(())
+}

@@ -64,7 +64,8 @@ struct ActionResult<'a> {
 /// The run: every action's result, the counts, and what a fresh look found afterwards.
 pub struct Run<'a> {
     actions: Vec<ActionResult<'a>>,
-    after: &'a Plan,
+    /// `None` when the run was interrupted: it stops without observing again.
+    after: Option<&'a Plan>,
     pub verdict: Verdict,
 }
 
@@ -78,8 +79,9 @@ fn result_of(status: &Status) -> &'static str {
 }
 
 impl<'a> Run<'a> {
-    /// `outcomes` in the plan's order; `after` is the plan of a fresh discovery.
-    pub fn new(actions: &'a [Action], outcomes: &'a [Outcome], after: &'a Plan) -> Self {
+    /// `outcomes` in the plan's order; `after` is the plan of a fresh discovery (`None` when
+    /// the run was interrupted).
+    pub fn new(actions: &'a [Action], outcomes: &'a [Outcome], after: Option<&'a Plan>) -> Self {
         let results: Vec<ActionResult<'a>> = actions
             .iter()
             .filter_map(|action| {
@@ -108,7 +110,7 @@ impl<'a> Run<'a> {
             Status::Skipped(reason) => !reason.starts_with("outside the backup window"),
             Status::Ok | Status::Manual => false,
         });
-        let in_sync = !after.has_drift() && after.actions.is_empty();
+        let in_sync = after.is_some_and(|after| !after.has_drift() && after.actions.is_empty());
         let verdict = if failed {
             Verdict::Failed
         } else if in_sync {
@@ -129,14 +131,16 @@ impl<'a> Run<'a> {
 
     /// `apply: 12 done, 1 failed, 2 skipped, 1 manual left · now: 2 critical, … · not in sync`
     pub fn line(&self) -> String {
-        let after = Summary::of(self.after, Report::Check);
+        let now = self.after.map_or_else(
+            || "interrupted, not observed again".to_owned(),
+            |after| format!("now: {}", Summary::of(after, Report::Check).line(Report::Check)),
+        );
         format!(
-            "apply: {} done, {} failed, {} skipped, {} manual left for people · now: {} · {}",
+            "apply: {} done, {} failed, {} skipped, {} manual left for people · {now} · {}",
             self.count("done"),
             self.count("failed"),
             self.count("skipped"),
             self.count("manual"),
-            after.line(Report::Check),
             self.verdict.as_str()
         )
     }
@@ -177,12 +181,9 @@ impl<'a> Run<'a> {
                 layout::table(&COLUMNS, rows, terminal.width)
             );
         }
-        if !self.after.findings.is_empty() {
+        if let Some(after) = self.after.filter(|after| !after.findings.is_empty()) {
             out.push_str("\nstill found after applying\n");
-            out.push_str(&super::plan::findings_by_site(
-                &self.after.findings,
-                terminal,
-            ));
+            out.push_str(&super::plan::findings_by_site(&after.findings, terminal));
         }
         out.push('\n');
         out.push_str(&layout::paragraph(&self.line(), terminal.width));
@@ -199,8 +200,8 @@ impl<'a> Run<'a> {
             result: &'static str,
             summary: BTreeMap<&'static str, usize>,
             actions: &'a [ActionResult<'a>],
-            /// The findings of a fresh discovery after the run.
-            after: AfterJson<'a>,
+            /// The findings of a fresh discovery after the run; `null` when interrupted.
+            after: Option<AfterJson<'a>>,
         }
         #[derive(Serialize)]
         struct AfterJson<'a> {
@@ -220,11 +221,11 @@ impl<'a> Run<'a> {
             result: self.verdict.as_str(),
             summary,
             actions: &self.actions,
-            after: AfterJson {
-                summary: Summary::of(self.after, Report::Plan),
-                findings: &self.after.findings,
-                actions: &self.after.actions,
-            },
+            after: self.after.map(|after| AfterJson {
+                summary: Summary::of(after, Report::Plan),
+                findings: &after.findings,
+                actions: &after.actions,
+            }),
         })
         .map(|mut s| {
             s.push('\n');

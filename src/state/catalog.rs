@@ -35,6 +35,23 @@ pub struct CatalogEntry {
     pub files: Option<u64>,
     pub first_seen: Timestamp,
     pub last_verified: Timestamp,
+    /// Where `sha256` came from. An entry of a catalog written before this was recorded
+    /// reads as `first-seen`: nothing vouches for it.
+    #[serde(default)]
+    pub origin: HashOrigin,
+}
+
+/// Where a recorded hash came from, which decides how far it can be trusted.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum HashOrigin {
+    /// Standby wrote or copied the file and verified its hash as it did: the content is
+    /// known to be right.
+    VerifiedAt,
+    /// Discovery hashed the file the first time it saw it (a rebuilt catalog, a backup
+    /// another tool made): the hash is whatever the content was then, right or not.
+    #[default]
+    FirstSeen,
 }
 
 #[derive(Debug, Deserialize)]
@@ -274,6 +291,7 @@ mod tests {
             files: None,
             first_seen: now,
             last_verified: now,
+            origin: crate::state::catalog::HashOrigin::FirstSeen,
         });
         catalog.save(&path)?;
         let loaded = Catalog::load(&path)?;
@@ -297,6 +315,7 @@ mod tests {
             files: None,
             first_seen: now,
             last_verified: now,
+            origin: crate::state::catalog::HashOrigin::FirstSeen,
         })
     }
 

@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::catalog::{Catalog, CatalogEntry};
 use super::journal::JournalLine;
-use super::lock::{self, LockInfo};
+use super::lock;
 use super::{
     Backend, FindingSeen, FindingSpan, HeldLock, StateError, from_nanos, path_bytes, path_of,
     to_nanos,
@@ -175,6 +175,8 @@ fn entry_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<CatalogEntry> {
             .and_then(|f| u64::try_from(f).ok()),
         first_seen: from_nanos(row.get(7)?),
         last_verified: from_nanos(row.get(8)?),
+        // Not stored by this backend yet: nothing vouches for a hash read back from it.
+        origin: crate::state::catalog::HashOrigin::FirstSeen,
     })
 }
 
@@ -375,7 +377,7 @@ impl Backend for Local {
         Ok(HeldLock::new(held.info.clone(), held))
     }
 
-    fn force_unlock(&mut self, id: &str) -> Result<LockInfo, StateError> {
+    fn force_unlock(&mut self, id: &str) -> Result<String, StateError> {
         Ok(lock::force_unlock(&self.dir, id)?)
     }
 

@@ -53,8 +53,15 @@ impl LockInfo {
 pub enum LockError {
     #[error("{0}; wait for it to finish, or pass --lock-timeout")]
     Held(String),
-    #[error("{0}, which is gone: the lock is stale; remove it with `standby force-unlock {1}`")]
+    #[error("{0}, which is gone: the lock is stale; remove it with `{1}`")]
     Stale(String, String),
+    /// An empty, torn or garbage lock file: no holder can be named, so it is stale.
+    #[error("{path} is not a readable lock ({why}): it is stale; remove it with `{command}`")]
+    Unreadable {
+        path: PathBuf,
+        why: String,
+        command: String,
+    },
     #[error("cannot take {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("no lock {0} to remove{1}")]
@@ -86,8 +93,44 @@ pub fn lock_path(state: &Path) -> PathBuf {
 }
 
 pub fn read(state: &Path) -> Option<LockInfo> {
-    let text = std::fs::read_to_string(lock_path(state)).ok()?;
-    serde_json::from_str(&text).ok()
+    match read_any(state) {
+        Some(Holder::Known(info)) => Some(info),
+        _ => None,
+    }
+}
+
+/// What a lock file holds.
+enum Holder {
+    Known(LockInfo),
+    /// Not a lock: why, and the id `force-unlock` takes for it (a hash of its bytes, so a
+    /// lock that changed meanwhile is not removed by mistake).
+    Unreadable(String, String),
+}
+
+fn read_any(state: &Path) -> Option<Holder> {
+    let bytes = std::fs::read(lock_path(state)).ok()?;
+    Some(match serde_json::from_slice::<LockInfo>(&bytes) {
+        Ok(info) => Holder::Known(info),
+        Err(e) => {
+            use sha2::{Digest, Sha256};
+            let why = if bytes.is_empty() {
+                "it is empty".to_owned()
+            } else {
+                format!("{e}")
+            };
+            let id = format!("unreadable-{}", &hex::encode(Sha256::digest(&bytes))[..12]);
+            Holder::Unreadable(why, id)
+        }
+    })
+}
+
+/// The command that removes lock `id` of `state`, as the operator would type it.
+pub fn unlock_command(state: &Path, id: &str) -> String {
+    if state == Path::new("state") {
+        format!("standby force-unlock {id}")
+    } else {
+        format!("standby --state {} force-unlock {id}", state.display())
+    }
 }
 
 /// Creates `path` with `bytes`, failing with `AlreadyExists` when it exists. The content
@@ -147,9 +190,22 @@ impl Lock {
                     return Ok(Self { path, info });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    let holder = read(state);
+                    let holder = match read_any(state) {
+                        Some(Holder::Unreadable(why, id)) => {
+                            return Err(LockError::Unreadable {
+                                path,
+                                why,
+                                command: unlock_command(state, &id),
+                            });
+                        }
+                        Some(Holder::Known(info)) => Some(info),
+                        None => None,
+                    };
                     if let Some(holder) = holder.as_ref().filter(|h| h.is_stale()) {
-                        return Err(LockError::Stale(holder.describe(), holder.id.clone()));
+                        return Err(LockError::Stale(
+                            holder.describe(),
+                            unlock_command(state, &holder.id),
+                        ));
                     }
                     if started.elapsed() >= timeout {
                         let who = holder
@@ -167,16 +223,38 @@ impl Lock {
 impl Drop for Lock {
     fn drop(&mut self) {
         // Only our own lock: never remove one somebody force-unlocked and retook.
-        if read(self.path.parent().unwrap_or(Path::new("."))).is_some_and(|h| h.id == self.info.id)
-        {
-            let _ = std::fs::remove_file(&self.path);
-        }
+        release(self.path.parent().unwrap_or(Path::new(".")), &self.info.id);
+    }
+}
+
+/// Removes the lock of `state` if it is the one with `id`: a process that took it lets go
+/// (on drop, or on a signal before any action ran).
+pub fn release(state: &Path, id: &str) {
+    if read(state).is_some_and(|h| h.id == id) {
+        let _ = std::fs::remove_file(lock_path(state));
     }
 }
 
 /// Removes the lock with this id (`standby force-unlock ID`).
-pub fn force_unlock(state: &Path, id: &str) -> Result<LockInfo, LockError> {
-    let holder = read(state).ok_or_else(|| LockError::NotHeld(id.to_owned(), String::new()))?;
+pub fn force_unlock(state: &Path, id: &str) -> Result<String, LockError> {
+    let holder = match read_any(state) {
+        Some(Holder::Known(info)) => info,
+        Some(Holder::Unreadable(why, found)) if found == id => {
+            let path = lock_path(state);
+            std::fs::remove_file(&path).map_err(|source| LockError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            return Ok(format!("the unreadable lock {} ({why})", path.display()));
+        }
+        Some(Holder::Unreadable(why, found)) => {
+            return Err(LockError::NotHeld(
+                id.to_owned(),
+                format!("; the current lock is unreadable ({why}), its id is {found}"),
+            ));
+        }
+        None => return Err(LockError::NotHeld(id.to_owned(), String::new())),
+    };
     if holder.id != id {
         return Err(LockError::NotHeld(
             id.to_owned(),
@@ -185,7 +263,7 @@ pub fn force_unlock(state: &Path, id: &str) -> Result<LockInfo, LockError> {
     }
     let path = lock_path(state);
     std::fs::remove_file(&path).map_err(|source| LockError::Io { path, source })?;
-    Ok(holder)
+    Ok(holder.describe())
 }
 
 #[cfg(test)]
@@ -218,11 +296,11 @@ mod tests {
             created: Timestamp::now(),
         };
         std::fs::write(lock_path(dir.path()), serde_json::to_vec(&dead)?)?;
-        let Err(LockError::Stale(_, id)) = Lock::acquire(dir.path(), "apply", Duration::ZERO)
+        let Err(LockError::Stale(_, command)) = Lock::acquire(dir.path(), "apply", Duration::ZERO)
         else {
             panic!("a dead holder's lock is stale");
         };
-        assert_eq!(id, "abc123");
+        assert!(command.ends_with("force-unlock abc123"), "{command}");
         assert!(force_unlock(dir.path(), "wrong").is_err());
         force_unlock(dir.path(), "abc123")?;
         assert!(Lock::acquire(dir.path(), "apply", Duration::ZERO).is_ok());

@@ -127,7 +127,7 @@ pub trait Backend: Send {
     /// Takes the apply lock, waiting up to `timeout` for another holder to release it.
     fn lock(&mut self, operation: &str, timeout: Duration) -> Result<HeldLock, StateError>;
     /// Removes a stale lock by id (`standby force-unlock`).
-    fn force_unlock(&mut self, id: &str) -> Result<LockInfo, StateError>;
+    fn force_unlock(&mut self, id: &str) -> Result<String, StateError>;
 
     /// Records the findings of one complete run of `source` (`check`, `audit`) at `at`:
     /// findings not open yet appear, open ones no longer found are resolved.

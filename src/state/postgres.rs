@@ -161,6 +161,8 @@ fn entry_of(row: &Row) -> CatalogEntry {
             .and_then(|f| u64::try_from(f).ok()),
         first_seen: from_nanos(row.get(7)),
         last_verified: from_nanos(row.get(8)),
+        // Not stored by this backend yet: nothing vouches for a hash read back from it.
+        origin: crate::state::catalog::HashOrigin::FirstSeen,
     }
 }
 
@@ -400,7 +402,7 @@ impl Backend for Postgres {
         }
     }
 
-    fn force_unlock(&mut self, id: &str) -> Result<LockInfo, StateError> {
+    fn force_unlock(&mut self, id: &str) -> Result<String, StateError> {
         let holder = self.holder()?;
         Err(LockError::NotHeld(
             id.to_owned(),

@@ -75,6 +75,7 @@ fn entry(path: &str, verified_at: Option<&str>) -> StoreEntry {
         mtime: now(),
         sha256: verified_at.map(|_| "a".repeat(64)),
         recorded_sha256: None,
+        hash_origin: None,
         verified_at: verified_at.map(|t| t.parse().expect("a timestamp")),
         files: None,
         bad_files: Vec::new(),
@@ -89,6 +90,7 @@ fn store(site: &str, name: &str, mut entries: Vec<StoreEntry>) -> StoreObservati
         store: name.into(),
         root: format!("/{site}/{name}").into(),
         error: None,
+        missing: false,
         unreadable: Vec::new(),
         entries,
     }

@@ -185,7 +185,8 @@ fn every_filesystem_finding_from_a_real_tree_then_clean_after_fixing_it() {
     assert_eq!(status, 2);
     let expected: BTreeSet<_> = [
         finding("s/database/db/full", "copy-mismatch", "critical"),
-        finding("s/database/db/full", "retention-excess", "info"),
+        // Three backups, keep 2, one corrupt: the corrupt one does not count toward keep,
+        // so nothing is prunable (issue 13).
         finding("s/database/db/full", "backup-corrupt", "critical"),
         finding("s/database/db/diff", "backup-stale", "warning"),
         finding("s/database/cfg/full", "backup-future", "warning"),
@@ -193,6 +194,7 @@ fn every_filesystem_finding_from_a_real_tree_then_clean_after_fixing_it() {
         finding("s/fileset/files", "backup-missing", "critical"),
         finding("s/fileset/logs", "source-unreachable", "critical"),
         finding("s/store/local", "unmanaged", "info"),
+        finding("s/store/archive", "store-missing", "warning"),
     ]
     .into_iter()
     .collect();
@@ -320,7 +322,7 @@ fn ignored_findings_are_counted_not_hidden() {
     estate.write("local", "stray.bin", "x");
     fs::write(
         estate.root.join("desired/.standbyignore"),
-        "# strays are expected\ns/store/local:unmanaged\ns/fileset/*\n",
+        "# strays are expected\ns/store/local:unmanaged\ns/store/archive:store-missing\ns/fileset/*\n",
     )
     .expect("write");
     let out = estate.run(&[
@@ -333,13 +335,13 @@ fn ignored_findings_are_counted_not_hidden() {
         "s/fileset",
     ]);
     let json = out.json();
-    assert_eq!(json["summary"]["ignored"], 3, "{}", out.stdout);
+    assert_eq!(json["summary"]["ignored"], 4, "{}", out.stdout);
     assert_eq!(json["findings"].as_array().map(Vec::len), Some(0));
     assert_eq!(out.status, 0);
     let table = estate.run(&["check", "--target", "s/store", "--target", "s/fileset"]);
     assert_eq!(
         table.stdout,
-        "check: no findings · 3 ignored by .standbyignore\n"
+        "check: no findings · 4 ignored by .standbyignore\n"
     );
 
     fs::write(

@@ -177,11 +177,12 @@ fn junit_from_a_real_estate_is_valid_and_fails_what_is_wrong() {
             "s/database/db/diff",
             "s/fileset/files",
             "s/fileset/logs",
+            "s/store/archive",
             "s/store/local",
         ]
     );
     assert!(
-        xml.contains("<testsuites name=\"standby check\" tests=\"5\" failures=\"2\" errors=\"0\"")
+        xml.contains("<testsuites name=\"standby check\" tests=\"6\" failures=\"3\" errors=\"0\"")
     );
     assert!(xml.contains("type=\"backup-missing\">critical backup-missing&#10;"));
     // A failure's message carries the unmounted store's path, escaped.
@@ -189,7 +190,7 @@ fn junit_from_a_real_estate_is_valid_and_fails_what_is_wrong() {
         xml.contains("archive &amp; &lt;not&gt; &quot;mounted&quot;"),
         "{xml}"
     );
-    assert_eq!(xml.matches("<failure ").count(), 2);
+    assert_eq!(xml.matches("<failure ").count(), 3);
     // Info findings pass; they are output, not failures.
     assert!(xml.contains(
         "<system-out>info unmanaged: 1 file(s) (1 B) under odd &amp; &lt;dir&gt; &quot;q&quot; &apos;a&apos;/"
@@ -306,7 +307,7 @@ fn nagios_exits_ok_warning_critical_and_unknown() {
     assert_eq!(critical.status, 2, "{}{}", critical.stdout, critical.stderr);
     let lines: Vec<&str> = critical.stdout.lines().collect();
     assert!(
-        lines[0].starts_with("STANDBY CRITICAL - 2 critical, 1 warning, 1 info | "),
+        lines[0].starts_with("STANDBY CRITICAL - 2 critical, 2 warnings, 1 info | "),
         "{}",
         lines[0]
     );
@@ -323,10 +324,11 @@ fn nagios_exits_ok_warning_critical_and_unknown() {
         ]
     );
     // Critical problems first, one line each; info findings are not problems.
-    assert_eq!(lines.len(), 4, "{}", critical.stdout);
+    assert_eq!(lines.len(), 5, "{}", critical.stdout);
     assert!(lines[1].starts_with("CRITICAL: s/fileset/files backup-missing: "));
     assert!(lines[2].starts_with("CRITICAL: s/fileset/logs source-unreachable: "));
     assert!(lines[3].starts_with("WARNING: s/database/db/diff backup-stale: "));
+    assert!(lines[4].starts_with("WARNING: s/store/archive store-missing: "));
 
     // Standby could not check at all: UNKNOWN, the reason on stdout where Nagios reads it.
     let unknown = estate.run(&["check", "--format", "nagios", "--observed", "missing.json"]);
@@ -446,7 +448,10 @@ fn prometheus_from_a_real_estate_is_valid_and_written_atomically() {
         r#"standby_findings{severity="critical",code="source-unreachable"}"#,
         "1",
     );
-    has(r#"standby_findings{severity="warning",code=""}"#, "0");
+    has(
+        r#"standby_findings{severity="warning",code="store-missing"}"#,
+        "1",
+    );
     has(r#"standby_findings{severity="info",code="unmanaged"}"#, "1");
     has("standby_check_success", "1");
     has("standby_check_timestamp_seconds", "1795348800");

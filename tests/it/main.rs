@@ -3,7 +3,8 @@
 
 // Test helpers are `pub` for the test modules, not for anyone outside.
 #![allow(unreachable_pub)]
-// These drive `sh`, `sha256sum`, signals and inode numbers: Unix only. `windows` drives the
+// These drive `sh`, `sha256sum`, signals, symbolic links, inode numbers and a PostgreSQL on a
+// Unix socket: Unix only. `windows` drives the
 // Windows build through the same ground (scripts/test-windows runs it under Wine).
 #[cfg(unix)]
 mod apply;
@@ -17,8 +18,13 @@ mod docs;
 mod formats;
 mod init;
 mod layout;
+#[cfg(unix)]
+mod model;
 mod recovery;
+#[cfg(unix)]
+mod reliability;
 mod sql;
+#[cfg(unix)]
 mod state;
 mod support;
 mod validate;

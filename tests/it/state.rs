@@ -36,6 +36,7 @@ fn entry(path: &str, sha: &str) -> CatalogEntry {
         files: None,
         first_seen: at(2),
         last_verified: at(3),
+        origin: standby::state::catalog::HashOrigin::FirstSeen,
     }
 }
 

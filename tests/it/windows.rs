@@ -161,7 +161,7 @@ fn a_windows_estate_is_planned_applied_and_then_in_sync() {
     assert_eq!(validated.status, 0, "{}", validated.stderr);
 
     // Offline planning from a saved observation.
-    let discovered = estate.run(&["discover"], DAY1);
+    let discovered = estate.run(&["discover", "--out", r"state\observed.json"], DAY1);
     assert_eq!(discovered.status, 0, "{}", discovered.stderr);
     let plan = estate.run(
         &[

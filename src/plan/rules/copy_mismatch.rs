@@ -1,9 +1,14 @@
-//! `copy-mismatch`: a copy exists but its size or sha256 differs from the original.
+//! `copy-mismatch`: a copy exists but its size or sha256 differs from the original. The
+//! copy is replaced from the original only when the original's hash was verified as standby
+//! wrote it; when nothing vouches for either (a rebuilt catalog, an adopted backup), the
+//! original may be the corrupt one: both are kept and reported, never one copied over the
+//! other.
 
 use super::super::Out;
 use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::item::ItemState;
 use crate::observe::Backup;
+use crate::state::catalog::HashOrigin;
 
 pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
     let Some(copy_store) = item.copy_store else {
@@ -23,6 +28,12 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
         return;
     };
     let originals: Vec<&Backup<'_>> = mismatched.iter().map(|(b, _)| *b).collect();
+    let vouched = |b: &Backup<'_>| b.entry.hash_origin == Some(HashOrigin::VerifiedAt);
+    let hint = if mismatched.iter().all(|(b, _)| vouched(b)) {
+        "the planned action replaces the copy from the verified original"
+    } else {
+        "no hash recorded when the original was written vouches for it (first-seen): both are kept; compare them, restore-test the one you trust and remove the other by hand"
+    };
     out.finding(
         Finding::new(
             &item.item.address,
@@ -45,9 +56,9 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
             copy.entry.size,
             copy.entry.sha256.as_deref().unwrap_or("?")
         ))
-        .hint("the planned action replaces the copy from the verified original"),
+        .hint(hint),
     );
-    for (backup, _) in mismatched {
+    for (backup, _) in mismatched.into_iter().filter(|(b, _)| vouched(b)) {
         let mut action = super::copy_action(
             item,
             &backup.entry.path,

@@ -52,6 +52,7 @@ pub(crate) fn file(path: &str, size: u64, sha: &str) -> StoreEntry {
         mtime: at("2026-11-22T00:00:00Z"),
         sha256: Some(sha.repeat(64 / sha.len())),
         recorded_sha256: None,
+        hash_origin: Some(crate::state::catalog::HashOrigin::VerifiedAt),
         verified_at: Some(at("2026-11-22T00:00:00Z")),
         files: None,
         bad_files: Vec::new(),
@@ -90,6 +91,7 @@ pub(crate) fn store(name: &str, root: &str, mut entries: Vec<StoreEntry>) -> Sto
         store: name.into(),
         root: root.into(),
         error: None,
+        missing: false,
         unreadable: Vec::new(),
         entries,
     }

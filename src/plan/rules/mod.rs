@@ -17,6 +17,7 @@ mod restore_test_overdue;
 mod restore_too_slow;
 mod retention_excess;
 mod source_unreachable;
+pub(super) mod store_missing;
 pub(super) mod unmanaged;
 
 #[cfg(test)]

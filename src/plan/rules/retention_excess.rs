@@ -1,5 +1,8 @@
-//! `retention-excess`: more backups than `keep`; the oldest are prunable. Never the newest
-//! verified backup, never below `min`.
+//! `retention-excess`: more backups than `keep`; the oldest are prunable. Ranked by good
+//! backups: a verified good backup is never pruned while fewer than `keep` (and `min`)
+//! verified good ones would remain, a backup known corrupt never counts toward `keep` and is
+//! never pruned here (it is evidence; only an operator removes it), and the newest `keep`
+//! backups that are not known corrupt stay too.
 
 use super::super::Out;
 use super::super::action::{Action, ActionKind, Operation};
@@ -8,23 +11,34 @@ use super::super::item::ItemState;
 use crate::desired::Store;
 use crate::observe::Backup;
 
-/// The backups to prune from a newest-first list: the oldest beyond `keep` (and `min`),
-/// skipping the newest verified one.
+/// Whether a backup is known corrupt: its content differs from what was recorded, or its
+/// snapshot from its manifest.
+fn is_corrupt(backup: &Backup<'_>) -> bool {
+    backup.entry.recorded_sha256.is_some() || !backup.entry.bad_files.is_empty()
+}
+
+/// The backups to prune from a newest-first list, oldest first. Going from the newest, a
+/// backup stays when it is known corrupt (evidence), when fewer than `keep` backups not
+/// known corrupt stay yet, or when it is verified good and fewer than `keep` verified good
+/// ones stay yet; the rest is prunable.
 fn prunable<'b, 'o>(backups: &'b [Backup<'o>], keep: usize, min: usize) -> Vec<&'b Backup<'o>> {
-    let keep = keep.max(min);
-    if backups.len() <= keep {
-        return Vec::new();
+    let keep = keep.max(min).max(1);
+    let (mut kept, mut good_kept) = (0, 0);
+    let mut prune = Vec::new();
+    for backup in backups {
+        if is_corrupt(backup) {
+            continue;
+        }
+        let good = backup.is_verified();
+        if kept < keep || (good && good_kept < keep) {
+            kept += 1;
+            good_kept += usize::from(good);
+        } else {
+            prune.push(backup);
+        }
     }
-    let protected = backups.iter().position(Backup::is_verified);
-    let excess = backups.len() - keep;
-    backups
-        .iter()
-        .enumerate()
-        .rev()
-        .filter(|(i, _)| Some(*i) != protected)
-        .take(excess)
-        .map(|(_, b)| b)
-        .collect()
+    prune.reverse();
+    prune
 }
 
 fn check_store(item: &ItemState<'_>, store: &Store, backups: &[Backup<'_>], out: &mut Out) {
@@ -49,7 +63,7 @@ fn check_store(item: &ItemState<'_>, store: &Store, backups: &[Backup<'_>], out:
         )
         .desired(format!("keep {}", policy.keep.value))
         .observed(format!("{}", backups.len()))
-        .hint("the planned prune-backup actions delete the oldest; the newest verified backup is never deleted"),
+        .hint("the planned prune-backup actions delete the oldest; the newest `keep` verified good backups are never deleted, nor corrupt ones (evidence)"),
     );
     for backup in prune {
         let path = store.path.value.join(&backup.entry.path);
@@ -83,6 +97,18 @@ mod tests {
     use super::super::fixture::{full, healthy, local, run};
     use super::*;
     use crate::plan::FindingCode;
+
+    /// The entries as an item's backups, dated by their mtime.
+    fn as_backups(entries: &[crate::observe::StoreEntry]) -> Vec<Backup<'_>> {
+        entries
+            .iter()
+            .map(|entry| Backup {
+                entry,
+                time: entry.mtime,
+                sql: None,
+            })
+            .collect()
+    }
 
     #[test]
     fn prunes_the_oldest_beyond_keep() {
@@ -135,15 +161,49 @@ mod tests {
                 })
             })
             .collect();
-        // keep 2 of 4: the two oldest would go, but the oldest is the only verified one.
+        // keep 2 of 4: the two newest stay, and the oldest, the only verified one.
         let prune = prunable(&backups, 2, 1);
         let names: Vec<&str> = prune.iter().map(|b| b.entry.path.as_str()).collect();
         assert_eq!(
             names,
-            vec![
-                "s/database/db/full/db_full_20261120T000000Z.bak",
-                "s/database/db/full/db_full_20261121T000000Z.bak"
-            ]
+            vec!["s/database/db/full/db_full_20261120T000000Z.bak"]
+        );
+    }
+
+    #[test]
+    fn corrupt_backups_never_count_toward_keep_and_are_never_pruned() {
+        // Five backups, keep 2, the newest three corrupt: the two good ones stay, and the
+        // corrupt ones are left as evidence.
+        let entries: Vec<_> = [
+            "20261122T000000Z",
+            "20261121T000000Z",
+            "20261120T000000Z",
+            "20261119T000000Z",
+            "20261118T000000Z",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut e = full(s);
+            if i < 3 {
+                e.recorded_sha256 = Some("0".repeat(64));
+            }
+            e
+        })
+        .collect();
+        let backups = as_backups(&entries);
+        assert!(prunable(&backups, 2, 1).is_empty());
+        // With a third good one, the oldest good one is prunable: two good remain.
+        let mut more = entries.clone();
+        more.push(full("20261117T000000Z"));
+        let backups = as_backups(&more);
+        let names: Vec<&str> = prunable(&backups, 2, 1)
+            .iter()
+            .map(|b| b.entry.path.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            vec!["s/database/db/full/db_full_20261117T000000Z.bak"]
         );
     }
 
@@ -153,14 +213,7 @@ mod tests {
             .iter()
             .map(|s| full(s))
             .collect();
-        let backups: Vec<Backup<'_>> = entries
-            .iter()
-            .map(|entry| Backup {
-                entry,
-                time: entry.mtime,
-                sql: None,
-            })
-            .collect();
+        let backups = as_backups(&entries);
         assert!(prunable(&backups, 1, 3).is_empty());
         assert_eq!(prunable(&backups, 1, 2).len(), 1);
     }

@@ -155,6 +155,8 @@ pub fn snapshot_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
+// The PostgreSQL cluster runs as the `postgres` user on a Unix socket: Unix only.
+#[cfg(unix)]
 pub mod postgres;
 
 /// The journal lines in the local state database of `state_dir`, as JSON values (what
