@@ -210,7 +210,12 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
         drop(lock);
         if apply::interrupt::requested() {
             let run = ApplyRun::new(&plan.actions, &outcomes, None);
-            emit_run(&run, args.format, options.now, super::stdout_terminal(global))?;
+            emit_run(
+                &run,
+                args.format,
+                options.now,
+                super::stdout_terminal(global),
+            )?;
             return Err(Failure(
                 "apply was interrupted (SIGTERM or SIGINT): no further action was started, the lock is released".into(),
             ));
@@ -239,7 +244,12 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             &after.findings,
         )?;
         let run = ApplyRun::new(&plan.actions, &outcomes, Some(&after));
-        emit_run(&run, args.format, options.now, super::stdout_terminal(global))?;
+        emit_run(
+            &run,
+            args.format,
+            options.now,
+            super::stdout_terminal(global),
+        )?;
         Ok(ExitCode::from(run.verdict.exit_code()))
     })();
     result.unwrap_or_else(Failure::report)

@@ -133,7 +133,12 @@ impl<'a> Run<'a> {
     pub fn line(&self) -> String {
         let now = self.after.map_or_else(
             || "interrupted, not observed again".to_owned(),
-            |after| format!("now: {}", Summary::of(after, Report::Check).line(Report::Check)),
+            |after| {
+                format!(
+                    "now: {}",
+                    Summary::of(after, Report::Check).line(Report::Check)
+                )
+            },
         );
         format!(
             "apply: {} done, {} failed, {} skipped, {} manual left for people · {now} · {}",
