@@ -317,12 +317,13 @@ fn retention_prunes_the_oldest_export_on_a_windows_store() {
     let estate = Estate::new();
     let mut printed = String::new();
     // Each export is stale by the next (over a day old), all inside the backup window; the
-    // last run finds three exports where two are kept.
-    for day in [
-        "2026-11-22T01:00:00Z",
-        "2026-11-23T03:00:00Z",
-        "2026-11-24T04:30:00Z",
-        "2026-11-24T04:30:00Z",
+    // third run leaves three exports where two are kept, so it is not in sync (exit 2) until
+    // the last run prunes the oldest.
+    for (day, in_sync) in [
+        ("2026-11-22T01:00:00Z", 0),
+        ("2026-11-23T03:00:00Z", 0),
+        ("2026-11-24T04:30:00Z", 2),
+        ("2026-11-24T04:30:00Z", 0),
     ] {
         let out = estate.run(
             &[
@@ -333,7 +334,7 @@ fn retention_prunes_the_oldest_export_on_a_windows_store() {
             ],
             day,
         );
-        assert_eq!(out.status, 0, "{day}: {}\n{}", out.stdout, out.stderr);
+        assert_eq!(out.status, in_sync, "{day}: {}\n{}", out.stdout, out.stderr);
         printed.push_str(&out.stdout);
     }
     assert!(printed.contains("prune-backup"), "{printed}");
