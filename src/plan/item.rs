@@ -24,7 +24,7 @@ pub struct ItemState<'a> {
     pub copies: Vec<Backup<'a>>,
     /// Where each copy's path is in `copies`: finding a backup's copy costs O(1), not a
     /// scan (plans of thousands of backups were quadratic).
-    copy_index: std::collections::HashMap<&'a str, usize>,
+    copy_index: std::collections::HashMap<std::borrow::Cow<'a, str>, usize>,
     /// A fileset's source directory as observed.
     pub source: Option<&'a FilesetObservation>,
     /// Who acts on what standby cannot do itself.
@@ -88,10 +88,11 @@ impl<'a> ItemState<'a> {
             _ => None,
         };
         let owner = owner_of(site, &item);
+        let case = copy_seen.map(|s| s.case).unwrap_or_default();
         let copy_index = copies
             .iter()
             .enumerate()
-            .map(|(i, c)| (c.entry.path.as_str(), i))
+            .map(|(i, c)| (case.key(&c.entry.path), i))
             .collect();
         Some(Self {
             item,
@@ -110,10 +111,12 @@ impl<'a> ItemState<'a> {
         })
     }
 
-    /// The copy of `backup` in the copy store, if there is one.
+    /// The copy of `backup` in the copy store, if there is one: the entry at its path, as
+    /// the copy store's file system compares names.
     pub fn copy_of(&self, backup: &Backup<'_>) -> Option<&Backup<'a>> {
+        let case = self.copy_seen.map(|s| s.case).unwrap_or_default();
         self.copy_index
-            .get(backup.entry.path.as_str())
+            .get(&case.key(&backup.entry.path))
             .and_then(|&i| self.copies.get(i))
     }
 }
