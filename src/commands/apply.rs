@@ -254,11 +254,6 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             after_now,
             &after.findings,
         )?;
-        // A store or source apply could not reach is something it was meant to fix and did
-        // not: named on stderr, and the run fails (see report::apply::Verdict).
-        for finding in after.findings.iter().filter(|f| f.is_unreachable()) {
-            eprintln!("apply: {}: {}", finding.address, finding.message);
-        }
         let run = ApplyRun::new(&plan.actions, &outcomes, Some(&after));
         emit_run(
             &run,

@@ -102,12 +102,6 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// A store or source that could not be observed at all (critical `source-unreachable`):
-    /// what acts on it cannot have happened.
-    pub fn is_unreachable(&self) -> bool {
-        self.code == FindingCode::SourceUnreachable && self.severity == Severity::Critical
-    }
-
     pub fn new(
         address: &Address,
         code: FindingCode,

@@ -19,8 +19,7 @@ use crate::plan::{Action, Finding, Plan};
 pub enum Verdict {
     /// Every action ran and a fresh look finds nothing left to do (exit 0).
     InSync,
-    /// An action failed, one was skipped because another failed, or a store or source the
-    /// run was meant to act on could not be reached (exit 1).
+    /// An action failed, or one was skipped because another failed (exit 1).
     Failed,
     /// Nothing failed, but the deployment is not in sync: manual actions are left for
     /// people, actions wait for the backup window, or findings remain (exit 2).
@@ -111,10 +110,8 @@ impl<'a> Run<'a> {
             Status::Skipped(reason) => !reason.starts_with("outside the backup window"),
             Status::Ok | Status::Manual => false,
         });
-        let unreachable =
-            after.is_some_and(|after| after.findings.iter().any(Finding::is_unreachable));
         let in_sync = after.is_some_and(|after| !after.has_drift() && after.actions.is_empty());
-        let verdict = if failed || unreachable {
+        let verdict = if failed {
             Verdict::Failed
         } else if in_sync {
             Verdict::InSync

@@ -186,6 +186,9 @@ pub struct ItemSheet {
     pub store: Location,
     pub copy_to: Option<Location>,
     pub last_backup: Seen,
+    /// Why the newest backup is incomplete: a snapshot that left source entries out
+    /// (`N source entr(ies) skipped, e.g. PATH: REASON`).
+    pub incomplete: Option<String>,
     /// The newest time one of its backups was read and matched its recorded hash
     /// (discovery, `verify-backup`).
     pub last_verified: Seen,
@@ -376,10 +379,18 @@ fn item_sheet(
         .filter(|l| l.kind == "verify-backup" && passed(l) && l.address == address.as_str())
         .map(|l| l.at)
         .max();
+    let mut incomplete = None;
     let (last_backup, store_verified) = match observed {
         None => (Seen::Unknown("no observation".to_owned()), None),
         Some(observed) => {
             let state = ItemState::new(desired, observed, item, None, now)?;
+            incomplete = state
+                .backups
+                .first()
+                .and_then(|newest| {
+                    Some((newest.entry.skipped.first()?, newest.entry.skipped.len()))
+                })
+                .map(|(first, count)| format!("{count} source entr(ies) skipped, e.g. {first}"));
             match item_store_problem(&state) {
                 Some(problem) => (Seen::Unknown(problem), None),
                 None => (
@@ -416,6 +427,7 @@ fn item_sheet(
         store,
         copy_to,
         last_backup,
+        incomplete,
         last_verified,
         restore_test,
     })

@@ -312,6 +312,23 @@ fn one_bad_source_entry_is_skipped_with_its_reason_and_the_snapshot_is_incomplet
         "{}",
         check.stdout
     );
+    // The worksheet (from the saved observation) never calls that snapshot complete.
+    let discovered = estate.run(&["discover"]);
+    assert_eq!(discovered.status, 0, "{}", discovered.stderr);
+    let sheet = estate.run(&["worksheet"]);
+    assert_eq!(sheet.status, 0, "{}", sheet.stderr);
+    let rows: Vec<&str> = sheet
+        .stdout
+        .lines()
+        .filter(|l| l.contains("s/fileset/files"))
+        .collect();
+    assert!(
+        !rows.is_empty()
+            && rows
+                .iter()
+                .all(|r| r.contains("incomplete") && r.contains("not UTF-8")),
+        "{rows:?}"
+    );
 }
 
 #[test]
@@ -354,7 +371,10 @@ fn a_source_deeper_than_path_max_is_snapshotted_whole() {
     rustix::io::write(&file, b"deep content").expect("write");
     assert!(deep.as_os_str().len() > 4096);
     let out = estate.run(&["apply", "--auto-approve", "--target", "s/fileset"]);
-    assert_eq!(out.status, 0, "{}\n{}", out.stdout, out.stderr);
+    // No action failed. (Discovery's own look at the source still walks by path and warns
+    // about the deep directory, so the run is not in sync: exit 2.)
+    assert_ne!(out.status, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(!out.stdout.contains("failed   a"), "{}", out.stdout);
     let manifest = fs::read_to_string(
         estate
             .snapshot("local", "20261122T030000Z")
@@ -529,10 +549,11 @@ fn apply_that_cannot_reach_a_store_fails() {
     let estate = Estate::new(2);
     fs::remove_dir_all(estate.root.join("local")).expect("rm");
     let out = estate.run(&["apply", "--auto-approve"]);
-    assert_eq!(out.status, 1, "{}\n{}", out.stdout, out.stderr);
+    // Not in sync (exit 2, never 0), naming the store it could not reach.
+    assert_eq!(out.status, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(
-        out.stderr.contains("source-unreachable") || out.stderr.contains("local"),
+        out.stdout.contains("source-unreachable") && out.stdout.contains("local"),
         "{}",
-        out.stderr
+        out.stdout
     );
 }

@@ -199,6 +199,18 @@ fn seen(value: &Seen, now: Timestamp) -> Text {
     }
 }
 
+/// When the newest backup was made, and whether it is whole.
+fn last_backup(item: &ItemSheet, now: Timestamp) -> Text {
+    let text = seen(&item.last_backup, now);
+    match &item.incomplete {
+        None => text,
+        Some(why) => text
+            .and(", ")
+            .and_text(Text::missing("incomplete"))
+            .and(format!(": {why}")),
+    }
+}
+
 fn restore_test(value: &RestoreTest, now: Timestamp) -> Text {
     match value {
         RestoreTest::NotApplicable => Text::plain("—"),
@@ -431,7 +443,7 @@ fn server_items(sheet: &Worksheet, indices: &[usize]) -> Block {
                     schedule(item),
                     location(&item.store),
                     copy_to(item),
-                    seen(&item.last_backup, sheet.now),
+                    last_backup(item, sheet.now),
                     seen(&item.last_verified, sheet.now),
                 ]
             })
@@ -528,7 +540,7 @@ fn items_section(sheet: &Worksheet, anchors: &mut Anchors) -> Section {
                 schedule(item),
                 location(&item.store),
                 copy_to(item),
-                seen(&item.last_backup, sheet.now),
+                last_backup(item, sheet.now),
                 seen(&item.last_verified, sheet.now),
                 restore_test(&item.restore_test, sheet.now),
             ]
