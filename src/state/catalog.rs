@@ -15,6 +15,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 pub const FORMAT_VERSION: &str = "1";
 
+/// The catalog's columns in the state databases, in the order both backends read and
+/// write them.
+pub const CATALOG_COLUMNS: &str =
+    "path, address, size, mtime, sha256, mismatch, files, first_seen, last_verified, origin";
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CatalogEntry {
     /// The address of the item the file belongs to, when its path follows the layout.
@@ -52,6 +57,25 @@ pub enum HashOrigin {
     /// another tool made): the hash is whatever the content was then, right or not.
     #[default]
     FirstSeen,
+}
+
+impl HashOrigin {
+    /// The name the state databases store (the same as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifiedAt => "verified-at",
+            Self::FirstSeen => "first-seen",
+        }
+    }
+
+    /// The origin a state database stored; anything else vouches for nothing.
+    pub fn from_stored(stored: &str) -> Self {
+        if stored == Self::VerifiedAt.as_str() {
+            Self::VerifiedAt
+        } else {
+            Self::FirstSeen
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
