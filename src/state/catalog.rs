@@ -47,7 +47,7 @@ pub struct CatalogEntry {
 }
 
 /// Where a recorded hash came from, which decides how far it can be trusted.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum HashOrigin {
     /// Standby wrote or copied the file and verified its hash as it did: the content is
@@ -78,11 +78,16 @@ impl HashOrigin {
     }
 }
 
+/// The set of entries, hashed with a fast hash: loading and looking up 100,000 paths is
+/// much of a re-discovery's work. Paths are not secret and never chosen by an attacker who
+/// could use collisions to slow standby down any more than by creating files.
+type Entries = HashSet<ByPath, foldhash::fast::RandomState>;
+
 #[derive(Debug, Deserialize)]
 struct CatalogFile {
     format_version: String,
     #[serde(deserialize_with = "entries_by_path")]
-    entries: HashSet<ByPath>,
+    entries: Entries,
 }
 
 /// What `save` writes: the same shape as [`CatalogFile`], borrowing the entries.
@@ -119,31 +124,30 @@ impl Borrow<Path> for ByPath {
 
 /// Reads the entries straight into the set (no list of them first); a later entry for the
 /// same path replaces an earlier one.
-fn entries_by_path<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<HashSet<ByPath>, D::Error> {
-    struct Entries;
-    impl<'de> Visitor<'de> for Entries {
-        type Value = HashSet<ByPath>;
+fn entries_by_path<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Entries, D::Error> {
+    struct EntriesVisitor;
+    impl<'de> Visitor<'de> for EntriesVisitor {
+        type Value = Entries;
 
         fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
             formatter.write_str("a list of catalog entries")
         }
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut entries = HashSet::with_capacity(seq.size_hint().unwrap_or(0));
+            let mut entries =
+                Entries::with_capacity_and_hasher(seq.size_hint().unwrap_or(0), Default::default());
             while let Some(entry) = seq.next_element()? {
                 entries.replace(ByPath(entry));
             }
             Ok(entries)
         }
     }
-    deserializer.deserialize_seq(Entries)
+    deserializer.deserialize_seq(EntriesVisitor)
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
-    entries: HashSet<ByPath>,
+    entries: Entries,
     /// Whether the content differs from the file it was loaded from (or there is no file):
     /// an unchanged catalog need not be written again.
     changed: bool,

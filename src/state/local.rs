@@ -305,9 +305,11 @@ impl Backend for Local {
             .map_err(self.error())
     }
 
-    fn save_observation(&mut self, taken_at: Timestamp, json: &str) -> Result<(), StateError> {
-        let fingerprint = super::observation_fingerprint(json);
-        // An unchanged observation is not written again: only its time moves.
+    fn touch_observation(
+        &mut self,
+        taken_at: Timestamp,
+        fingerprint: &str,
+    ) -> Result<bool, StateError> {
         let moved = self
             .db
             .execute(
@@ -315,26 +317,32 @@ impl Backend for Local {
                 params![to_nanos(taken_at), fingerprint],
             )
             .map_err(self.error())?;
-        if moved == 0 {
-            let place = self.place();
-            let sqlite = |source| StateError::Sqlite {
-                place: place.clone(),
-                source,
-            };
-            let tx = self.db.transaction().map_err(sqlite)?;
-            tx.execute(
-                "INSERT OR REPLACE INTO observation (id, taken_at, fingerprint) VALUES (1, ?1, ?2)",
-                params![to_nanos(taken_at), fingerprint],
-            )
-            .map_err(sqlite)?;
-            tx.execute(
-                "INSERT OR REPLACE INTO observation_body (id, body) VALUES (1, ?1)",
-                params![json],
-            )
-            .map_err(sqlite)?;
-            tx.commit().map_err(sqlite)?;
-        }
-        Ok(())
+        Ok(moved == 1)
+    }
+
+    fn save_observation(
+        &mut self,
+        taken_at: Timestamp,
+        fingerprint: &str,
+        json: &str,
+    ) -> Result<(), StateError> {
+        let place = self.place();
+        let sqlite = |source| StateError::Sqlite {
+            place: place.clone(),
+            source,
+        };
+        let tx = self.db.transaction().map_err(sqlite)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO observation (id, taken_at, fingerprint) VALUES (1, ?1, ?2)",
+            params![to_nanos(taken_at), fingerprint],
+        )
+        .map_err(sqlite)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO observation_body (id, body) VALUES (1, ?1)",
+            params![json],
+        )
+        .map_err(sqlite)?;
+        tx.commit().map_err(sqlite)
     }
 
     fn append_journal(&mut self, line: &JournalLine) -> Result<(), StateError> {

@@ -301,9 +301,11 @@ impl Backend for Postgres {
         Ok(row.map(|r| (from_nanos(r.get(0)), r.get(1))))
     }
 
-    fn save_observation(&mut self, taken_at: Timestamp, json: &str) -> Result<(), StateError> {
-        let fingerprint = super::observation_fingerprint(json);
-        // An unchanged observation is not sent again: only its time moves.
+    fn touch_observation(
+        &mut self,
+        taken_at: Timestamp,
+        fingerprint: &str,
+    ) -> Result<bool, StateError> {
         let moved = self
             .db
             .execute(
@@ -311,17 +313,24 @@ impl Backend for Postgres {
                 &[&to_nanos(taken_at), &fingerprint],
             )
             .map_err(self.error())?;
-        if moved == 0 {
-            self.db
-                .execute(
-                    "INSERT INTO observation (id, taken_at, fingerprint, body) \
-                     VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET \
-                     taken_at = excluded.taken_at, fingerprint = excluded.fingerprint, \
-                     body = excluded.body",
-                    &[&to_nanos(taken_at), &fingerprint, &json],
-                )
-                .map_err(self.error())?;
-        }
+        Ok(moved == 1)
+    }
+
+    fn save_observation(
+        &mut self,
+        taken_at: Timestamp,
+        fingerprint: &str,
+        json: &str,
+    ) -> Result<(), StateError> {
+        self.db
+            .execute(
+                "INSERT INTO observation (id, taken_at, fingerprint, body) \
+                 VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET \
+                 taken_at = excluded.taken_at, fingerprint = excluded.fingerprint, \
+                 body = excluded.body",
+                &[&to_nanos(taken_at), &fingerprint, &json],
+            )
+            .map_err(self.error())?;
         Ok(())
     }
 

@@ -131,21 +131,29 @@ fn keeps_the_contract(open: &dyn Fn() -> Box<dyn Backend>) {
         "format_version": "1", "taken_at": at(20).to_string(), "stores": [],
     })
     .to_string();
-    first.save_observation(at(20), &observed).expect("save");
+    first
+        .save_observation(at(20), "f1", &observed)
+        .expect("save");
     assert_eq!(
         second.last_observation().expect("read"),
         Some((at(20), observed.clone()))
     );
     // The same observation taken later is not written again: only its time moves.
-    let later = observed.replace(&at(20).to_string(), &at(30).to_string());
-    second.save_observation(at(30), &later).expect("save");
+    assert!(second.touch_observation(at(30), "f1").expect("touch"));
     assert_eq!(
         first.last_observation().expect("read"),
         Some((at(30), observed.clone()))
     );
-    // A different one replaces it.
-    let changed = later.replace("[]", "[1]");
-    first.save_observation(at(40), &changed).expect("save");
+    // A different one is not touched, but written whole.
+    assert!(!first.touch_observation(at(40), "f2").expect("touch"));
+    assert_eq!(
+        second.last_observation().expect("read"),
+        Some((at(30), observed.clone()))
+    );
+    let changed = observed.replace("[]", "[1]");
+    first
+        .save_observation(at(40), "f2", &changed)
+        .expect("save");
     assert_eq!(
         second.last_observation().expect("read"),
         Some((at(40), changed))
