@@ -55,6 +55,14 @@ impl NameCase {
         *self == Self::Sensitive
     }
 
+    /// `name` as a key that is equal for every name this rule takes for the same entry.
+    pub fn key(self, name: &str) -> std::borrow::Cow<'_, str> {
+        match self {
+            Self::Sensitive => name.into(),
+            Self::Insensitive => folded(name).collect::<String>().into(),
+        }
+    }
+
     /// Whether `a` and `b` name the same entry.
     pub fn eq(self, a: &str, b: &str) -> bool {
         match self {
@@ -141,6 +149,8 @@ mod tests {
         assert!(Insensitive.eq("Überweisung/x", "überweisung/X"));
         assert!(!Insensitive.eq("redmond/a", "redmond/b"));
         assert!(!Insensitive.eq("redmond/a", "redmond/ab"));
+        assert_eq!(Insensitive.key(copy), Insensitive.key(original));
+        assert_ne!(Sensitive.key(copy), Sensitive.key(original));
     }
 
     #[test]
