@@ -101,11 +101,13 @@ impl<'a> ItemState<'a> {
         })
     }
 
-    /// The copy of `backup` in the copy store, if there is one.
+    /// The copy of `backup` in the copy store, if there is one: the entry at its path, as
+    /// the copy store's file system compares names.
     pub fn copy_of(&self, backup: &Backup<'_>) -> Option<&Backup<'a>> {
+        let case = self.copy_seen.map(|s| s.case).unwrap_or_default();
         self.copies
             .iter()
-            .find(|c| c.entry.path == backup.entry.path)
+            .find(|c| case.eq(&c.entry.path, &backup.entry.path))
     }
 }
 

@@ -238,7 +238,7 @@ impl World {
         let Some(summary) = out
             .stdout
             .lines()
-            .find(|l| l.starts_with("apply: ") && l.contains(" succeeded, "))
+            .find(|l| l.starts_with("apply: ") && l.contains(" done, "))
         else {
             if out.stdout.contains("nothing to do") || out.status == 1 {
                 return;
@@ -248,17 +248,24 @@ impl World {
                 out.stdout, out.stderr
             ));
         };
-        let numbers: Vec<usize> = summary
+        // `apply: 3 done, 1 failed, 2 skipped, 0 manual left for people · now: … · failed`
+        let counts = summary.split(" · ").next().unwrap_or_default();
+        let numbers: Vec<usize> = counts
             .split(|c: char| !c.is_ascii_digit())
             .filter_map(|n| n.parse().ok())
             .collect();
-        let [_, failed, skipped] = numbers[..] else {
+        let [_, failed, skipped, _] = numbers[..] else {
             self.fail(&format!("odd summary {summary}"));
         };
+        // The "not done" table names each: ` failed    a3   copy-backup   …`.
         let named = out
             .stdout
             .lines()
-            .filter(|l| l.starts_with("  failed a") || l.starts_with("  not run a"))
+            .filter(|l| {
+                let mut words = l.split_whitespace();
+                matches!(words.next(), Some("failed" | "skipped"))
+                    && words.next().is_some_and(|id| id.starts_with('a'))
+            })
             .count();
         if named != failed + skipped {
             self.fail(&format!("{summary}, but {named} named:\n{}", out.stdout));
