@@ -84,6 +84,10 @@ pub struct GlobalArgs {
     /// Print only problems: no summary line when all is well.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// Print more: every action of a plan on its own row instead of alike ones folded.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -175,9 +179,11 @@ pub enum Command {
     ///
     /// Every write goes to a temporary name, is fsynced and hash-checked, then renamed.
     /// Actions are journaled in the state; its lock keeps a second apply out, from any
-    /// machine sharing a PostgreSQL state.
-    /// Exits 0 when every action ran or was deliberately deferred, 1 when one failed or the
-    /// plan was refused.
+    /// machine sharing a PostgreSQL state. Ends with what was not done (failed, skipped,
+    /// manual actions with their owners) and what a fresh look still finds. Exits 0 when
+    /// every action succeeded and the deployment is in sync, 1 when an action failed or the
+    /// plan was refused, 2 when nothing failed but the deployment is not in sync (manual
+    /// actions left, actions waiting for the backup window, findings that remain).
     Apply(ApplyArgs),
 
     /// Remove a stale lock left by an apply that died.
@@ -302,6 +308,11 @@ pub struct ApplyArgs {
     /// Apply without asking (required when stdin is not a terminal and no PLAN is given).
     #[arg(long)]
     pub auto_approve: bool,
+
+    /// Output format of the run's result: `table` for people, `json` for automation (the
+    /// plan to approve then goes to stderr).
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Table)]
+    pub format: ApplyFormat,
 
     /// Only actions on addresses matching GLOB, and everything below them (repeatable).
     #[arg(long, value_name = "GLOB")]
@@ -433,6 +444,16 @@ pub struct WorksheetArgs {
     /// of now: ages ("5h ago") are measured from it.
     #[arg(long, value_name = "TIME")]
     pub now: Option<jiff::Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApplyFormat {
+    /// The plan, each action as it starts and ends (stderr), what was not done, the findings
+    /// that remain and a summary line.
+    Table,
+    /// `format_version`, `in_sync`, `result`, `summary` (done, failed, skipped, manual),
+    /// every action's result, and `after` (a fresh plan's summary, findings and actions).
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -7,9 +7,11 @@ use jiff::Timestamp;
 
 use super::common::{self, Failure};
 use crate::apply::{self, Options, Outcome, Progress, Status};
-use crate::cli::{ApplyArgs, ForceUnlockArgs, GlobalArgs, ObserveArgs};
+use crate::cli::{ApplyArgs, ApplyFormat, ForceUnlockArgs, GlobalArgs, ObserveArgs};
 use crate::desired::Desired;
 use crate::plan::{Action, Plan, SavedPlan, Targets, plan};
+use crate::report::apply::Run as ApplyRun;
+use crate::report::layout::Terminal;
 use crate::report::plan::{Report, table};
 use crate::state::Backend;
 
@@ -143,10 +145,17 @@ fn actions(
     let now = common::now(&args.observe);
     let ignore = common::ignore_rules(global)?;
     let plan = plan(desired, &observed, now).select(targets, &ignore);
-    print!(
-        "{}",
-        table(&plan, Report::Plan, super::stdout_color(global.color))
-    );
+    // The plan to approve; with --format json stdout is the run's result alone.
+    match args.format {
+        ApplyFormat::Table => print!(
+            "{}",
+            table(&plan, Report::Plan, super::stdout_terminal(global))
+        ),
+        ApplyFormat::Json => eprint!(
+            "{}",
+            table(&plan, Report::Plan, super::stderr_terminal(global))
+        ),
+    }
     if !plan.actions.iter().all(|a| a.manual) && !args.auto_approve {
         approve(plan.actions.iter().filter(|a| !a.manual).count())?;
     }
@@ -170,10 +179,6 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             .lock("apply", args.lock_timeout)
             .map_err(|e| Failure(e.to_string()))?;
         let (plan, _planned_for) = actions(global, &desired, args, &targets, backend.as_mut())?;
-        let runnable = plan.actions.iter().filter(|a| !a.manual).count();
-        if runnable == 0 {
-            println!("apply: nothing to do");
-        }
         let mut catalog = backend.load_catalog().map_err(|e| Failure(e.to_string()))?;
         let options = Options {
             parallelism: args.parallelism,
@@ -202,39 +207,15 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
         backend
             .save_catalog(&mut catalog)
             .map_err(|e| Failure(e.to_string()))?;
-        let count = |f: fn(&Status) -> bool| outcomes.iter().filter(|o| f(&o.status)).count();
-        let (ok, failed, skipped) = (
-            count(|s| *s == Status::Ok),
-            count(|s| matches!(s, Status::Failed(_))),
-            count(|s| matches!(s, Status::Skipped(_))),
-        );
-        println!("\napply: {ok} succeeded, {failed} failed, {skipped} skipped");
-        for outcome in &outcomes {
-            let address = plan
-                .actions
-                .iter()
-                .find(|a| a.id == outcome.id)
-                .map_or(String::new(), |a| a.address.to_string());
-            match &outcome.status {
-                Status::Failed(why) => println!("  failed {} {address}: {why}", outcome.id),
-                Status::Skipped(why) => println!("  not run {} {address}: {why}", outcome.id),
-                Status::Ok | Status::Manual => {}
-            }
-        }
-        for action in plan.actions.iter().filter(|a| a.manual) {
-            println!(
-                "  manual {} {}: {}{}",
-                action.id,
-                action.address,
-                action.preview,
-                action
-                    .owner
-                    .as_ref()
-                    .map_or(String::new(), |o| format!(" [owner: {o}]"))
-            );
-        }
         drop(lock);
         if apply::interrupt::requested() {
+            let run = ApplyRun::new(&plan.actions, &outcomes, None);
+            emit_run(
+                &run,
+                args.format,
+                options.now,
+                super::stdout_terminal(global),
+            )?;
             return Err(Failure(
                 "apply was interrupted (SIGTERM or SIGINT): no further action was started, the lock is released".into(),
             ));
@@ -251,24 +232,25 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             backend.as_mut(),
         )?;
         let ignore = common::ignore_rules(global)?;
-        let after = crate::plan::plan(&desired, &observed, options.now).select(&targets, &ignore);
+        // Judged as of now, after the run: a test restore it journaled a second ago is not
+        // in the future.
+        let after_now = args.observe.now.unwrap_or_else(Timestamp::now);
+        let after = crate::plan::plan(&desired, &observed, after_now).select(&targets, &ignore);
         common::record_findings(
             backend.as_mut(),
             "check",
             &select,
-            options.now,
+            after_now,
             &after.findings,
         )?;
-        print!(
-            "\n{}",
-            table(&after, Report::Plan, super::stdout_color(global.color))
-        );
-        let dependency_skips = outcomes.iter().any(|o| matches!(&o.status, Status::Skipped(r) if !r.starts_with("outside the backup window")));
-        Ok(if failed > 0 || dependency_skips {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        })
+        let run = ApplyRun::new(&plan.actions, &outcomes, Some(&after));
+        emit_run(
+            &run,
+            args.format,
+            options.now,
+            super::stdout_terminal(global),
+        )?;
+        Ok(ExitCode::from(run.verdict.exit_code()))
     })();
     result.unwrap_or_else(Failure::report)
 }
@@ -290,4 +272,18 @@ pub(super) fn force_unlock(global: &GlobalArgs, args: &ForceUnlockArgs) -> ExitC
         }
         Err(failure) => failure.report(),
     }
+}
+
+/// Prints the run's result in the chosen format.
+fn emit_run(
+    run: &ApplyRun<'_>,
+    format: ApplyFormat,
+    now: Timestamp,
+    terminal: Terminal,
+) -> Result<(), Failure> {
+    let text = match format {
+        ApplyFormat::Table => run.table(terminal),
+        ApplyFormat::Json => run.json(now).map_err(|e| Failure(e.to_string()))?,
+    };
+    common::emit(None, &text)
 }

@@ -37,7 +37,7 @@ pub(super) fn run(global: &GlobalArgs, args: &AuditArgs) -> ExitCode {
             )?;
         }
         let text = match args.format {
-            ReportFormat::Table => render::table(&audit, super::stdout_color(global.color)),
+            ReportFormat::Table => render::table(&audit, super::stdout_terminal(global)),
             ReportFormat::Json => {
                 render::json(&audit, now, observed.taken_at).map_err(|e| Failure(e.to_string()))?
             }

@@ -1,5 +1,6 @@
 //! `standby discover`: observe and save the snapshot.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::common::{self, Failure};
@@ -14,7 +15,20 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
         let mut backend = common::open_state(global, &desired)?;
         let mut observed = common::discover(global, &desired, &args.observe, backend.as_mut())?;
         crate::observe::observe_standby(&desired, &mut observed);
-        let saved_to = if let Some(path) = &args.out {
+        let all_failed =
+            !observed.stores.is_empty() && observed.stores.iter().all(|s| s.error.is_some());
+        // A discovery that reached no store must not replace the last good snapshot that
+        // `plan` and the worksheet read: it goes beside it, in a file of its own.
+        let failed_to = all_failed.then(|| {
+            failed_path(&args.out.clone().unwrap_or_else(|| {
+                global
+                    .state
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("state"))
+                    .join("observed.json")
+            }))
+        });
+        let saved_to = if let Some(path) = failed_to.as_ref().or(args.out.as_ref()) {
             // Compact: a quarter smaller and faster to write than pretty-printed on a large
             // store (`jq . FILE` shows it indented). Streamed: with large SQL histories the
             // JSON is as big as the observation itself, and a copy of it in memory would
@@ -75,8 +89,12 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
                 saved_to
             );
         }
-        let all_failed =
-            !observed.stores.is_empty() && observed.stores.iter().all(|s| s.error.is_some());
+        if all_failed {
+            eprintln!(
+                "error: no backup store could be read; the last good observation is kept, this \
+                 one is in {saved_to}"
+            );
+        }
         // The process ends here: freeing an observation of millions of SQL history rows one
         // allocation at a time took a second of a 20 s benchmark run (benches/sql.sh), for
         // memory the kernel takes back at exit anyway.
@@ -88,4 +106,13 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
         })
     })();
     result.unwrap_or_else(Failure::report)
+}
+
+/// Where a failed discovery is written: beside the snapshot it must not replace
+/// (`observed.json` → `observed.failed.json`).
+fn failed_path(path: &Path) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "observed".into(), |s| s.to_string_lossy().into_owned());
+    path.with_file_name(format!("{stem}.failed.json"))
 }

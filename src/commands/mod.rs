@@ -16,7 +16,8 @@ mod worksheet;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use crate::cli::{Cli, ColorChoice, Command};
+use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
+use crate::report::layout::Terminal;
 
 /// Whether to colour a stream, from `--color`, `NO_COLOR` and whether it is a terminal.
 pub(crate) fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
@@ -35,6 +36,49 @@ pub(crate) fn stderr_color(choice: ColorChoice) -> bool {
 
 pub(crate) fn stdout_color(choice: ColorChoice) -> bool {
     use_color(choice, std::io::stdout().is_terminal())
+}
+
+/// How wide stdout is, for laying tables out: `STANDBY_COLUMNS` when set (0: never wrap), else
+/// the terminal's width (`COLUMNS` first, as shells export it); `None` when stdout is no
+/// terminal, so a pipe or a file gets whole lines.
+pub(crate) fn stdout_width() -> Option<usize> {
+    let columns = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+    };
+    if let Some(width) = columns("STANDBY_COLUMNS") {
+        return (width > 0).then_some(width);
+    }
+    let stdout = std::io::stdout();
+    if !stdout.is_terminal() {
+        return None;
+    }
+    columns("COLUMNS")
+        .filter(|w| *w > 0)
+        .or_else(|| terminal_size::terminal_size_of(&stdout).map(|(w, _)| usize::from(w.0)))
+}
+
+/// How the tables on stdout are shown.
+pub(crate) fn stdout_terminal(global: &GlobalArgs) -> Terminal {
+    Terminal {
+        color: stdout_color(global.color),
+        width: stdout_width(),
+        verbose: global.verbose,
+    }
+}
+
+/// How tables on stderr are shown (the plan `apply --format json` asks approval for).
+pub(crate) fn stderr_terminal(global: &GlobalArgs) -> Terminal {
+    Terminal {
+        color: stderr_color(global.color),
+        width: stderr_is_terminal()
+            .then(|| {
+                terminal_size::terminal_size_of(std::io::stderr()).map(|(w, _)| usize::from(w.0))
+            })
+            .flatten(),
+        verbose: global.verbose,
+    }
 }
 
 pub(crate) fn stderr_is_terminal() -> bool {

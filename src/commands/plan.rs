@@ -8,6 +8,7 @@ use crate::cli::{CheckArgs, CheckFormat, GlobalArgs, PlanArgs, ReportFormat, Sel
 use crate::desired::Desired;
 use crate::observe::Observed;
 use crate::plan::{Plan, SavedPlan, plan};
+use crate::report::layout::Terminal;
 use crate::report::nagios::{self, Status};
 use crate::report::plan::{self as render, Report};
 use crate::report::{junit, prometheus};
@@ -67,10 +68,10 @@ fn render(
     planned: &Planned,
     report: Report,
     format: ReportFormat,
-    color: bool,
+    terminal: Terminal,
 ) -> Result<String, Failure> {
     Ok(match format {
-        ReportFormat::Table => render::table(&planned.plan, report, color),
+        ReportFormat::Table => render::table(&planned.plan, report, terminal),
         ReportFormat::Json => render::json(&planned.plan, report, planned.now, planned.observed_at)
             .map_err(|e| Failure(e.to_string()))?,
         ReportFormat::Markdown => render::markdown(&planned.plan, report),
@@ -99,10 +100,21 @@ pub(super) fn run_plan(global: &GlobalArgs, args: &PlanArgs) -> ExitCode {
         if let Err(failure) = written {
             return failure.report();
         }
+        if !global.quiet {
+            eprintln!(
+                "saved the plan to {}; apply it with: {}",
+                path.display(),
+                apply_command(global, path)
+            );
+        }
     }
-    let color = super::stdout_color(global.color);
-    if let Err(failure) = render(&planned, Report::Plan, args.format, color)
-        .and_then(|text| common::emit(None, &text))
+    if let Err(failure) = render(
+        &planned,
+        Report::Plan,
+        args.format,
+        super::stdout_terminal(global),
+    )
+    .and_then(|text| common::emit(None, &text))
     {
         return failure.report();
     }
@@ -114,15 +126,39 @@ pub(super) fn run_plan(global: &GlobalArgs, args: &PlanArgs) -> ExitCode {
     }
 }
 
+/// The command that applies a saved plan, with the global options it needs to find the same
+/// desired state and state directory.
+fn apply_command(global: &GlobalArgs, path: &std::path::Path) -> String {
+    let quote = |p: &std::path::Path| {
+        let text = p.display().to_string();
+        if text.contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c)) {
+            format!("'{}'", text.replace('\'', r"'\''"))
+        } else {
+            text
+        }
+    };
+    let mut command = "standby".to_owned();
+    if global.desired != std::path::Path::new("desired") {
+        command = format!("{command} --desired {}", quote(&global.desired));
+    }
+    if let Some(state) = &global.state {
+        command = format!("{command} --state {}", quote(state));
+    }
+    format!("{command} apply {}", quote(path))
+}
+
 pub(super) fn run_check(global: &GlobalArgs, args: &CheckArgs) -> ExitCode {
     let planned = match make(global, &args.select) {
         Ok(planned) => planned,
         Err(unplanned) => return cannot_check(args, &unplanned.reason),
     };
-    let color = args.format == CheckFormat::Table
-        && args.out.is_none()
-        && super::stdout_color(global.color);
-    if let Err(failure) = check_report(&planned, args.format, color)
+    // A report written to a file is neither coloured nor wrapped.
+    let terminal = if args.out.is_none() {
+        super::stdout_terminal(global)
+    } else {
+        Terminal::default()
+    };
+    if let Err(failure) = check_report(&planned, args.format, terminal)
         .and_then(|text| common::emit(args.out.as_ref(), &text))
     {
         let reason = failure.0.clone();
@@ -139,12 +175,19 @@ pub(super) fn run_check(global: &GlobalArgs, args: &CheckArgs) -> ExitCode {
     }
 }
 
-fn check_report(planned: &Planned, format: CheckFormat, color: bool) -> Result<String, Failure> {
+fn check_report(
+    planned: &Planned,
+    format: CheckFormat,
+    terminal: Terminal,
+) -> Result<String, Failure> {
     let (plan, now, observed_at) = (&planned.plan, planned.now, planned.observed_at);
+    let uncoloured = Terminal::default();
     Ok(match format {
-        CheckFormat::Table => render(planned, Report::Check, ReportFormat::Table, color)?,
-        CheckFormat::Json => render(planned, Report::Check, ReportFormat::Json, false)?,
-        CheckFormat::Markdown => render(planned, Report::Check, ReportFormat::Markdown, false)?,
+        CheckFormat::Table => render(planned, Report::Check, ReportFormat::Table, terminal)?,
+        CheckFormat::Json => render(planned, Report::Check, ReportFormat::Json, uncoloured)?,
+        CheckFormat::Markdown => {
+            render(planned, Report::Check, ReportFormat::Markdown, uncoloured)?
+        }
         CheckFormat::Junit => junit::junit(plan, now, observed_at),
         CheckFormat::Nagios => nagios::nagios(plan),
         CheckFormat::Prometheus => prometheus::prometheus(plan, now, observed_at),

@@ -93,27 +93,27 @@ pub(crate) fn walk_parallel<T: Send>(
     visit: &(impl Fn(&str, Vec<Entry>) -> (T, Vec<String>) + Sync),
 ) -> std::io::Result<Walked<T>> {
     let reader = fs::read_dir(root)?;
-    let mut walked = walk_below(root, String::new(), reader, visit);
+    let mut walked = walk_below(root, "", reader, visit);
     walked.unreadable.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(walked)
 }
 
 fn walk_below<T: Send>(
     root: &Path,
-    relative: String,
+    relative: &str,
     reader: fs::ReadDir,
     visit: &(impl Fn(&str, Vec<Entry>) -> (T, Vec<String>) + Sync),
 ) -> Walked<T> {
     use rayon::prelude::*;
     let mut unreadable = Vec::new();
-    let entries = read_entries(reader, &relative, &mut unreadable);
-    let (kept, descend) = visit(&relative, entries);
+    let entries = read_entries(reader, relative, &mut unreadable);
+    let (kept, descend) = visit(relative, entries);
     let below = descend
         .into_par_iter()
         .map(|name| {
-            let relative = join(&relative, &name);
+            let relative = join(relative, &name);
             match fs::read_dir(root.join(&relative)) {
-                Ok(reader) => walk_below(root, relative, reader, visit),
+                Ok(reader) => walk_below(root, &relative, reader, visit),
                 Err(e) => Walked {
                     visited: Vec::new(),
                     unreadable: vec![UnreadablePath {

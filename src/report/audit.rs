@@ -8,10 +8,9 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 use owo_colors::OwoColorize;
 use serde::Serialize;
-use tabled::settings::Style;
-use tabled::{Table, Tabled};
 
-use super::plan::{Report, Summary, paint};
+use super::layout::{self, Column, Terminal};
+use super::plan::{Report, Summary, findings_by_site};
 use crate::audit::{Audit, ParityKind, ParityRow, Status};
 use crate::plan::{Finding, Plan, Severity};
 
@@ -80,29 +79,12 @@ fn paint_status(row: &ParityRow, color: bool) -> String {
     }
 }
 
-#[derive(Tabled)]
-struct ParityLine {
-    #[tabled(rename = "KIND")]
-    kind: &'static str,
-    #[tabled(rename = "PRIMARY")]
-    primary: String,
-    #[tabled(rename = "STANDBY")]
-    standby: String,
-    #[tabled(rename = "STATUS")]
-    status: String,
-}
-
-#[derive(Tabled)]
-struct FindingLine {
-    #[tabled(rename = "SEVERITY")]
-    severity: String,
-    #[tabled(rename = "ADDRESS")]
-    address: String,
-    #[tabled(rename = "CODE")]
-    code: String,
-    #[tabled(rename = "MESSAGE")]
-    message: String,
-}
+const PARITY_COLUMNS: [Column; 4] = [
+    Column::fixed("KIND"),
+    Column::wrapping("PRIMARY"),
+    Column::wrapping("STANDBY"),
+    Column::wrapping("STATUS"),
+];
 
 /// A unified diff with removed lines red, added lines green and hunk headers cyan.
 fn paint_diff(diff: &str, color: bool) -> String {
@@ -129,51 +111,41 @@ fn paint_diff(diff: &str, color: bool) -> String {
 
 /// The table for people: the headline, a parity table per kind for each standby site,
 /// the findings grouped by site (most severe first), then each settings diff.
-pub fn table(audit: &Audit, color: bool) -> String {
-    let mut out = format!("{}\n", headline(audit));
+pub fn table(audit: &Audit, terminal: Terminal) -> String {
+    let color = terminal.color;
+    let mut out = layout::paragraph(&headline(audit), terminal.width);
     for (primary, standby) in pairs(audit) {
         let _ = write!(out, "\n== {standby} stands in for {primary} ==\n");
         for kind in ParityKind::ALL {
-            let rows: Vec<ParityLine> = audit
+            let rows: Vec<Vec<String>> = audit
                 .parity
                 .iter()
                 .filter(|r| {
                     r.kind == kind && r.primary_site == primary && r.standby_site == standby
                 })
-                .map(|r| ParityLine {
-                    kind: r.kind.as_str(),
-                    primary: r.primary.clone(),
-                    standby: r.standby.clone(),
-                    status: paint_status(r, color),
+                .map(|r| {
+                    vec![
+                        r.kind.as_str().to_owned(),
+                        r.primary.clone(),
+                        r.standby.clone(),
+                        paint_status(r, color),
+                    ]
                 })
                 .collect();
             if rows.is_empty() {
                 continue;
             }
-            let mut table = Table::new(rows);
-            table.with(Style::blank());
-            let _ = write!(out, "\n{}\n{table}\n", kind.title());
+            let _ = write!(
+                out,
+                "\n{}\n{}",
+                kind.title(),
+                layout::table(&PARITY_COLUMNS, rows, terminal.width)
+            );
         }
     }
-    let mut sites: Vec<&str> = audit.findings.iter().map(|f| f.address.site()).collect();
-    sites.dedup();
-    if !sites.is_empty() {
+    if !audit.findings.is_empty() {
         out.push_str("\nfindings\n");
-    }
-    for site in sites {
-        let rows = audit
-            .findings
-            .iter()
-            .filter(|f| f.address.site() == site)
-            .map(|f| FindingLine {
-                severity: paint(f.severity, color),
-                address: f.address.to_string(),
-                code: f.code.to_string(),
-                message: f.message.clone(),
-            });
-        let mut table = Table::new(rows);
-        table.with(Style::blank());
-        let _ = write!(out, "\n{site}\n{table}\n");
+        out.push_str(&findings_by_site(&audit.findings, terminal));
     }
     for finding in audit.findings.iter().filter(|f| f.diff.is_some()) {
         let _ = write!(

@@ -7,9 +7,8 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 use owo_colors::OwoColorize;
 use serde::Serialize;
-use tabled::settings::Style;
-use tabled::{Table, Tabled};
 
+use super::layout::{self, Column, Terminal};
 use crate::plan::{Action, Finding, ItemStatus, Plan, Severity};
 
 /// Which command is reporting: `check` shows findings only.
@@ -60,7 +59,8 @@ impl Summary {
         }
     }
 
-    /// `2 critical, 3 warnings, 1 info · 9 actions (4 copy-backup, …) · 1 ignored`
+    /// `2 critical, 3 warnings, 1 info · 9 actions (4 copy-backup, 2 prune-backup, …), 2
+    /// destructive · 1 ignored`
     pub fn line(&self, report: Report) -> String {
         let count = |key: &str| self.findings.get(key).copied().unwrap_or(0);
         let (c, w, i) = (count("critical"), count("warning"), count("info"));
@@ -88,6 +88,9 @@ impl Summary {
                     if total == 1 { "" } else { "s" },
                     kinds.join(", ")
                 );
+                if self.destructive > 0 {
+                    let _ = write!(line, ", {} destructive", self.destructive);
+                }
             }
         }
         if self.ignored > 0 {
@@ -135,30 +138,6 @@ pub fn json(
     })
 }
 
-#[derive(Tabled)]
-struct FindingRow {
-    #[tabled(rename = "SEVERITY")]
-    severity: String,
-    #[tabled(rename = "ADDRESS")]
-    address: String,
-    #[tabled(rename = "CODE")]
-    code: String,
-    #[tabled(rename = "MESSAGE")]
-    message: String,
-}
-
-#[derive(Tabled)]
-struct ActionRow {
-    #[tabled(rename = "ID")]
-    id: String,
-    #[tabled(rename = "KIND")]
-    kind: String,
-    #[tabled(rename = "ADDRESS")]
-    address: String,
-    #[tabled(rename = "WHAT")]
-    preview: String,
-}
-
 pub(crate) fn paint(severity: Severity, color: bool) -> String {
     let text = severity.as_str();
     match (color, severity) {
@@ -169,51 +148,157 @@ pub(crate) fn paint(severity: Severity, color: bool) -> String {
     }
 }
 
-/// The table for people: summary line first, findings grouped by site (most severe first),
-/// then the actions in the order `apply` runs them, manual ones last with their owners.
-pub fn table(plan: &Plan, report: Report, color: bool) -> String {
-    let summary = Summary::of(plan, report);
-    let mut out = format!("{}: {}\n", report.name(), summary.line(report));
-    let mut sites: Vec<&str> = plan.findings.iter().map(|f| f.address.site()).collect();
+const FINDING_COLUMNS: [Column; 4] = [
+    Column::fixed("SEVERITY"),
+    Column::fixed("ADDRESS"),
+    Column::fixed("CODE"),
+    Column::wrapping("MESSAGE"),
+];
+
+/// The findings of one site after another (in the order given: most severe first), each
+/// site's under its name.
+pub(crate) fn findings_by_site(findings: &[Finding], terminal: Terminal) -> String {
+    let mut out = String::new();
+    let mut sites: Vec<&str> = findings.iter().map(|f| f.address.site()).collect();
     sites.dedup();
     for site in sites {
-        let rows = plan
-            .findings
+        let rows = findings
             .iter()
             .filter(|f| f.address.site() == site)
-            .map(|f| FindingRow {
-                severity: paint(f.severity, color),
-                address: f.address.to_string(),
-                code: f.code.to_string(),
-                message: f.message.clone(),
-            });
-        let mut table = Table::new(rows);
-        table.with(Style::blank());
-        let _ = write!(out, "\n{site}\n{table}\n");
+            .map(|f| {
+                vec![
+                    paint(f.severity, terminal.color),
+                    f.address.to_string(),
+                    f.code.to_string(),
+                    f.message.clone(),
+                ]
+            })
+            .collect();
+        let _ = write!(
+            out,
+            "\n{site}\n{}",
+            layout::table(&FINDING_COLUMNS, rows, terminal.width)
+        );
     }
-    if report == Report::Plan && !plan.actions.is_empty() {
-        let rows = plan.actions.iter().map(|a| {
-            let mut kind = a.kind.to_string();
-            if a.destructive {
-                kind.push_str(" (destructive)");
-            }
-            let mut preview = a.preview.clone();
-            if let Some(owner) = &a.owner {
-                let _ = write!(preview, " [owner: {owner}]");
-            }
-            if !a.depends_on.is_empty() {
-                let _ = write!(preview, " [after {}]", a.depends_on.join(", "));
-            }
-            ActionRow {
-                id: a.id.clone(),
-                kind,
-                address: a.address.to_string(),
-                preview,
-            }
-        });
-        let mut table = Table::new(rows);
-        table.with(Style::blank());
-        let _ = write!(out, "\nactions\n{table}\n");
+    out
+}
+
+/// Actions of one kind on one address, shown as one row unless `-v`: seven copies of one
+/// database's full backups are one thing to approve.
+struct Fold<'a> {
+    actions: Vec<&'a Action>,
+}
+
+/// Folds alike actions together, at the place of the first of them; runs of fewer than
+/// three stay apart.
+fn folds(actions: &[Action], verbose: bool) -> Vec<Fold<'_>> {
+    let mut folds: Vec<Fold<'_>> = Vec::new();
+    for action in actions {
+        let alike = (!verbose)
+            .then(|| {
+                folds.iter_mut().find(|f| {
+                    f.actions[0].kind == action.kind && f.actions[0].address == action.address
+                })
+            })
+            .flatten();
+        match alike {
+            Some(fold) => fold.actions.push(action),
+            None => folds.push(Fold {
+                actions: vec![action],
+            }),
+        }
+    }
+    let mut split = Vec::new();
+    for fold in folds {
+        if fold.actions.len() < 3 {
+            split.extend(fold.actions.into_iter().map(|a| Fold { actions: vec![a] }));
+        } else {
+            split.push(fold);
+        }
+    }
+    // Splitting keeps each fold's own order; the plan's order is the order of first ids.
+    split.sort_by_key(|f| {
+        actions
+            .iter()
+            .position(|a| std::ptr::eq(a, f.actions[0]))
+            .unwrap_or(usize::MAX)
+    });
+    split
+}
+
+const ACTION_COLUMNS: [Column; 4] = [
+    Column::fixed("ID"),
+    Column::fixed("KIND"),
+    Column::fixed("ADDRESS"),
+    Column::wrapping("WHAT"),
+];
+
+/// What one action does, with its owner and what it waits for.
+fn preview(action: &Action) -> String {
+    let mut preview = action.preview.clone();
+    if let Some(owner) = &action.owner {
+        let _ = write!(preview, " [owner: {owner}]");
+    }
+    if !action.depends_on.is_empty() {
+        let _ = write!(preview, " [after {}]", action.depends_on.join(", "));
+    }
+    preview
+}
+
+fn action_row(fold: &Fold<'_>, color: bool) -> Vec<String> {
+    let first = fold.actions[0];
+    let id = match fold.actions.as_slice() {
+        [_] => first.id.clone(),
+        [.., last] => format!("{}…{}", first.id, last.id),
+        [] => String::new(),
+    };
+    let mut kind = first.kind.to_string();
+    if first.destructive {
+        kind = format!("{kind} (destructive)");
+        if color {
+            kind = kind.red().bold().to_string();
+        }
+    }
+    let what = if fold.actions.len() == 1 {
+        preview(first)
+    } else {
+        format!(
+            "{} actions like: {} (-v or --format json lists each)",
+            fold.actions.len(),
+            preview(first)
+        )
+    };
+    vec![id, kind, first.address.to_string(), what]
+}
+
+/// The actions in the order `apply` runs them, alike ones folded (unless `-v`), destructive
+/// ones marked.
+pub(crate) fn actions_table(actions: &[Action], terminal: Terminal) -> String {
+    let rows = folds(actions, terminal.verbose)
+        .iter()
+        .map(|f| action_row(f, terminal.color))
+        .collect();
+    layout::table(&ACTION_COLUMNS, rows, terminal.width)
+}
+
+/// The table for people: the summary line, findings grouped by site (most severe first),
+/// then the actions in the order `apply` runs them, manual ones last with their owners, and
+/// the summary line again at the bottom, where people look once the table has scrolled by.
+pub fn table(plan: &Plan, report: Report, terminal: Terminal) -> String {
+    let summary = Summary::of(plan, report);
+    let line = layout::paragraph(
+        &format!("{}: {}", report.name(), summary.line(report)),
+        terminal.width,
+    );
+    let mut out = line.clone();
+    out.push_str(&findings_by_site(&plan.findings, terminal));
+    let actions = report == Report::Plan && !plan.actions.is_empty();
+    if actions {
+        let _ = write!(out, "\nactions\n{}", actions_table(&plan.actions, terminal));
+    }
+    if actions || !plan.findings.is_empty() {
+        out.push('\n');
+        out.push_str(&line);
     }
     out
 }

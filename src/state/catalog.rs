@@ -134,8 +134,10 @@ fn entries_by_path<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Entries
         }
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut entries =
-                Entries::with_capacity_and_hasher(seq.size_hint().unwrap_or(0), Default::default());
+            let mut entries = Entries::with_capacity_and_hasher(
+                seq.size_hint().unwrap_or(0),
+                foldhash::fast::RandomState::default(),
+            );
             while let Some(entry) = seq.next_element()? {
                 entries.replace(ByPath(entry));
             }

@@ -86,8 +86,9 @@ fn apply_takes_what_is_missing_and_check_is_then_clean() {
     let out = estate.run(&["apply", "--auto-approve"]);
     assert_eq!(out.status, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(
-        out.stdout
-            .contains("apply: 4 succeeded, 0 failed, 0 skipped"),
+        out.stdout.contains(
+            "apply: 4 done, 0 failed, 0 skipped, 0 manual left for people · now: no findings · in sync"
+        ),
         "{}",
         out.stdout
     );
@@ -135,15 +136,79 @@ fn apply_takes_what_is_missing_and_check_is_then_clean() {
 }
 
 #[test]
+fn apply_json_gives_each_action_result_and_whether_in_sync() {
+    let estate = Estate::new(GOOD_EXPORT);
+    let out = estate.run(&["apply", "--auto-approve", "--format", "json"]);
+    assert_eq!(out.status, 0, "{}\n{}", out.stdout, out.stderr);
+    let json = out.json();
+    assert_eq!(json["format_version"], "1");
+    assert_eq!(json["in_sync"], true);
+    assert_eq!(json["summary"]["done"], 4);
+    assert_eq!(json["summary"]["failed"], 0);
+    let results: Vec<&str> = json["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .map(|a| a["result"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(results, ["done"; 4]);
+    assert_eq!(json["after"]["summary"]["in_sync"], true);
+    assert!(
+        out.stderr.contains("plan: "),
+        "the plan goes to stderr: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn with_only_manual_actions_to_run_apply_names_them_and_is_not_in_sync() {
+    let estate = Estate::new(GOOD_EXPORT);
+    fs::remove_dir_all(estate.root.join("src")).expect("rm src");
+    // Outside the backup window the snapshot waits: what is left is the manual action.
+    let out = standby(
+        &estate.root,
+        &[
+            "apply",
+            "--auto-approve",
+            "--target",
+            "s/fileset",
+            "--now",
+            "2026-11-22T12:00:00Z",
+        ],
+    );
+    assert_eq!(out.status, 2, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stdout.matches("\nactions\n").count(),
+        1,
+        "the plan is printed once: {}",
+        out.stdout
+    );
+    let not_done = out
+        .stdout
+        .split("\nnot done\n")
+        .nth(1)
+        .expect("a list of what was not done");
+    assert!(
+        not_done.contains("manual") && not_done.contains("[owner: ops]"),
+        "{not_done}"
+    );
+    assert!(
+        out.stdout.trim_end().ends_with("· not in sync"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
 fn outside_the_backup_window_heavy_actions_wait() {
     let estate = Estate::new(GOOD_EXPORT);
     let out = standby(
         &estate.root,
         &["apply", "--auto-approve", "--now", "2026-11-22T12:00:00Z"],
     );
-    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(out.status, 2, "waiting is not in sync: {}", out.stderr);
     assert!(
-        out.stdout.contains("0 succeeded, 0 failed, 4 skipped"),
+        out.stdout.contains("apply: 0 done, 0 failed, 4 skipped"),
         "{}",
         out.stdout
     );

@@ -167,3 +167,175 @@ fn every_relative_link_in_the_docs_resolves() {
     assert!(checked >= 30, "only {checked} links found");
     assert!(dead.is_empty(), "dead links:\n{}", dead.join("\n"));
 }
+
+/// One `$ command` of a `console` block and the output shown under it.
+struct Example {
+    place: String,
+    command: String,
+    shown: Vec<String>,
+}
+
+/// Every `console` block of README.md and docs/: each `$ ` line a command, the lines up
+/// to the next one what it prints (stdout and stderr as a terminal interleaves them).
+fn console_blocks() -> Vec<Vec<Example>> {
+    let mut files = vec![repo().join("README.md")];
+    let mut docs: Vec<_> = std::fs::read_dir(repo().join("docs"))
+        .expect("docs/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    files.extend(docs);
+    let mut blocks = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read doc");
+        let name = file
+            .strip_prefix(repo())
+            .expect("in repo")
+            .display()
+            .to_string();
+        let mut block: Option<Vec<Example>> = None;
+        for (i, line) in text.lines().enumerate() {
+            match &mut block {
+                None if line.trim_start() == "```console" => block = Some(Vec::new()),
+                None => {}
+                Some(examples) => {
+                    if line.trim_start().starts_with("```") {
+                        blocks.push(block.take().unwrap_or_default());
+                    } else if let Some(command) = line.strip_prefix("$ ") {
+                        examples.push(Example {
+                            place: format!("{name}:{}", i + 1),
+                            command: command.to_owned(),
+                            shown: Vec::new(),
+                        });
+                    } else if let Some(example) = examples.last_mut() {
+                        example.shown.push(line.trim_end().to_owned());
+                    }
+                }
+            }
+        }
+    }
+    blocks
+}
+
+/// Whether a printed line is what a shown line shows: equal, or with each `…` in the shown
+/// line standing for any text.
+fn line_matches(shown: &str, printed: &str) -> bool {
+    let pieces: Vec<&str> = shown.split('…').collect();
+    let [first, middle @ .., last] = pieces.as_slice() else {
+        return shown == printed;
+    };
+    let Some(mut rest) = printed.strip_prefix(first) else {
+        return false;
+    };
+    for piece in middle {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+/// Whether the printed lines are what the shown ones show: a shown line that is only `…`
+/// stands for any number of lines.
+fn lines_match(shown: &[String], printed: &[&str]) -> bool {
+    match shown.split_first() {
+        None => printed.is_empty(),
+        Some((line, rest)) if line.trim() == "…" => {
+            (0..=printed.len()).any(|skip| lines_match(rest, &printed[skip..]))
+        }
+        Some((line, rest)) => printed
+            .split_first()
+            .is_some_and(|(p, more)| line_matches(line, p) && lines_match(rest, more)),
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn the_elisions_of_console_blocks_match_what_they_stand_for() {
+    assert!(line_matches("a … b", "a xyz b"));
+    assert!(line_matches("a …", "a "));
+    assert!(!line_matches("a … b", "a xyz c"));
+    assert!(!line_matches("a", "a b"));
+    let shown: Vec<String> = ["x", "…", "z"].map(String::from).to_vec();
+    assert!(lines_match(&shown, &["x", "y", "y", "z"]));
+    assert!(lines_match(&shown, &["x", "z"]));
+    assert!(!lines_match(&shown, &["x", "y"]));
+}
+
+/// Every `console` block of README.md and docs/ runs, in a scratch copy of the shipped
+/// example (desired/ and state/observed.json), and prints what the block shows: the docs
+/// cannot drift from the tool. What varies is elided with `…` explicitly.
+#[test]
+fn every_console_block_in_the_docs_prints_what_it_shows() {
+    let blocks = console_blocks();
+    assert!(blocks.len() >= 5, "only {} console blocks", blocks.len());
+    let binary = std::path::PathBuf::from(env!("CARGO_BIN_EXE_standby"));
+    let bin_dir = binary.parent().expect("the binary's directory");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut failures = Vec::new();
+    for block in blocks {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        copy_dir(&repo().join("desired"), &tmp.path().join("desired"));
+        std::fs::create_dir(tmp.path().join("state")).expect("mkdir state");
+        std::fs::copy(
+            repo().join("state/observed.json"),
+            tmp.path().join("state/observed.json"),
+        )
+        .expect("copy the snapshot");
+        for example in block {
+            let output = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("exec 2>&1; {}", example.command))
+                .current_dir(tmp.path())
+                .env("PATH", &path)
+                .env("NO_COLOR", "1")
+                .env_remove("STANDBY_COLUMNS")
+                .env_remove("COLUMNS")
+                .output()
+                .expect("sh runs");
+            let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+            let lines: Vec<&str> = printed.lines().map(str::trim_end).collect();
+            let mut shown = example.shown.clone();
+            while shown.last().is_some_and(String::is_empty) {
+                shown.pop();
+            }
+            let mut printed_lines = lines.clone();
+            while printed_lines.last().is_some_and(|l| l.is_empty()) {
+                printed_lines.pop();
+            }
+            if !lines_match(&shown, &printed_lines) {
+                failures.push(format!(
+                    "{}: $ {}\n--- shown\n{}\n--- printed\n{}",
+                    example.place,
+                    example.command,
+                    shown.join("\n"),
+                    printed_lines.join("\n")
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} console examples differ:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}

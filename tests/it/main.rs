@@ -17,6 +17,7 @@ mod docs;
 #[cfg(unix)]
 mod formats;
 mod init;
+mod layout;
 #[cfg(unix)]
 mod model;
 mod recovery;

@@ -541,6 +541,11 @@ fn a_second_apply_on_another_machine_waits_and_a_killed_holder_frees_the_lock() 
         "the state's URL reached the export command: {}",
         exported[0]
     );
+    // The server ends the session as the connection closes, a moment after the process.
+    let ended = Instant::now();
+    while team.lock_held() && ended.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert!(!team.lock_held(), "released after the apply");
 }
 

@@ -2,7 +2,10 @@
 //! backups: a verified good backup is never pruned while fewer than `keep` (and `min`)
 //! verified good ones would remain, a backup known corrupt never counts toward `keep` and is
 //! never pruned here (it is evidence; only an operator removes it), and the newest `keep`
-//! backups that are not known corrupt stay too.
+//! backups that are not known corrupt stay too. A backup whose copy in the other store
+//! differs from it, when no hash recorded as standby wrote it vouches for it, is in doubt:
+//! it is kept like a corrupt one and never counts toward `keep` either, because either side
+//! may be the damaged one.
 
 use super::super::Out;
 use super::super::action::{Action, ActionKind, Operation};
@@ -10,6 +13,10 @@ use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::item::ItemState;
 use crate::desired::Store;
 use crate::observe::Backup;
+use crate::observe::NameCase;
+use crate::state::catalog::HashOrigin;
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// Whether a backup is known corrupt: its content differs from what was recorded, or its
 /// snapshot from its manifest.
@@ -17,16 +24,36 @@ fn is_corrupt(backup: &Backup<'_>) -> bool {
     backup.entry.recorded_sha256.is_some() || !backup.entry.bad_files.is_empty()
 }
 
+/// Whether `backup` differs from its counterpart among `others` (the same store-relative
+/// path in the other store) and nothing standby recorded while writing it vouches for it.
+fn in_doubt(
+    backup: &Backup<'_>,
+    others: &HashMap<Cow<'_, str>, &Backup<'_>>,
+    case: NameCase,
+) -> bool {
+    let Some(other) = others.get(&case.key(&backup.entry.path)) else {
+        return false;
+    };
+    let differs = backup.entry.size != other.entry.size
+        || matches!((&backup.entry.sha256, &other.entry.sha256), (Some(x), Some(y)) if x != y);
+    differs && backup.entry.hash_origin != Some(HashOrigin::VerifiedAt)
+}
+
 /// The backups to prune from a newest-first list, oldest first. Going from the newest, a
-/// backup stays when it is known corrupt (evidence), when fewer than `keep` backups not
+/// backup stays when it is known corrupt or in doubt (evidence), when fewer than `keep` backups not
 /// known corrupt stay yet, or when it is verified good and fewer than `keep` verified good
 /// ones stay yet; the rest is prunable.
-fn prunable<'b, 'o>(backups: &'b [Backup<'o>], keep: usize, min: usize) -> Vec<&'b Backup<'o>> {
+fn prunable<'b, 'o>(
+    backups: &'b [Backup<'o>],
+    keep: usize,
+    min: usize,
+    doubtful: impl Fn(&Backup<'o>) -> bool,
+) -> Vec<&'b Backup<'o>> {
     let keep = keep.max(min).max(1);
     let (mut kept, mut good_kept) = (0, 0);
     let mut prune = Vec::new();
     for backup in backups {
-        if is_corrupt(backup) {
+        if is_corrupt(backup) || doubtful(backup) {
             continue;
         }
         let good = backup.is_verified();
@@ -41,9 +68,25 @@ fn prunable<'b, 'o>(backups: &'b [Backup<'o>], keep: usize, min: usize) -> Vec<&
     prune
 }
 
-fn check_store(item: &ItemState<'_>, store: &Store, backups: &[Backup<'_>], out: &mut Out) {
+fn check_store(
+    item: &ItemState<'_>,
+    store: &Store,
+    backups: &[Backup<'_>],
+    others: &[Backup<'_>],
+    out: &mut Out,
+) {
     let policy = item.item.policy;
-    let prune = prunable(backups, policy.keep.value as usize, policy.min as usize);
+    let case = item.copy_case();
+    let others: HashMap<Cow<'_, str>, &Backup<'_>> = others
+        .iter()
+        .map(|b| (case.key(&b.entry.path), b))
+        .collect();
+    let prune = prunable(
+        backups,
+        policy.keep.value as usize,
+        policy.min as usize,
+        |b| in_doubt(b, &others, case),
+    );
     if prune.is_empty() {
         return;
     }
@@ -86,9 +129,9 @@ fn check_store(item: &ItemState<'_>, store: &Store, backups: &[Backup<'_>], out:
 }
 
 pub(super) fn check(item: &ItemState<'_>, out: &mut Out, copy_known: bool) {
-    check_store(item, item.store, &item.backups, out);
+    check_store(item, item.store, &item.backups, &item.copies, out);
     if let (true, Some(copy_store)) = (copy_known, item.copy_store) {
-        check_store(item, copy_store, &item.copies, out);
+        check_store(item, copy_store, &item.copies, &item.backups, out);
     }
 }
 
@@ -96,6 +139,7 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out, copy_known: bool) {
 mod tests {
     use super::super::fixture::{full, healthy, local, run};
     use super::*;
+    use crate::observe::StoreEntry;
     use crate::plan::FindingCode;
 
     /// The entries as an item's backups, dated by their mtime.
@@ -162,7 +206,7 @@ mod tests {
             })
             .collect();
         // keep 2 of 4: the two newest stay, and the oldest, the only verified one.
-        let prune = prunable(&backups, 2, 1);
+        let prune = prunable(&backups, 2, 1, |_| false);
         let names: Vec<&str> = prune.iter().map(|b| b.entry.path.as_str()).collect();
         assert_eq!(
             names,
@@ -192,12 +236,12 @@ mod tests {
         })
         .collect();
         let backups = as_backups(&entries);
-        assert!(prunable(&backups, 2, 1).is_empty());
+        assert!(prunable(&backups, 2, 1, |_| false).is_empty());
         // With a third good one, the oldest good one is prunable: two good remain.
         let mut more = entries.clone();
         more.push(full("20261117T000000Z"));
         let backups = as_backups(&more);
-        let names: Vec<&str> = prunable(&backups, 2, 1)
+        let names: Vec<&str> = prunable(&backups, 2, 1, |_| false)
             .iter()
             .map(|b| b.entry.path.as_str())
             .collect();
@@ -214,7 +258,60 @@ mod tests {
             .map(|s| full(s))
             .collect();
         let backups = as_backups(&entries);
-        assert!(prunable(&backups, 1, 3).is_empty());
-        assert_eq!(prunable(&backups, 1, 2).len(), 1);
+        assert!(prunable(&backups, 1, 3, |_| false).is_empty());
+        assert_eq!(prunable(&backups, 1, 2, |_| false).len(), 1);
+    }
+
+    #[test]
+    fn a_backup_whose_copy_differs_never_counts_toward_keep_unless_standby_wrote_it() {
+        // keep 1: the newest differs from its copy and nothing vouches for it, so the older
+        // good one is the only one that counts and stays.
+        let entries: Vec<_> = ["20261122T000000Z", "20261121T000000Z"]
+            .iter()
+            .map(|s| StoreEntry {
+                hash_origin: Some(HashOrigin::FirstSeen),
+                ..full(s)
+            })
+            .collect();
+        let mut copy = full("20261122T000000Z");
+        copy.sha256 = Some("f".repeat(64));
+        let copies = [copy];
+        let copies = as_backups(&copies);
+        let case = NameCase::Sensitive;
+        let others: HashMap<Cow<'_, str>, &Backup<'_>> = copies
+            .iter()
+            .map(|b| (case.key(&b.entry.path), b))
+            .collect();
+        let backups = as_backups(&entries);
+        assert!(prunable(&backups, 1, 1, |b| in_doubt(b, &others, case)).is_empty());
+        // Written and verified by standby: the copy is the damaged side, the original counts.
+        let mut vouched = entries.clone();
+        vouched[0].hash_origin = Some(HashOrigin::VerifiedAt);
+        let backups = as_backups(&vouched);
+        assert_eq!(
+            prunable(&backups, 1, 1, |b| in_doubt(b, &others, case)).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_copy_listed_in_other_case_is_the_counterpart_where_the_copy_store_ignores_case() {
+        let entries = [StoreEntry {
+            hash_origin: Some(HashOrigin::FirstSeen),
+            ..full("20261122T000000Z")
+        }];
+        let mut copy = full("20261122T000000Z");
+        copy.path = copy.path.to_uppercase();
+        copy.sha256 = Some("f".repeat(64));
+        let copies = [copy];
+        let copies = as_backups(&copies);
+        let backups = as_backups(&entries);
+        for (case, doubted) in [(NameCase::Insensitive, true), (NameCase::Sensitive, false)] {
+            let others: HashMap<Cow<'_, str>, &Backup<'_>> = copies
+                .iter()
+                .map(|b| (case.key(&b.entry.path), b))
+                .collect();
+            assert_eq!(in_doubt(&backups[0], &others, case), doubted, "{case:?}");
+        }
     }
 }
