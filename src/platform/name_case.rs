@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 /// How names in one directory tree are compared.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum NameCase {
     /// `a` and `A` are two names.
@@ -53,6 +53,14 @@ impl NameCase {
     #[allow(clippy::trivially_copy_pass_by_ref)]
     pub fn is_sensitive(&self) -> bool {
         *self == Self::Sensitive
+    }
+
+    /// `name` as a key that is equal for every name this rule takes for the same entry.
+    pub fn key(self, name: &str) -> std::borrow::Cow<'_, str> {
+        match self {
+            Self::Sensitive => name.into(),
+            Self::Insensitive => folded(name).collect::<String>().into(),
+        }
     }
 
     /// Whether `a` and `b` name the same entry.
@@ -150,6 +158,8 @@ mod tests {
         assert!(Insensitive.eq("Überweisung/x", "überweisung/X"));
         assert!(!Insensitive.eq("redmond/a", "redmond/b"));
         assert!(!Insensitive.eq("redmond/a", "redmond/ab"));
+        assert_eq!(Insensitive.key(copy), Insensitive.key(original));
+        assert_ne!(Sensitive.key(copy), Sensitive.key(original));
     }
 
     #[test]
