@@ -71,15 +71,6 @@ impl NameCase {
         }
     }
 
-    /// A key for `name` that two names share exactly when [`Self::eq`] holds: for looking
-    /// names up in a map.
-    pub fn key(self, name: &str) -> std::borrow::Cow<'_, str> {
-        match self {
-            Self::Sensitive => name.into(),
-            Self::Insensitive => folded(name).collect::<String>().into(),
-        }
-    }
-
     /// The order of a store's listing: byte order, or (ignoring case) the order of the
     /// lower-cased names, then byte order between names that differ only by case. Every
     /// name that starts with a given prefix, as this rule compares, is in one run.
