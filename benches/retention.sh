@@ -68,7 +68,9 @@ EOF
         (cd "$dir" && "$STANDBY" -q plan --now "$NOW" >/dev/null)
         plan_times+="$(elapsed "$start" "$(seconds)") "
         start=$(seconds)
-        (cd "$dir" && "$STANDBY" -q apply --auto-approve --ignore-window --now "$NOW" >/dev/null)
+        # Exit 2 is "not in sync" (a finding left), not a failure.
+        (cd "$dir" && "$STANDBY" -q apply --auto-approve --ignore-window --now "$NOW" >/dev/null) ||
+            [ $? -eq 2 ]
         apply_times+="$(elapsed "$start" "$(seconds)") "
         left=$(find "$dir/store/s/settings/global/export" -type f | wc -l)
         [ "$left" -eq 3 ] || { echo "standby left $left backups, not 3" >&2; exit 1; }

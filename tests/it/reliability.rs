@@ -688,19 +688,16 @@ fn a_lost_catalog_never_copies_a_corrupt_original_over_its_good_copy() {
 }
 
 #[test]
-fn a_rotten_copy_is_replaced_from_the_original_standby_verified_in_an_earlier_run() {
+fn a_rotten_copy_is_kept_as_evidence_and_blamed_by_the_original_standby_verified_earlier() {
     let estate = Estate::new(GOOD_EXPORT);
     assert_eq!(estate.run(&["apply", "--auto-approve"]).status, 0);
     let good = exports(&estate, "offsite");
     assert_eq!(good.len(), 1);
     let (name, content) = &good[0];
-    fs::write(
-        estate.export_dir("offsite").join(name),
-        content.replace("settings", "sett!ngs"),
-    )
-    .expect("corrupt the copy");
+    let rotten = content.replace("settings", "sett!ngs");
+    fs::write(estate.export_dir("offsite").join(name), &rotten).expect("corrupt the copy");
     // A later run, another process: the state database still vouches for the original,
-    // which standby verified as it wrote it.
+    // which standby verified as it wrote it, so the hint blames the copy.
     let out = estate.run(&["check", "--format", "json"]);
     assert!(
         out.finding_codes()
@@ -709,11 +706,21 @@ fn a_rotten_copy_is_replaced_from_the_original_standby_verified_in_an_earlier_ru
         out.stdout
     );
     assert!(
-        out.stdout
-            .contains("the planned action replaces the copy from the verified original"),
+        out.stdout.contains(
+            "the original's hash was verified when standby wrote it, so the copy is the bad one"
+        ),
         "{}",
         out.stdout
     );
+    // Never replaced: the differing copy is evidence (issue 13, item 3).
+    assert_ne!(estate.run(&["apply", "--auto-approve"]).status, 1);
+    assert_eq!(
+        fs::read_to_string(estate.export_dir("offsite").join(name)).expect("kept"),
+        rotten
+    );
+    // Once the operator has moved it out of the store, the next apply copies again.
+    let evidence = estate.root.join("evidence.xml");
+    fs::rename(estate.export_dir("offsite").join(name), &evidence).expect("move it out");
     assert_eq!(
         estate.run(&["apply", "--auto-approve"]).status,
         0,
