@@ -47,7 +47,7 @@ impl Lines {
     /// A line on stderr that does not tear the live lines.
     fn say(&self, line: &str) {
         match &self.live {
-            Some(live) => live.suspend(|| eprintln!("{line}")),
+            Some(bars) => bars.suspend(|| eprintln!("{line}")),
             None => eprintln!("{line}"),
         }
     }
