@@ -263,6 +263,7 @@ fn stamp(t: SqlDateTime) -> String {
 }
 
 /// Answers SIGUSR1 with the counts since the last report until SIGTERM or SIGINT.
+#[cfg(unix)]
 fn serve_until_stopped(servers: &[(String, TdsServer)]) {
     use tokio::signal::unix::{SignalKind, signal};
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -281,6 +282,20 @@ fn serve_until_stopped(servers: &[(String, TdsServer)]) {
                 _ = interrupt.recv() => break,
             }
         }
+        let mut from_start = vec![(0u64, 0usize); servers.len()];
+        print_counts(servers, &mut from_start, "total");
+    });
+}
+
+/// Windows has no SIGUSR1: the counts are printed once, at Ctrl+C.
+#[cfg(windows)]
+fn serve_until_stopped(servers: &[(String, TdsServer)]) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for signals");
+    runtime.block_on(async {
+        let _ = tokio::signal::ctrl_c().await;
         let mut from_start = vec![(0u64, 0usize); servers.len()];
         print_counts(servers, &mut from_start, "total");
     });

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use jiff::{Timestamp, civil, tz::TimeZone};
 
 use crate::desired::{BackupItem, DatabaseBackupKind, ItemKind};
+use crate::platform::NameCase;
 
 /// The manifest file of a fileset snapshot.
 pub const MANIFEST: &str = "MANIFEST.sha256";
@@ -135,18 +136,22 @@ impl Layout {
     }
 
     /// The time in a backup's name, if `path` is one of this layout's backups: a file
-    /// `NAME_TYPE_STAMP.EXT`, or (`snapshot`) a directory `NAME_TYPE_STAMP`.
-    pub fn time_of(&self, path: &str, snapshot: bool) -> Option<Timestamp> {
-        let file = path.strip_prefix(&self.dir)?;
+    /// `NAME_TYPE_STAMP.EXT`, or (`snapshot`) a directory `NAME_TYPE_STAMP`; names compared
+    /// as `case` says (a store on NTFS holds `REDMOND/…/DB_FULL_….BAK` as `redmond/…`).
+    pub fn time_of(&self, case: NameCase, path: &str, snapshot: bool) -> Option<Timestamp> {
+        let file = case.strip_prefix(path, &self.dir)?;
         if file.contains('/') {
             return None;
         }
-        let rest = file.strip_prefix(&self.name)?.strip_prefix('_')?;
-        let rest = rest
-            .strip_prefix(self.backup_type.as_str())?
+        let rest = case.strip_prefix(file, &self.name)?.strip_prefix('_')?;
+        let rest = case
+            .strip_prefix(rest, self.backup_type.as_str())?
             .strip_prefix('_')?;
         let stamp = match (self.ext, snapshot) {
-            (Some(ext), false) => rest.strip_suffix(ext)?.strip_suffix('.')?,
+            (Some(ext), false) => {
+                let (stamp, found) = rest.rsplit_once('.')?;
+                case.eq(found, ext).then_some(stamp)?
+            }
             (None, true) => rest,
             _ => return None,
         };
@@ -239,5 +244,28 @@ mod tests {
         assert_eq!(prefix, "rtc_full_");
         assert!(split_name("mc_snapshot_20261122T010000Z").is_some());
         assert!(split_name("notes.txt").is_none());
+    }
+
+    #[test]
+    fn a_backup_named_in_capitals_is_one_where_the_store_ignores_case() {
+        let layout = Layout {
+            dir: "redmond/database/rtc/full/".into(),
+            name: "rtc".into(),
+            backup_type: BackupType::Full,
+            ext: Some("bak"),
+        };
+        let path = "REDMOND/Database/rtc/full/RTC_FULL_20261122T010000Z.BAK";
+        let time = layout.time_of(NameCase::Insensitive, path, false);
+        assert_eq!(
+            time.map(|t| t.to_string()).as_deref(),
+            Some("2026-11-22T01:00:00Z")
+        );
+        assert_eq!(layout.time_of(NameCase::Sensitive, path, false), None);
+        let own = "redmond/database/rtc/full/rtc_full_20261122T010000Z.bak";
+        assert_eq!(
+            layout.time_of(NameCase::Sensitive, own, false),
+            layout.time_of(NameCase::Insensitive, own, false)
+        );
+        assert!(layout.time_of(NameCase::Sensitive, own, true).is_none());
     }
 }

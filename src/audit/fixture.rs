@@ -70,6 +70,7 @@ pub(super) fn store(
         error: None,
         missing: false,
         unreadable: Vec::new(),
+        case: crate::platform::NameCase::Sensitive,
         entries,
     }
 }

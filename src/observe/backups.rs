@@ -26,12 +26,16 @@ impl Backup<'_> {
     }
 }
 
-/// The entries of a sorted store listing whose path starts with `prefix`.
+/// The entries of a sorted store listing whose path starts with `prefix`, as the store's
+/// file system compares names.
 pub fn under<'o>(store: &'o StoreObservation, prefix: &str) -> &'o [StoreEntry] {
-    let start = store.entries.partition_point(|e| e.path.as_str() < prefix);
+    let case = store.case;
+    let start = store
+        .entries
+        .partition_point(|e| case.cmp(&e.path, prefix).is_lt());
     let len = store.entries[start..]
         .iter()
-        .take_while(|e| e.path.starts_with(prefix))
+        .take_while(|e| case.strip_prefix(&e.path, prefix).is_some())
         .count();
     &store.entries[start..start + len]
 }
@@ -67,8 +71,8 @@ pub fn backups<'o>(
             .iter()
             .filter_map(|entry| {
                 let time = match entry.kind {
-                    EntryKind::File => layout.time_of(&entry.path, false),
-                    EntryKind::Snapshot => layout.time_of(&entry.path, true),
+                    EntryKind::File => layout.time_of(store.case, &entry.path, false),
+                    EntryKind::Snapshot => layout.time_of(store.case, &entry.path, true),
                     EntryKind::Symlink => None,
                 };
                 time.map(|time| Backup {

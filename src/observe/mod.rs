@@ -212,6 +212,7 @@ mod tests {
             error: error.map(str::to_owned),
             missing: false,
             unreadable: Vec::new(),
+            case: crate::platform::NameCase::Sensitive,
             entries: paths
                 .iter()
                 .map(|path| StoreEntry {

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use crate::io::walk::UnreadablePath;
+pub use crate::platform::NameCase;
 
 /// The version of the `observed.json` format this build reads and writes.
 pub const FORMAT_VERSION: &str = "1";
@@ -52,6 +53,11 @@ pub struct StoreObservation {
     /// Directories below the root that could not be read: their content is unknown.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<UnreadablePath>,
+    /// How the store's file system compares names (detected when it was listed): where it
+    /// ignores case, a copy named `REDMOND/…` is the file `redmond/…`. The entries are in
+    /// this rule's order.
+    #[serde(default, skip_serializing_if = "NameCase::is_sensitive")]
+    pub case: NameCase,
     pub entries: Vec<StoreEntry>,
 }
 
@@ -151,7 +157,8 @@ impl Observed {
         copy.stores
             .sort_by(|a, b| (&a.site, &a.store).cmp(&(&b.site, &b.store)));
         for store in &mut copy.stores {
-            store.entries.sort_by(|a, b| a.path.cmp(&b.path));
+            let case = store.case;
+            store.entries.sort_by(|a, b| case.cmp(&a.path, &b.path));
             store.unreadable.sort_by(|a, b| a.path.cmp(&b.path));
             for entry in &mut store.entries {
                 entry.verified_at = None;

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use rayon::prelude::*;
 
 use super::Progress;
-use super::observed::{EntryKind, StoreEntry, StoreObservation};
+use super::observed::{EntryKind, NameCase, StoreEntry, StoreObservation};
 use crate::io::hash::{self, VerifyMode};
 use crate::io::walk::{join, walk};
 use crate::layout::TEMP_PREFIX;
@@ -105,6 +105,7 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
                     std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
                 ),
                 unreadable: Vec::new(),
+                case: NameCase::of_this_platform(),
                 entries: Vec::new(),
             };
         }
@@ -129,6 +130,9 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
             error: manifest_metadata.err().map(|e| e.to_string()),
         });
     }
+    // The names directly under the root (the sites') are looked up with their case swapped.
+    let top = entries.iter().filter_map(|e| e.path.split('/').next());
+    let case = NameCase::detect(root, top).unwrap_or_else(NameCase::of_this_platform);
     StoreObservation {
         missing: false,
         site: site.to_owned(),
@@ -136,13 +140,14 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
         root: root.to_owned(),
         error: None,
         unreadable,
+        case,
         entries,
     }
 }
 
 /// Completes a listed store: takes the hashes of unchanged files from the catalog, hashes
 /// what `mode` asks for on every core, records new hashes in the catalog, and sorts the
-/// entries by path.
+/// entries by path (as the store's file system compares names).
 pub(crate) fn hash(
     observation: &mut StoreObservation,
     catalog: &mut Catalog,
@@ -150,14 +155,20 @@ pub(crate) fn hash(
     now: Timestamp,
     progress: &Progress,
 ) {
-    let StoreObservation { root, entries, .. } = observation;
+    let StoreObservation {
+        root,
+        entries,
+        case,
+        ..
+    } = observation;
     let to_hash = reuse_known(entries, root, catalog, mode);
     progress.add(to_hash.iter().map(|&i| entries[i].size).sum());
     let results = read_content(entries, &to_hash, root, progress);
     record(entries, results, root, catalog, now);
     // Paths are unique within a store, so an unstable sort gives the same order; it moves
     // these large entries around less, and on every core.
-    entries.par_sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    let case = *case;
+    entries.par_sort_unstable_by(|a, b| case.cmp(&a.path, &b.path));
 }
 
 /// Fills in what the catalog knows of unchanged entries, and returns the indexes of the

@@ -7,7 +7,7 @@ use crate::desired::{BackupItem, Desired, ItemKind, SettingsLevel, Site, Store};
 use crate::layout::Layout;
 use crate::observe::sql::SqlBackup;
 use crate::observe::{self, Backup};
-use crate::observe::{FilesetObservation, Observed, StoreObservation};
+use crate::observe::{FilesetObservation, NameCase, Observed, StoreObservation};
 
 pub struct ItemState<'a> {
     pub item: BackupItem<'a>,
@@ -101,11 +101,20 @@ impl<'a> ItemState<'a> {
         })
     }
 
-    /// The copy of `backup` in the copy store, if there is one.
+    /// The copy of `backup` in the copy store, if there is one: the entry at its path, as
+    /// [`Self::copy_case`] compares them.
     pub fn copy_of(&self, backup: &Backup<'_>) -> Option<&Backup<'a>> {
+        let case = self.copy_case();
         self.copies
             .iter()
-            .find(|c| c.entry.path == backup.entry.path)
+            .find(|c| case.eq(&c.entry.path, &backup.entry.path))
+    }
+
+    /// How a backup's path and its copy's compare: as the copy store's file system
+    /// compares names (a copy written as `redmond/…` into a folder made as `REDMOND` on a
+    /// share is listed as `REDMOND/…`).
+    pub fn copy_case(&self) -> NameCase {
+        self.copy_seen.map(|s| s.case).unwrap_or_default()
     }
 }
 

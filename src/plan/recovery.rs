@@ -322,7 +322,7 @@ pub fn entry<'o>(
 ) -> Option<&'o StoreEntry> {
     if let Ok(i) = entries
         .entries
-        .binary_search_by(|e| e.path.as_str().cmp(relative))
+        .binary_search_by(|e| entries.case.cmp(&e.path, relative))
     {
         return Some(&entries.entries[i]);
     }

@@ -1,6 +1,7 @@
 //! What differs between Unix and Windows, behind one set of functions: whether a process
 //! still runs, who and where we are, making a rename durable, direct (unbuffered) writes,
-//! termination signals and killing a command with everything it started. The layers above
+//! termination signals, killing a command with everything it started, and whether a file
+//! system tells names apart by case. The layers above
 //! call these and never `cfg` on the platform themselves; this module imports nothing from
 //! the crate.
 
@@ -11,11 +12,13 @@ mod imp;
 #[cfg(windows)]
 #[path = "windows.rs"]
 mod imp;
+mod name_case;
 
 pub use imp::{
     ProcessTree, device_kind, on_termination, open_direct, open_read_never_blocking,
     path_from_bytes, process_alive, sync_dir, sync_path, write_all_at,
 };
+pub use name_case::NameCase;
 
 /// The name of this computer: what a lock's `user@host` names.
 pub fn hostname() -> String {

@@ -92,6 +92,7 @@ fn store(site: &str, name: &str, mut entries: Vec<StoreEntry>) -> StoreObservati
         error: None,
         missing: false,
         unreadable: Vec::new(),
+        case: crate::platform::NameCase::Sensitive,
         entries,
     }
 }

@@ -102,29 +102,29 @@ site "redmond" role="primary" owner="ops" {{
         all.extend(["--now", now]);
         standby(self.root(), &all)
     }
+}
 
-    /// Store-relative paths (with `/`) of every file under `store`, sorted.
-    fn files(&self, store: &Path) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut stack = vec![store.to_path_buf()];
-        while let Some(dir) = stack.pop() {
-            for entry in fs::read_dir(&dir).expect("read dir") {
-                let path = entry.expect("entry").path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else {
-                    let relative = path.strip_prefix(store).expect("inside");
-                    let names: Vec<_> = relative
-                        .components()
-                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                        .collect();
-                    out.push(names.join("/"));
-                }
+/// Store-relative paths (with `/`) of every file under `store`, sorted.
+fn files(store: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![store.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path.strip_prefix(store).expect("inside");
+                let names: Vec<_> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                out.push(names.join("/"));
             }
         }
-        out.sort();
-        out
     }
+    out.sort();
+    out
 }
 
 fn codes(out: &Output) -> Vec<String> {
@@ -207,22 +207,27 @@ fn a_windows_estate_is_planned_applied_and_then_in_sync() {
     let offsite = estate.root().join(r"Offsite\redmond");
     let export = "redmond/settings/global/export/global_export_20261122T030000Z.xml";
     assert!(
-        estate.files(&local).contains(&export.to_owned()),
+        files(&local).contains(&export.to_owned()),
         "{:?}",
-        estate.files(&local)
+        files(&local)
     );
     assert!(
-        estate.files(&offsite).contains(&export.to_owned()),
+        files(&offsite).contains(&export.to_owned()),
         "{:?}",
-        estate.files(&offsite)
+        files(&offsite)
     );
     // LCSCmd.exe ran without a shell and got the temporary file, spaces and all, as one
     // argument.
-    let argv: Vec<String> =
+    let received: Vec<String> =
         serde_json::from_str(&fs::read_to_string(local.join(export)).expect("the export"))
             .expect("the stand-in's JSON");
-    assert_eq!(argv[..3], ["/Config", "/Action:Export", "/Level:Global"]);
-    let config_file = argv[3].strip_prefix("/ConfigFile:").expect("/ConfigFile:");
+    assert_eq!(
+        received[..3],
+        ["/Config", "/Action:Export", "/Level:Global"]
+    );
+    let config_file = received[3]
+        .strip_prefix("/ConfigFile:")
+        .expect("/ConfigFile:");
     assert!(
         config_file.starts_with(&format!(
             r"{}\Backup Store\redmond\",
@@ -233,11 +238,9 @@ fn a_windows_estate_is_planned_applied_and_then_in_sync() {
     let snapshot =
         "redmond/fileset/meeting-content/snapshot/meeting-content_snapshot_20261122T030000Z";
     assert!(
-        estate
-            .files(&local)
-            .contains(&format!("{snapshot}/sub/b.txt")),
+        files(&local).contains(&format!("{snapshot}/sub/b.txt")),
         "{:?}",
-        estate.files(&local)
+        files(&local)
     );
     let manifest =
         fs::read_to_string(local.join(snapshot).join("MANIFEST.sha256")).expect("the manifest");
@@ -271,6 +274,45 @@ fn a_windows_estate_is_planned_applied_and_then_in_sync() {
         assert_eq!(out.status, 0, "{format}: {}\n{}", out.stdout, out.stderr);
         assert!(out.stdout.contains(expect), "{format}: {}", out.stdout);
     }
+}
+
+/// The operator made the copy store's folders by hand, in capitals. Windows puts the copy
+/// of `redmond/settings/…` into `REDMOND\SETTINGS\…`, and lists it so: it is the copy, not
+/// a missing one whose planned copy would find its final name taken.
+#[test]
+fn a_copy_listed_in_other_case_is_the_copy_on_a_windows_store() {
+    let estate = Estate::new();
+    let offsite = estate.root().join(r"Offsite\redmond");
+    fs::create_dir_all(offsite.join(r"REDMOND\SETTINGS")).expect("mkdir");
+    let target = ["--target", "redmond/settings/global"];
+    let mut apply = vec!["apply", "--auto-approve"];
+    apply.extend(target);
+    let applied = estate.run(&apply, DAY1);
+    assert_eq!(applied.status, 0, "{}\n{}", applied.stdout, applied.stderr);
+    assert_eq!(
+        files(&offsite),
+        ["REDMOND/SETTINGS/global/export/global_export_20261122T030000Z.xml"],
+        "one copy, in the folders that were there"
+    );
+
+    let mut check = vec!["check", "--verify", "full", "--format", "json"];
+    check.extend(target);
+    let checked = estate.run(&check, DAY1);
+    assert_eq!(checked.status, 0, "{}\n{}", checked.stdout, checked.stderr);
+    assert_eq!(codes(&checked), Vec::<String>::new());
+    let discovered = estate.run(&["discover", "--out", r"state\observed.json"], DAY1);
+    assert_eq!(discovered.status, 0, "{}", discovered.stderr);
+    let observed: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(estate.root().join(r"state\observed.json")).expect("observed"),
+    )
+    .expect("JSON");
+    let cases: Vec<&str> = observed["stores"]
+        .as_array()
+        .expect("stores")
+        .iter()
+        .map(|s| s["case"].as_str().unwrap_or("sensitive"))
+        .collect();
+    assert_eq!(cases, ["insensitive"; 3], "{observed}");
 }
 
 #[test]
@@ -344,7 +386,7 @@ fn a_hanging_export_is_killed_with_the_processes_it_started() {
         !estate.root().join("survived.txt").exists(),
         "the export's child outlived the timeout"
     );
-    let archive = estate.files(&estate.root().join("Long"));
+    let archive = files(&estate.root().join("Long"));
     assert!(archive.is_empty(), "nothing is left behind: {archive:?}");
 }
 

@@ -60,7 +60,8 @@ pub(super) fn check(item: &ItemState<'_>, out: &mut Out) {
 #[cfg(test)]
 mod tests {
     use super::super::fixture::{healthy, offsite, run};
-    use crate::plan::{ActionKind, FindingCode, Operation, Severity};
+    use crate::plan::{ActionKind, FindingCode, Operation, Plan, Severity};
+    use crate::platform::NameCase;
 
     #[test]
     fn a_newest_backup_without_its_copy_is_a_warning_with_a_copy_action() {
@@ -84,6 +85,31 @@ mod tests {
             Some("/b/offsite/s/database/db/full/db_full_20261122T060000Z.bak")
         );
         assert_eq!(sha256.as_deref(), Some("a".repeat(64).as_str()));
+    }
+
+    /// A copy store on NTFS or a share: the operator created the site's folder as
+    /// `S`, so the copy standby wrote into `s/…` is listed as `S/…`.
+    fn copies_in_a_folder_named_in_capitals(case: NameCase) -> Plan {
+        let mut observed = healthy();
+        observed.stores[1].case = case;
+        for entry in offsite(&mut observed) {
+            entry.path = entry.path.replacen("s/", "S/", 1);
+        }
+        run(observed)
+    }
+
+    #[test]
+    fn a_copy_named_in_other_case_is_the_copy_where_the_file_system_ignores_case() {
+        let plan = copies_in_a_folder_named_in_capitals(NameCase::Insensitive);
+        assert!(plan.findings.is_empty(), "{:?}", plan.findings);
+        assert!(plan.actions.is_empty());
+    }
+
+    #[test]
+    fn a_copy_named_in_other_case_is_another_file_where_the_file_system_tells_case_apart() {
+        let plan = copies_in_a_folder_named_in_capitals(NameCase::Sensitive);
+        assert_eq!(plan.findings[0].code, FindingCode::CopyMissing);
+        assert_eq!(plan.actions.len(), 2);
     }
 
     #[test]

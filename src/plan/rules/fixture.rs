@@ -93,6 +93,7 @@ pub(crate) fn store(name: &str, root: &str, mut entries: Vec<StoreEntry>) -> Sto
         error: None,
         missing: false,
         unreadable: Vec::new(),
+        case: crate::platform::NameCase::Sensitive,
         entries,
     }
 }
@@ -199,7 +200,8 @@ pub(crate) fn run_with(database_properties: &str, observed: Observed) -> Plan {
 /// Plans against another desired text.
 pub(crate) fn run_on(text: &str, mut observed: Observed) -> Plan {
     for store in &mut observed.stores {
-        store.entries.sort_by(|a, b| a.path.cmp(&b.path));
+        let case = store.case;
+        store.entries.sort_by(|a, b| case.cmp(&a.path, &b.path));
     }
     let loaded = crate::profile::apply(load_texts(vec![("/d/t.kdl".into(), text.to_owned())]));
     assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
@@ -217,7 +219,8 @@ pub(crate) fn offsite(observed: &mut Observed) -> &mut Vec<StoreEntry> {
 /// Plans after sorting the store listings (the provider's contract).
 pub(crate) fn run(mut observed: Observed) -> Plan {
     for store in &mut observed.stores {
-        store.entries.sort_by(|a, b| a.path.cmp(&b.path));
+        let case = store.case;
+        store.entries.sort_by(|a, b| case.cmp(&a.path, &b.path));
     }
     plan(&desired(), &observed, now())
 }

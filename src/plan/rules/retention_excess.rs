@@ -13,7 +13,9 @@ use super::super::finding::{Finding, FindingCode, Severity};
 use super::super::item::ItemState;
 use crate::desired::Store;
 use crate::observe::Backup;
+use crate::observe::NameCase;
 use crate::state::catalog::HashOrigin;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Whether a backup is known corrupt: its content differs from what was recorded, or its
@@ -24,8 +26,12 @@ fn is_corrupt(backup: &Backup<'_>) -> bool {
 
 /// Whether `backup` differs from its counterpart among `others` (the same store-relative
 /// path in the other store) and nothing standby recorded while writing it vouches for it.
-fn in_doubt(backup: &Backup<'_>, others: &HashMap<&str, &Backup<'_>>) -> bool {
-    let Some(other) = others.get(backup.entry.path.as_str()) else {
+fn in_doubt(
+    backup: &Backup<'_>,
+    others: &HashMap<Cow<'_, str>, &Backup<'_>>,
+    case: NameCase,
+) -> bool {
+    let Some(other) = others.get(&case.key(&backup.entry.path)) else {
         return false;
     };
     let differs = backup.entry.size != other.entry.size
@@ -70,13 +76,16 @@ fn check_store(
     out: &mut Out,
 ) {
     let policy = item.item.policy;
-    let others: HashMap<&str, &Backup<'_>> =
-        others.iter().map(|b| (b.entry.path.as_str(), b)).collect();
+    let case = item.copy_case();
+    let others: HashMap<Cow<'_, str>, &Backup<'_>> = others
+        .iter()
+        .map(|b| (case.key(&b.entry.path), b))
+        .collect();
     let prune = prunable(
         backups,
         policy.keep.value as usize,
         policy.min as usize,
-        |b| in_doubt(b, &others),
+        |b| in_doubt(b, &others, case),
     );
     if prune.is_empty() {
         return;
@@ -268,14 +277,41 @@ mod tests {
         copy.sha256 = Some("f".repeat(64));
         let copies = [copy];
         let copies = as_backups(&copies);
-        let others: HashMap<&str, &Backup<'_>> =
-            copies.iter().map(|b| (b.entry.path.as_str(), b)).collect();
+        let case = NameCase::Sensitive;
+        let others: HashMap<Cow<'_, str>, &Backup<'_>> = copies
+            .iter()
+            .map(|b| (case.key(&b.entry.path), b))
+            .collect();
         let backups = as_backups(&entries);
-        assert!(prunable(&backups, 1, 1, |b| in_doubt(b, &others)).is_empty());
+        assert!(prunable(&backups, 1, 1, |b| in_doubt(b, &others, case)).is_empty());
         // Written and verified by standby: the copy is the damaged side, the original counts.
         let mut vouched = entries.clone();
         vouched[0].hash_origin = Some(HashOrigin::VerifiedAt);
         let backups = as_backups(&vouched);
-        assert_eq!(prunable(&backups, 1, 1, |b| in_doubt(b, &others)).len(), 1);
+        assert_eq!(
+            prunable(&backups, 1, 1, |b| in_doubt(b, &others, case)).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_copy_listed_in_other_case_is_the_counterpart_where_the_copy_store_ignores_case() {
+        let entries = [StoreEntry {
+            hash_origin: Some(HashOrigin::FirstSeen),
+            ..full("20261122T000000Z")
+        }];
+        let mut copy = full("20261122T000000Z");
+        copy.path = copy.path.to_uppercase();
+        copy.sha256 = Some("f".repeat(64));
+        let copies = [copy];
+        let copies = as_backups(&copies);
+        let backups = as_backups(&entries);
+        for (case, doubted) in [(NameCase::Insensitive, true), (NameCase::Sensitive, false)] {
+            let others: HashMap<Cow<'_, str>, &Backup<'_>> = copies
+                .iter()
+                .map(|b| (case.key(&b.entry.path), b))
+                .collect();
+            assert_eq!(in_doubt(&backups[0], &others, case), doubted, "{case:?}");
+        }
     }
 }
