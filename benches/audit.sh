@@ -3,13 +3,14 @@
 # prove that two trees hold the same bytes, on a primary store of 100,000 backup files
 # (1,000 databases x 100 full backups of 200-500 bytes) and its copy at the standby site:
 #
-#   cold catalog: no state/catalog.json, so audit reads and hashes all 200,000 files (as
-#                 rsync -c does on every run) and records their hashes;
+#   cold catalog: an empty state, so audit reads and hashes all 200,000 files (as rsync -c
+#                 does on every run) and records their hashes;
 #   warm catalog: audit again: unchanged files are known by path, size and mtime, so it
 #                 lists both trees and reads nothing; rsync -c reads everything again.
 #
 # Both audits are live (discover + audit), with the exit status shown: 0 means the standby's
-# copies were proved equal. Data is generated once into $BENCH_DIR (default
+# copies were proved equal. Each runs twice: with the default local state (state.db) and with
+# a PostgreSQL state (a throwaway cluster, benches/postgres.sh). Data is generated once into $BENCH_DIR (default
 # /tmp/standby-audit-bench) and reused; every file is read once before timing, so all
 # figures are from the page cache. Each figure is the best and the median of $REPEAT runs
 # (default 5).
@@ -103,39 +104,61 @@ measure() {
 
 generate
 cd "$BENCH_DIR"
-audit=("$STANDBY" audit --desired desired --state state --now 2026-11-22T06:00:00Z -q)
+# The same desired state with a PostgreSQL state (a throwaway cluster, benches/postgres.sh).
+mkdir -p desired-pg
+{
+    cat desired/d.kdl
+    echo 'state "postgres" url-env="STANDBY_STATE_URL"'
+} >desired-pg/d.kdl
 rsync_cmd=(rsync -anc --delete "$primary/" "$standby_store/")
+audit_with() { # DESIRED_DIR ARGS...
+    local desired=$1
+    shift
+    "$STANDBY" audit --desired "$desired" --state state --now 2026-11-22T06:00:00Z -q "$@"
+}
 
 echo "warming the page cache ..." >&2
 find "$primary" "$standby_store" -type f -exec cat {} + >/dev/null
 
-rm -rf state
-set +e
-"${audit[@]}" >/dev/null 2>&1
-status=$?
-set -e
-echo "standby audit exit status: $status (0 = every copy proved equal)" >&2
-differences=$("${rsync_cmd[@]}" --itemize-changes | wc -l)
-echo "rsync -anc lists $differences differences" >&2
-
-read -r cold_best cold_median < <(SETUP="rm -rf state" measure "${audit[@]}")
-read -r rsync_best rsync_median < <(measure "${rsync_cmd[@]}")
-"${audit[@]}" >/dev/null 2>&1 || true
-read -r warm_best warm_median < <(measure "${audit[@]}")
-# For context: listing both trees, the least any re-check must do, and the audit rules
-# alone on the observation the warm run saved.
-read -r find_best find_median < <(measure find "$primary" "$standby_store" -printf '%s %T@\n')
-"$STANDBY" discover --desired desired --state state --out observed.json -q
-read -r saved_best saved_median < <(measure "${audit[@]}" --observed observed.json)
+# shellcheck source=benches/postgres.sh
+source "$repo/benches/postgres.sh"
 
 files=$(find "$primary" "$standby_store" -type f | wc -l)
-echo
+echo "standby:  $("$STANDBY" --version), commit $(git -C "$repo" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)"
+echo "machine:  nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) before the runs: other processes share the cores"
 echo "audit of a primary store and its standby copy: $files files, $REPEAT runs, ms (best / median)"
 printf '%-44s %8s %8s\n' "" best median
+read -r rsync_best rsync_median < <(measure "${rsync_cmd[@]}")
 printf '%-44s %8d %8d\n' "rsync -anc --delete primary/ standby/" "$rsync_best" "$rsync_median"
-printf '%-44s %8d %8d   %.1fx as fast as rsync (best)\n' "standby audit, cold catalog (hashes all)" "$cold_best" "$cold_median" \
-    "$(echo "$cold_best $rsync_best" | awk '{ print $2 / $1 }')"
-printf '%-44s %8d %8d   %.1fx as fast as rsync (best)\n' "standby audit, warm catalog (reads nothing)" "$warm_best" "$warm_median" \
-    "$(echo "$warm_best $rsync_best" | awk '{ print $2 / $1 }')"
+# For context: listing both trees, the least any re-check must do.
+read -r find_best find_median < <(measure find "$primary" "$standby_store" -printf '%s %T@\n')
 printf '%-44s %8d %8d\n' "find both trees -printf (the listing alone)" "$find_best" "$find_median"
+
+# figures LABEL DESIRED_DIR FRESH: cold and warm audits with the state FRESH makes empty.
+figures() {
+    local label=$1 desired=$2 fresh=$3
+    $fresh
+    set +e
+    audit_with "$desired" >/dev/null 2>&1
+    status=$?
+    set -e
+    echo "  $label state: standby audit exit status $status (0 = every copy proved equal)" >&2
+    read -r cold_best cold_median < <(SETUP=$fresh measure audit_with "$desired")
+    audit_with "$desired" >/dev/null 2>&1 || true
+    read -r warm_best warm_median < <(measure audit_with "$desired")
+    printf '%-44s %8d %8d   %.2fx rsync (best; target <= 1)\n' "standby audit, $label, cold (hashes all)" \
+        "$cold_best" "$cold_median" "$(echo "$cold_best $rsync_best" | awk '{ print $1 / $2 }')"
+    printf '%-44s %8d %8d   %.2fx the listing (best; target <= 1.2)\n' "standby audit, $label, warm (reads nothing)" \
+        "$warm_best" "$warm_median" "$(echo "$warm_best $find_best" | awk '{ print $1 / $2 }')"
+}
+
+fresh_local() { rm -rf state; }
+fresh_pg() { rm -rf state; fresh_pg_database; }
+figures local desired fresh_local
+figures PostgreSQL desired-pg fresh_pg
+
+# The audit rules alone, on the observation the warm run saw.
+"$STANDBY" discover --desired desired --state state --out observed.json -q
+read -r saved_best saved_median < <(measure audit_with desired --observed observed.json)
 printf '%-44s %8d %8d\n' "standby audit --observed (the rules alone)" "$saved_best" "$saved_median"

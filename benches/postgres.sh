@@ -23,10 +23,11 @@ stop_pg() {
     rm -rf "$pg_dir"
 }
 trap stop_pg EXIT
-pg_database=0
-# fresh_pg_database: a new empty database; exports its URL as STANDBY_STATE_URL.
+# fresh_pg_database: a new empty database; exports its URL as STANDBY_STATE_URL. Named by
+# the clock, not a counter: the benchmarks call it in subshells too.
 fresh_pg_database() {
-    pg_database=$((pg_database + 1))
-    psql -q -h "$pg_dir" -U postgres -d postgres -c "CREATE DATABASE bench$pg_database" >/dev/null
-    export STANDBY_STATE_URL="host=$pg_dir user=postgres dbname=bench$pg_database"
+    local name
+    name=bench$(date +%s%N)
+    psql -q -h "$pg_dir" -U postgres -d postgres -c "CREATE DATABASE $name" >/dev/null
+    export STANDBY_STATE_URL="host=$pg_dir user=postgres dbname=$name"
 }

@@ -39,10 +39,18 @@ pub(super) fn run(global: &GlobalArgs, args: &DiscoverArgs) -> ExitCode {
             .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
             path.display().to_string()
         } else {
-            let json = serde_json::to_string(&observed).map_err(|e| Failure(e.to_string()))?;
-            backend
-                .save_observation(observed.taken_at, &json)
-                .map_err(|e| Failure(e.to_string()))?;
+            // An unchanged observation is not written again: only its time moves.
+            let fingerprint = observed.fingerprint();
+            let failure = |e: crate::state::StateError| Failure(e.to_string());
+            if !backend
+                .touch_observation(observed.taken_at, &fingerprint)
+                .map_err(failure)?
+            {
+                let json = serde_json::to_string(&observed).map_err(|e| Failure(e.to_string()))?;
+                backend
+                    .save_observation(observed.taken_at, &fingerprint, &json)
+                    .map_err(failure)?;
+            }
             backend.place()
         };
         let entries: usize = observed.stores.iter().map(|s| s.entries.len()).sum();

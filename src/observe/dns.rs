@@ -24,7 +24,7 @@ use crate::desired::{Desired, RecordType};
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// One declared record as it resolved.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct DnsObservation {
     pub site: String,

@@ -127,16 +127,29 @@ pub fn hash_content(
     progress: &Progress,
 ) {
     let now = observed.taken_at;
+    let mut held = 0;
     for store in &mut observed.stores {
-        store::hash(store, catalog, mode, now, progress);
+        held += store::hash(store, catalog, mode, now, progress);
     }
-    forget_gone(catalog, &observed.stores);
+    forget_gone(catalog, &observed.stores, held);
     progress.finish();
 }
 
 /// Forgets the catalog's files that are gone from stores that could be listed; files outside
-/// every listed store are kept.
-fn forget_gone(catalog: &mut Catalog, stores: &[StoreObservation]) {
+/// every listed store are kept. `held`: how many listed entries the catalog holds. When
+/// that is every catalog entry, and no store lies inside another (so no file was counted
+/// twice), nothing is gone: the usual re-discovery, which then checks no path.
+fn forget_gone(catalog: &mut Catalog, stores: &[StoreObservation], held: usize) {
+    let roots: Vec<&Path> = stores.iter().map(|s| s.root.as_path()).collect();
+    let apart = roots.iter().enumerate().all(|(i, a)| {
+        roots
+            .iter()
+            .enumerate()
+            .all(|(j, b)| i == j || !a.starts_with(b))
+    });
+    if apart && held == catalog.len() {
+        return;
+    }
     let listed: Vec<Listed<'_>> = stores
         .iter()
         .filter(|s| s.error.is_none())
@@ -252,6 +265,20 @@ mod tests {
     }
 
     #[test]
+    fn a_file_listed_twice_never_hides_a_gone_one() {
+        // Two stores at one root: `x.bak` is listed (and counted) twice, so the count of held
+        // entries equals the catalog's size although `gone.bak` is gone.
+        let mut known = catalog(&["/srv/a/x.bak", "/srv/a/gone.bak"]);
+        let stores = [
+            store("/srv/a", &["x.bak"], None),
+            store("/srv/a", &["x.bak"], None),
+        ];
+        forget_gone(&mut known, &stores, 2);
+        assert!(known.get(Path::new("/srv/a/gone.bak")).is_none());
+        assert_eq!(known.len(), 1);
+    }
+
+    #[test]
     fn files_gone_from_listed_stores_are_forgotten() {
         let mut known = catalog(&[
             "/srv/a/s/x.bak",
@@ -265,7 +292,7 @@ mod tests {
             store("/srv/a/", &["s/x.bak", "s/y.bak"], None),
             store("/srv/down", &[], Some("unreachable")),
         ];
-        forget_gone(&mut known, &stores);
+        forget_gone(&mut known, &stores, 0);
         let mut kept: Vec<_> = [
             "/srv/a/s/x.bak",
             "/srv/a/s/gone.bak",

@@ -14,7 +14,7 @@ pub use crate::platform::NameCase;
 /// The version of the `observed.json` format this build reads and writes.
 pub const FORMAT_VERSION: &str = "1";
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct Observed {
     pub format_version: String,
@@ -38,7 +38,7 @@ pub struct Observed {
 }
 
 /// One store root as it was found.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct StoreObservation {
     pub site: String,
@@ -61,7 +61,7 @@ pub struct StoreObservation {
     pub entries: Vec<StoreEntry>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum EntryKind {
     /// A regular file: a database backup, a settings export, anything else.
@@ -73,7 +73,7 @@ pub enum EntryKind {
 }
 
 /// A file (or snapshot directory) in a store.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct StoreEntry {
     pub path: String,
@@ -108,7 +108,7 @@ pub struct StoreEntry {
 }
 
 /// The source directory of a fileset as it was found.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct FilesetObservation {
     pub site: String,
@@ -126,6 +126,35 @@ pub struct FilesetObservation {
 }
 
 impl Observed {
+    /// What the observation says apart from when it was taken: two discoveries of an
+    /// unchanged deployment have the same fingerprint. Hashes the values without formatting
+    /// them as JSON, so an unchanged observation costs no serialization.
+    pub fn fingerprint(&self) -> String {
+        use std::hash::Hash as _;
+        let Self {
+            format_version,
+            taken_at: _,
+            stores,
+            filesets,
+            settings_exports,
+            dns,
+            sql,
+            restore_tests,
+        } = self;
+        let mut hasher = crate::state::Fingerprint::default();
+        (
+            format_version,
+            stores,
+            filesets,
+            settings_exports,
+            dns,
+            sql,
+            restore_tests,
+        )
+            .hash(&mut hasher);
+        hasher.hex()
+    }
+
     pub fn store(&self, site: &str, store: &str) -> Option<&StoreObservation> {
         self.stores
             .iter()
@@ -182,7 +211,7 @@ impl Observed {
 }
 
 /// The newest export of one settings item, with its text.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsExport {
     pub site: String,

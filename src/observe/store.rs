@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::Progress;
 use super::observed::{EntryKind, NameCase, StoreEntry, StoreObservation};
 use crate::io::hash::{self, VerifyMode};
-use crate::io::walk::{join, walk};
+use crate::io::walk::{Walked, join, walk, walk_parallel};
 use crate::layout::TEMP_PREFIX;
 use crate::layout::{MANIFEST, layout_address};
 use crate::state::catalog::{Catalog, CatalogEntry, HashOrigin};
@@ -44,18 +44,17 @@ fn snapshot_size(dir: &Path) -> (u64, u64) {
 /// Lists a store root: every file, symbolic link and fileset snapshot with its size and
 /// mtime. Reads no content, so it needs no catalog.
 pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
-    let mut entries = Vec::new();
-    let mut snapshots = Vec::new();
-    let walked = walk(root, |dir, children| {
+    // Per directory: its files and links, or the directory itself when it is a snapshot.
+    let walked = walk_parallel(root, &|dir, children| {
         if children
             .iter()
             .any(|c| c.name == MANIFEST && c.metadata.is_file())
             && !dir.is_empty()
         {
             // A fileset snapshot: one entry; its content is checked against the manifest.
-            snapshots.push(dir.to_owned());
-            return Vec::new();
+            return ((Vec::new(), Some(dir.to_owned())), Vec::new());
         }
+        let mut entries = Vec::new();
         let mut descend = Vec::new();
         for child in children {
             let file_type = child.metadata.file_type();
@@ -90,10 +89,13 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
                 error: special,
             });
         }
-        descend
+        ((entries, None), descend)
     });
-    let unreadable = match walked {
-        Ok(unreadable) => unreadable,
+    let Walked {
+        visited,
+        unreadable,
+    } = match walked {
+        Ok(walked) => walked,
         Err(e) => {
             return StoreObservation {
                 site: site.to_owned(),
@@ -110,6 +112,12 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
             };
         }
     };
+    let mut entries = Vec::with_capacity(visited.iter().map(|(e, _)| e.len()).sum());
+    let mut snapshots = Vec::new();
+    for (files, snapshot) in visited {
+        entries.extend(files);
+        snapshots.extend(snapshot);
+    }
     for dir in snapshots {
         let manifest = root.join(&dir).join(MANIFEST);
         let manifest_metadata = std::fs::metadata(&manifest);
@@ -147,55 +155,63 @@ pub(crate) fn list(site: &str, store: &str, root: &Path) -> StoreObservation {
 
 /// Completes a listed store: takes the hashes of unchanged files from the catalog, hashes
 /// what `mode` asks for on every core, records new hashes in the catalog, and sorts the
-/// entries by path (as the store's file system compares names).
+/// entries by path (as the store's file system compares names). Returns how many of the
+/// entries the catalog now holds.
 pub(crate) fn hash(
     observation: &mut StoreObservation,
     catalog: &mut Catalog,
     mode: VerifyMode,
     now: Timestamp,
     progress: &Progress,
-) {
+) -> usize {
     let StoreObservation {
         root,
         entries,
         case,
         ..
     } = observation;
-    let to_hash = reuse_known(entries, root, catalog, mode);
+    let (to_hash, known) = reuse_known(entries, root, catalog, mode);
     progress.add(to_hash.iter().map(|&i| entries[i].size).sum());
     let results = read_content(entries, &to_hash, root, progress);
-    record(entries, results, root, catalog, now);
+    let learned = record(entries, results, root, catalog, now);
     // Paths are unique within a store, so an unstable sort gives the same order; it moves
     // these large entries around less, and on every core.
     let case = *case;
     entries.par_sort_unstable_by(|a, b| case.cmp(&a.path, &b.path));
+    known + learned
 }
 
 /// Fills in what the catalog knows of unchanged entries, and returns the indexes of the
 /// entries to read: unknown or changed files always (unless `--verify none`), known
-/// unchanged ones when the verify mode says so. Looks entries up on every core: on a large
-/// store the lookups are much of a re-discovery's work.
+/// unchanged ones when the verify mode says so, and how many entries the catalog knows.
+/// Looks entries up on every core: on a large store the lookups are much of a
+/// re-discovery's work.
 fn reuse_known(
     entries: &mut [StoreEntry],
     root: &Path,
     catalog: &Catalog,
     mode: VerifyMode,
-) -> Vec<usize> {
-    entries
+) -> (Vec<usize>, usize) {
+    let looked_up: Vec<(Option<usize>, bool)> = entries
         .par_iter_mut()
         .enumerate()
         // One buffer per thread for the absolute paths looked up: no allocation per file.
         .map_init(PathBuf::new, |absolute, (index, entry)| {
             if entry.kind == EntryKind::Symlink || entry.error.is_some() {
-                return None;
+                return (None, false);
             }
             absolute.clear();
             absolute.push(root);
             absolute.push(&entry.path);
-            reuse(entry, catalog.get(absolute), mode).then_some(index)
+            let known = catalog.get(absolute);
+            (reuse(entry, known, mode).then_some(index), known.is_some())
         })
-        .flatten()
-        .collect()
+        .collect();
+    let known = looked_up.iter().filter(|(_, known)| *known).count();
+    (
+        looked_up.into_iter().filter_map(|(i, _)| i).collect(),
+        known,
+    )
 }
 
 /// Fills in what the catalog knows of a file or snapshot when it is unchanged; whether its
@@ -275,14 +291,16 @@ fn hash_settled(path: &Path, entry: &StoreEntry) -> std::io::Result<String> {
     Ok(sha256)
 }
 
-/// Records fresh hashes in the entries and the catalog.
+/// Records fresh hashes in the entries and the catalog; returns how many files the catalog
+/// did not know before.
 fn record(
     entries: &mut [StoreEntry],
     results: Vec<(usize, Result<HashOutcome, String>)>,
     root: &Path,
     catalog: &mut Catalog,
     now: Timestamp,
-) {
+) -> usize {
+    let mut learned = 0;
     for (index, outcome) in results {
         let entry = &mut entries[index];
         let absolute = root.join(&entry.path);
@@ -323,11 +341,15 @@ fn record(
                     files: entry.files,
                     first_seen: recorded.as_ref().map_or(now, |r| r.first_seen),
                     last_verified: now,
-                    origin: recorded.map_or(HashOrigin::FirstSeen, |r| r.origin),
+                    origin: recorded
+                        .as_ref()
+                        .map_or(HashOrigin::FirstSeen, |r| r.origin),
                 });
+                learned += usize::from(recorded.is_none());
             }
         }
     }
+    learned
 }
 
 struct HashOutcome {

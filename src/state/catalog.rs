@@ -15,6 +15,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 pub const FORMAT_VERSION: &str = "1";
 
+/// The catalog's columns in the state databases, in the order both backends read and
+/// write them.
+pub const CATALOG_COLUMNS: &str =
+    "path, address, size, mtime, sha256, mismatch, files, first_seen, last_verified, origin";
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CatalogEntry {
     /// The address of the item the file belongs to, when its path follows the layout.
@@ -42,7 +47,7 @@ pub struct CatalogEntry {
 }
 
 /// Where a recorded hash came from, which decides how far it can be trusted.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum HashOrigin {
     /// Standby wrote or copied the file and verified its hash as it did: the content is
@@ -54,11 +59,35 @@ pub enum HashOrigin {
     FirstSeen,
 }
 
+impl HashOrigin {
+    /// The name the state databases store (the same as in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifiedAt => "verified-at",
+            Self::FirstSeen => "first-seen",
+        }
+    }
+
+    /// The origin a state database stored; anything else vouches for nothing.
+    pub fn from_stored(stored: &str) -> Self {
+        if stored == Self::VerifiedAt.as_str() {
+            Self::VerifiedAt
+        } else {
+            Self::FirstSeen
+        }
+    }
+}
+
+/// The set of entries, hashed with a fast hash: loading and looking up 100,000 paths is
+/// much of a re-discovery's work. Paths are not secret and never chosen by an attacker who
+/// could use collisions to slow standby down any more than by creating files.
+type Entries = HashSet<ByPath, foldhash::fast::RandomState>;
+
 #[derive(Debug, Deserialize)]
 struct CatalogFile {
     format_version: String,
     #[serde(deserialize_with = "entries_by_path")]
-    entries: HashSet<ByPath>,
+    entries: Entries,
 }
 
 /// What `save` writes: the same shape as [`CatalogFile`], borrowing the entries.
@@ -95,31 +124,32 @@ impl Borrow<Path> for ByPath {
 
 /// Reads the entries straight into the set (no list of them first); a later entry for the
 /// same path replaces an earlier one.
-fn entries_by_path<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<HashSet<ByPath>, D::Error> {
-    struct Entries;
-    impl<'de> Visitor<'de> for Entries {
-        type Value = HashSet<ByPath>;
+fn entries_by_path<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Entries, D::Error> {
+    struct EntriesVisitor;
+    impl<'de> Visitor<'de> for EntriesVisitor {
+        type Value = Entries;
 
         fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
             formatter.write_str("a list of catalog entries")
         }
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut entries = HashSet::with_capacity(seq.size_hint().unwrap_or(0));
+            let mut entries = Entries::with_capacity_and_hasher(
+                seq.size_hint().unwrap_or(0),
+                foldhash::fast::RandomState::default(),
+            );
             while let Some(entry) = seq.next_element()? {
                 entries.replace(ByPath(entry));
             }
             Ok(entries)
         }
     }
-    deserializer.deserialize_seq(Entries)
+    deserializer.deserialize_seq(EntriesVisitor)
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
-    entries: HashSet<ByPath>,
+    entries: Entries,
     /// Whether the content differs from the file it was loaded from (or there is no file):
     /// an unchanged catalog need not be written again.
     changed: bool,

@@ -94,7 +94,8 @@ pub fn import(backend: &mut dyn Backend, dir: &Path) -> Result<Option<Imported>,
         // A file that is not an observation is left alone, not a reason to refuse the
         // state: `discover` saves a new one.
         if let Ok(head) = serde_json::from_str::<Head>(&text) {
-            backend.save_observation(head.taken_at, &text)?;
+            // No fingerprint of its contents: the next `discover` writes its own.
+            backend.save_observation(head.taken_at, "imported", &text)?;
             imported.observation = true;
         }
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::catalog::{Catalog, CatalogEntry};
+use super::catalog::{CATALOG_COLUMNS, Catalog, CatalogEntry, HashOrigin};
 use super::journal::JournalLine;
 use super::lock;
 use super::{
@@ -47,6 +47,13 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX findings_open ON findings (source, resolved);
      CREATE TABLE runs (at INTEGER NOT NULL, source TEXT NOT NULL, findings INTEGER NOT NULL);
      CREATE TABLE imports (dir BLOB PRIMARY KEY, at INTEGER NOT NULL);",
+    // 2: where each catalog hash came from; the rows of version 1 vouch for nothing.
+    "ALTER TABLE catalog ADD COLUMN origin TEXT NOT NULL DEFAULT 'first-seen';",
+    // 3: the observation's body in a table of its own. SQLite rewrites a whole row to
+    // update one column: moving the time of an unchanged observation rewrote its megabytes.
+    "CREATE TABLE observation_body (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+     INSERT INTO observation_body (id, body) SELECT id, body FROM observation;
+     ALTER TABLE observation DROP COLUMN body;",
 ];
 
 pub struct Local {
@@ -74,6 +81,10 @@ impl Local {
         db.busy_timeout(Duration::from_secs(30)).map_err(sqlite)?;
         // FULL: a committed journal line survives a power cut, not only a crash of standby.
         db.execute_batch("PRAGMA synchronous = FULL")
+            .map_err(sqlite)?;
+        // Reads through a memory map, not copies into SQLite's own small page cache: loading
+        // a catalog of 100,000 entries copied every page, twice.
+        db.execute_batch("PRAGMA mmap_size = 1073741824")
             .map_err(sqlite)?;
         // WAL: readers do not block the writer. Switching needs the database to itself,
         // which another standby just creating it may hold for a moment: try again then.
@@ -175,8 +186,7 @@ fn entry_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<CatalogEntry> {
             .and_then(|f| u64::try_from(f).ok()),
         first_seen: from_nanos(row.get(7)?),
         last_verified: from_nanos(row.get(8)?),
-        // Not stored by this backend yet: nothing vouches for a hash read back from it.
-        origin: crate::state::catalog::HashOrigin::FirstSeen,
+        origin: HashOrigin::from_stored(&row.get::<_, String>(9)?),
     })
 }
 
@@ -226,10 +236,7 @@ impl Backend for Local {
     fn load_catalog(&mut self) -> Result<Catalog, StateError> {
         let mut statement = self
             .db
-            .prepare(
-                "SELECT path, address, size, mtime, sha256, mismatch, files, first_seen, \
-                 last_verified FROM catalog",
-            )
+            .prepare(&format!("SELECT {CATALOG_COLUMNS} FROM catalog"))
             .map_err(self.error())?;
         let entries = statement
             .query_map([], entry_of)
@@ -254,11 +261,10 @@ impl Backend for Local {
             .map_err(sqlite)?;
         {
             let mut upsert = tx
-                .prepare(
-                    "INSERT OR REPLACE INTO catalog (path, address, size, mtime, sha256, \
-                     mismatch, files, first_seen, last_verified) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )
+                .prepare(&format!(
+                    "INSERT OR REPLACE INTO catalog ({CATALOG_COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                ))
                 .map_err(sqlite)?;
             for e in upserted {
                 upsert
@@ -272,6 +278,7 @@ impl Backend for Local {
                         e.files.map(to_i64),
                         to_nanos(e.first_seen),
                         to_nanos(e.last_verified),
+                        e.origin.as_str(),
                     ])
                     .map_err(sqlite)?;
             }
@@ -290,7 +297,7 @@ impl Backend for Local {
     fn last_observation(&mut self) -> Result<Option<(Timestamp, String)>, StateError> {
         self.db
             .query_row(
-                "SELECT taken_at, body FROM observation WHERE id = 1",
+                "SELECT taken_at, body FROM observation JOIN observation_body USING (id)",
                 [],
                 |r| Ok((from_nanos(r.get(0)?), r.get(1)?)),
             )
@@ -298,9 +305,11 @@ impl Backend for Local {
             .map_err(self.error())
     }
 
-    fn save_observation(&mut self, taken_at: Timestamp, json: &str) -> Result<(), StateError> {
-        let fingerprint = super::observation_fingerprint(json);
-        // An unchanged observation is not written again: only its time moves.
+    fn touch_observation(
+        &mut self,
+        taken_at: Timestamp,
+        fingerprint: &str,
+    ) -> Result<bool, StateError> {
         let moved = self
             .db
             .execute(
@@ -308,16 +317,32 @@ impl Backend for Local {
                 params![to_nanos(taken_at), fingerprint],
             )
             .map_err(self.error())?;
-        if moved == 0 {
-            self.db
-                .execute(
-                    "INSERT OR REPLACE INTO observation (id, taken_at, fingerprint, body) \
-                     VALUES (1, ?1, ?2, ?3)",
-                    params![to_nanos(taken_at), fingerprint, json],
-                )
-                .map_err(self.error())?;
-        }
-        Ok(())
+        Ok(moved == 1)
+    }
+
+    fn save_observation(
+        &mut self,
+        taken_at: Timestamp,
+        fingerprint: &str,
+        json: &str,
+    ) -> Result<(), StateError> {
+        let place = self.place();
+        let sqlite = |source| StateError::Sqlite {
+            place: place.clone(),
+            source,
+        };
+        let tx = self.db.transaction().map_err(sqlite)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO observation (id, taken_at, fingerprint) VALUES (1, ?1, ?2)",
+            params![to_nanos(taken_at), fingerprint],
+        )
+        .map_err(sqlite)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO observation_body (id, body) VALUES (1, ?1)",
+            params![json],
+        )
+        .map_err(sqlite)?;
+        tx.commit().map_err(sqlite)
     }
 
     fn append_journal(&mut self, line: &JournalLine) -> Result<(), StateError> {

@@ -114,7 +114,20 @@ pub trait Backend: Send {
     /// `discover --out` writes (kept as that exchange format, unread). The document's own
     /// `taken_at` may be older: an unchanged observation is not written again, only its time.
     fn last_observation(&mut self) -> Result<Option<(Timestamp, String)>, StateError>;
-    fn save_observation(&mut self, taken_at: Timestamp, json: &str) -> Result<(), StateError>;
+    /// When the saved observation has this fingerprint (the same contents), moves its time to
+    /// `taken_at` and says so; otherwise writes nothing.
+    fn touch_observation(
+        &mut self,
+        taken_at: Timestamp,
+        fingerprint: &str,
+    ) -> Result<bool, StateError>;
+    /// Replaces the saved observation.
+    fn save_observation(
+        &mut self,
+        taken_at: Timestamp,
+        fingerprint: &str,
+        json: &str,
+    ) -> Result<(), StateError>;
 
     /// Appends one journal line, durably, before returning.
     fn append_journal(&mut self, line: &JournalLine) -> Result<(), StateError>;
@@ -167,25 +180,29 @@ pub fn open(
     Ok(backend)
 }
 
-/// What an observation's JSON says apart from when it was taken: two discoveries of an
-/// unchanged deployment have the same fingerprint. `taken_at` is the second field the
-/// observation serializes, so its value is found near the start without parsing the rest.
-pub(crate) fn observation_fingerprint(json: &str) -> String {
-    use sha2::{Digest, Sha256};
-    const KEY: &str = "\"taken_at\":\"";
-    let mut hasher = Sha256::new();
-    let head = json.get(..256.min(json.len())).unwrap_or("");
-    match head.find(KEY).and_then(|at| {
-        let value = at + KEY.len();
-        json[value..].find('"').map(|end| (value, value + end))
-    }) {
-        Some((start, end)) => {
-            hasher.update(&json.as_bytes()[..start]);
-            hasher.update(&json.as_bytes()[end..]);
-        }
-        None => hasher.update(json.as_bytes()),
+/// A [`Hasher`](std::hash::Hasher) into SHA-256: the fingerprint of a value's contents,
+/// taken from its `Hash` without formatting it (an observation's fingerprint, without its
+/// time, decides whether it is written again).
+#[derive(Default)]
+pub struct Fingerprint(sha2::Sha256);
+
+impl std::hash::Hasher for Fingerprint {
+    fn write(&mut self, bytes: &[u8]) {
+        sha2::Digest::update(&mut self.0, bytes);
     }
-    hex::encode(hasher.finalize())
+
+    fn finish(&self) -> u64 {
+        let digest = sha2::Digest::finalize(self.0.clone());
+        let mut first = [0; 8];
+        first.copy_from_slice(&digest[..8]);
+        u64::from_le_bytes(first)
+    }
+}
+
+impl Fingerprint {
+    pub fn hex(self) -> String {
+        hex::encode(sha2::Digest::finalize(self.0))
+    }
 }
 
 /// A timestamp as the databases store it: nanoseconds since the epoch.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use postgres::{Client, NoTls, Row};
 
-use super::catalog::{Catalog, CatalogEntry};
+use super::catalog::{CATALOG_COLUMNS, Catalog, CatalogEntry, HashOrigin};
 use super::journal::JournalLine;
 use super::lock::{LockError, LockInfo};
 use super::{
@@ -55,6 +55,8 @@ const MIGRATIONS: &[&str] = &[
         key BIGINT PRIMARY KEY, id TEXT NOT NULL, operation TEXT NOT NULL, who TEXT NOT NULL,
         pid BIGINT NOT NULL, created BIGINT NOT NULL
      );",
+    // 2: where each catalog hash came from; the rows of version 1 vouch for nothing.
+    "ALTER TABLE catalog ADD COLUMN origin TEXT NOT NULL DEFAULT 'first-seen';",
 ];
 
 pub struct Postgres {
@@ -129,6 +131,19 @@ impl Postgres {
         tx.commit().map_err(&err)
     }
 
+    /// The holder of the apply lock, given a moment to describe itself: a holder writes its
+    /// row just after taking the lock, so a refusal right then would not name it.
+    fn holder_after_taking(&mut self) -> Result<Option<LockInfo>, StateError> {
+        let started = Instant::now();
+        loop {
+            let holder = self.holder()?;
+            if holder.is_some() || started.elapsed() >= Duration::from_secs(2) {
+                return Ok(holder);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The holder of the apply lock as it described itself, if the row is there.
     fn holder(&mut self) -> Result<Option<LockInfo>, StateError> {
         let row = self
@@ -161,8 +176,7 @@ fn entry_of(row: &Row) -> CatalogEntry {
             .and_then(|f| u64::try_from(f).ok()),
         first_seen: from_nanos(row.get(7)),
         last_verified: from_nanos(row.get(8)),
-        // Not stored by this backend yet: nothing vouches for a hash read back from it.
-        origin: crate::state::catalog::HashOrigin::FirstSeen,
+        origin: HashOrigin::from_stored(row.get(9)),
     }
 }
 
@@ -218,11 +232,7 @@ impl Backend for Postgres {
     fn load_catalog(&mut self) -> Result<Catalog, StateError> {
         let rows = self
             .db
-            .query(
-                "SELECT path, address, size, mtime, sha256, mismatch, files, first_seen, \
-                 last_verified FROM catalog",
-                &[],
-            )
+            .query(&format!("SELECT {CATALOG_COLUMNS} FROM catalog"), &[])
             .map_err(self.error())?;
         Ok(Catalog::from_entries(rows.iter().map(entry_of)))
     }
@@ -246,15 +256,18 @@ impl Backend for Postgres {
             let files: Vec<Option<i64>> = chunk.iter().map(|e| e.files.map(to_i64)).collect();
             let first: Vec<i64> = chunk.iter().map(|e| to_nanos(e.first_seen)).collect();
             let verified: Vec<i64> = chunk.iter().map(|e| to_nanos(e.last_verified)).collect();
+            let origins: Vec<&str> = chunk.iter().map(|e| e.origin.as_str()).collect();
             tx.execute(
-                "INSERT INTO catalog (path, address, size, mtime, sha256, mismatch, files, \
-                 first_seen, last_verified) \
-                 SELECT * FROM unnest($1::bytea[], $2::text[], $3::int8[], $4::int8[], \
-                 $5::text[], $6::text[], $7::int8[], $8::int8[], $9::int8[]) \
-                 ON CONFLICT (path) DO UPDATE SET address = excluded.address, \
-                 size = excluded.size, mtime = excluded.mtime, sha256 = excluded.sha256, \
-                 mismatch = excluded.mismatch, files = excluded.files, \
-                 first_seen = excluded.first_seen, last_verified = excluded.last_verified",
+                &format!(
+                    "INSERT INTO catalog ({CATALOG_COLUMNS}) \
+                     SELECT * FROM unnest($1::bytea[], $2::text[], $3::int8[], $4::int8[], \
+                     $5::text[], $6::text[], $7::int8[], $8::int8[], $9::int8[], $10::text[]) \
+                     ON CONFLICT (path) DO UPDATE SET address = excluded.address, \
+                     size = excluded.size, mtime = excluded.mtime, sha256 = excluded.sha256, \
+                     mismatch = excluded.mismatch, files = excluded.files, \
+                     first_seen = excluded.first_seen, last_verified = excluded.last_verified, \
+                     origin = excluded.origin"
+                ),
                 &[
                     &paths,
                     &addresses,
@@ -265,6 +278,7 @@ impl Backend for Postgres {
                     &files,
                     &first,
                     &verified,
+                    &origins,
                 ],
             )
             .map_err(&err)?;
@@ -287,9 +301,11 @@ impl Backend for Postgres {
         Ok(row.map(|r| (from_nanos(r.get(0)), r.get(1))))
     }
 
-    fn save_observation(&mut self, taken_at: Timestamp, json: &str) -> Result<(), StateError> {
-        let fingerprint = super::observation_fingerprint(json);
-        // An unchanged observation is not sent again: only its time moves.
+    fn touch_observation(
+        &mut self,
+        taken_at: Timestamp,
+        fingerprint: &str,
+    ) -> Result<bool, StateError> {
         let moved = self
             .db
             .execute(
@@ -297,17 +313,24 @@ impl Backend for Postgres {
                 &[&to_nanos(taken_at), &fingerprint],
             )
             .map_err(self.error())?;
-        if moved == 0 {
-            self.db
-                .execute(
-                    "INSERT INTO observation (id, taken_at, fingerprint, body) \
-                     VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET \
-                     taken_at = excluded.taken_at, fingerprint = excluded.fingerprint, \
-                     body = excluded.body",
-                    &[&to_nanos(taken_at), &fingerprint, &json],
-                )
-                .map_err(self.error())?;
-        }
+        Ok(moved == 1)
+    }
+
+    fn save_observation(
+        &mut self,
+        taken_at: Timestamp,
+        fingerprint: &str,
+        json: &str,
+    ) -> Result<(), StateError> {
+        self.db
+            .execute(
+                "INSERT INTO observation (id, taken_at, fingerprint, body) \
+                 VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET \
+                 taken_at = excluded.taken_at, fingerprint = excluded.fingerprint, \
+                 body = excluded.body",
+                &[&to_nanos(taken_at), &fingerprint, &json],
+            )
+            .map_err(self.error())?;
         Ok(())
     }
 
@@ -392,7 +415,7 @@ impl Backend for Postgres {
                 return Ok(HeldLock::new(info, Session { db: session, id }));
             }
             if started.elapsed() >= timeout {
-                let holder = self.holder()?.map_or_else(
+                let holder = self.holder_after_taking()?.map_or_else(
                     || "the apply lock is held by another session".to_owned(),
                     |h| h.describe(),
                 );

@@ -688,6 +688,42 @@ fn a_lost_catalog_never_copies_a_corrupt_original_over_its_good_copy() {
 }
 
 #[test]
+fn a_rotten_copy_is_replaced_from_the_original_standby_verified_in_an_earlier_run() {
+    let estate = Estate::new(GOOD_EXPORT);
+    assert_eq!(estate.run(&["apply", "--auto-approve"]).status, 0);
+    let good = exports(&estate, "offsite");
+    assert_eq!(good.len(), 1);
+    let (name, content) = &good[0];
+    fs::write(
+        estate.export_dir("offsite").join(name),
+        content.replace("settings", "sett!ngs"),
+    )
+    .expect("corrupt the copy");
+    // A later run, another process: the state database still vouches for the original,
+    // which standby verified as it wrote it.
+    let out = estate.run(&["check", "--format", "json"]);
+    assert!(
+        out.finding_codes()
+            .contains(&("s/settings/global".to_owned(), "copy-mismatch".to_owned())),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("the planned action replaces the copy from the verified original"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        estate.run(&["apply", "--auto-approve"]).status,
+        0,
+        "{}",
+        estate.journal()
+    );
+    assert_eq!(exports(&estate, "offsite"), good, "the copy is good again");
+}
+
+#[test]
 fn overlapping_items_never_prune_each_others_backups() {
     let estate = Estate::with(
         r#"

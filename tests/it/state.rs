@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use jiff::{Timestamp, ToSpan as _};
 use serde_json::json;
-use standby::state::catalog::CatalogEntry;
+use standby::state::catalog::{CatalogEntry, HashOrigin};
 use standby::state::journal::JournalLine;
 use standby::state::local::Local;
 use standby::state::postgres::Postgres;
@@ -36,7 +36,15 @@ fn entry(path: &str, sha: &str) -> CatalogEntry {
         files: None,
         first_seen: at(2),
         last_verified: at(3),
-        origin: standby::state::catalog::HashOrigin::FirstSeen,
+        origin: HashOrigin::FirstSeen,
+    }
+}
+
+/// An entry whose hash standby verified as it wrote the file (`apply`).
+fn verified_entry(path: &str) -> CatalogEntry {
+    CatalogEntry {
+        origin: HashOrigin::VerifiedAt,
+        ..entry(path, "dd")
     }
 }
 
@@ -82,6 +90,7 @@ fn keeps_the_contract(open: &dyn Fn() -> Box<dyn Backend>) {
     assert!(catalog.is_empty());
     catalog.insert(entry("/srv/b/a.bak", "aa"));
     catalog.insert(entry("/srv/b/\u{e9}t\u{e9}.bak", "bb"));
+    catalog.insert(verified_entry("/srv/b/copied.bak"));
     first.save_catalog(&mut catalog).expect("save");
     assert_eq!(
         catalog.changes().0.len(),
@@ -89,11 +98,16 @@ fn keeps_the_contract(open: &dyn Fn() -> Box<dyn Backend>) {
         "saving marks the catalog saved"
     );
     let loaded = second.load_catalog().expect("load");
-    assert_eq!(loaded.len(), 2);
+    assert_eq!(loaded.len(), 3);
     assert_eq!(
         loaded.get(Path::new("/srv/b/a.bak")),
         Some(&entry("/srv/b/a.bak", "aa")),
         "every field comes back as it went in"
+    );
+    assert_eq!(
+        loaded.get(Path::new("/srv/b/copied.bak")),
+        Some(&verified_entry("/srv/b/copied.bak")),
+        "a hash standby verified as it wrote the file stays vouched for"
     );
     let mut catalog = loaded;
     catalog.insert(CatalogEntry {
@@ -101,7 +115,7 @@ fn keeps_the_contract(open: &dyn Fn() -> Box<dyn Backend>) {
         files: Some(7),
         ..entry("/srv/b/a.bak", "aa")
     });
-    catalog.retain(|p| p != Path::new("/srv/b/\u{e9}t\u{e9}.bak"));
+    catalog.retain(|p| p.ends_with("a.bak"));
     second.save_catalog(&mut catalog).expect("save");
     let loaded = first.load_catalog().expect("load");
     assert_eq!(loaded.len(), 1, "a forgotten file is deleted");
@@ -117,21 +131,29 @@ fn keeps_the_contract(open: &dyn Fn() -> Box<dyn Backend>) {
         "format_version": "1", "taken_at": at(20).to_string(), "stores": [],
     })
     .to_string();
-    first.save_observation(at(20), &observed).expect("save");
+    first
+        .save_observation(at(20), "f1", &observed)
+        .expect("save");
     assert_eq!(
         second.last_observation().expect("read"),
         Some((at(20), observed.clone()))
     );
     // The same observation taken later is not written again: only its time moves.
-    let later = observed.replace(&at(20).to_string(), &at(30).to_string());
-    second.save_observation(at(30), &later).expect("save");
+    assert!(second.touch_observation(at(30), "f1").expect("touch"));
     assert_eq!(
         first.last_observation().expect("read"),
         Some((at(30), observed.clone()))
     );
-    // A different one replaces it.
-    let changed = later.replace("[]", "[1]");
-    first.save_observation(at(40), &changed).expect("save");
+    // A different one is not touched, but written whole.
+    assert!(!first.touch_observation(at(40), "f2").expect("touch"));
+    assert_eq!(
+        second.last_observation().expect("read"),
+        Some((at(30), observed.clone()))
+    );
+    let changed = observed.replace("[]", "[1]");
+    first
+        .save_observation(at(40), "f2", &changed)
+        .expect("save");
     assert_eq!(
         second.last_observation().expect("read"),
         Some((at(40), changed))
@@ -266,6 +288,84 @@ fn a_newer_schema_is_refused_not_downgraded() {
         panic!("a newer schema must be refused");
     };
     assert!(e.to_string().contains("schema version 99"), "{e}");
+}
+
+/// A catalog written by the first schema (before hash origins were stored), as a state of
+/// that release left it: migrated on open, its hashes kept, none of them vouched for.
+fn a_first_schema_catalog_is_migrated(mut backend: Box<dyn Backend>) {
+    let catalog = backend.load_catalog().expect("load");
+    let old = catalog.get(Path::new("/srv/b/old.bak")).expect("kept");
+    assert_eq!(
+        (old.sha256.as_str(), old.origin),
+        ("ee".repeat(32).as_str(), HashOrigin::FirstSeen)
+    );
+    let mut catalog = catalog;
+    catalog.insert(verified_entry("/srv/b/new.bak"));
+    backend.save_catalog(&mut catalog).expect("save");
+    let loaded = backend.load_catalog().expect("load");
+    assert_eq!(
+        loaded.get(Path::new("/srv/b/new.bak")).map(|e| e.origin),
+        Some(HashOrigin::VerifiedAt)
+    );
+}
+
+const FIRST_CATALOG_ROW: &str = "INSERT INTO catalog (path, address, size, mtime, sha256, \
+     mismatch, files, first_seen, last_verified) VALUES ('/srv/b/old.bak', NULL, 1, 2, \
+     'eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee', NULL, NULL, 3, 4)";
+
+#[test]
+fn a_local_state_of_the_first_schema_is_migrated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = rusqlite::Connection::open(dir.path().join("state.db")).expect("open");
+    db.execute_batch(&format!(
+        "CREATE TABLE catalog (
+            path BLOB PRIMARY KEY, address TEXT, size INTEGER NOT NULL, mtime INTEGER NOT NULL,
+            sha256 TEXT NOT NULL, mismatch TEXT, files INTEGER,
+            first_seen INTEGER NOT NULL, last_verified INTEGER NOT NULL
+         ) WITHOUT ROWID;
+         CREATE TABLE observation (
+            id INTEGER PRIMARY KEY CHECK (id = 1), taken_at INTEGER NOT NULL,
+            fingerprint TEXT NOT NULL, body TEXT NOT NULL
+         );
+         INSERT INTO observation VALUES (1, 5, 'f', '{{\"taken_at\":\"then\"}}');
+         {};
+         PRAGMA user_version = 1;",
+        FIRST_CATALOG_ROW.replace("'/srv/b/old.bak'", "CAST('/srv/b/old.bak' AS BLOB)")
+    ))
+    .expect("a first-schema state");
+    drop(db);
+    let mut local = Local::open(dir.path()).expect("open");
+    assert_eq!(
+        local.last_observation().expect("read"),
+        Some((
+            Timestamp::from_nanosecond(5).expect("a time"),
+            r#"{"taken_at":"then"}"#.to_owned()
+        )),
+        "the observation is kept too"
+    );
+    a_first_schema_catalog_is_migrated(Box::new(local));
+}
+
+#[test]
+fn a_postgres_state_of_the_first_schema_is_migrated() {
+    let url = cluster().database();
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    admin
+        .batch_execute(&format!(
+            "CREATE TABLE schema_version (version INT NOT NULL);
+             INSERT INTO schema_version (version) VALUES (1);
+             CREATE TABLE catalog (
+                path BYTEA PRIMARY KEY, address TEXT, size BIGINT NOT NULL,
+                mtime BIGINT NOT NULL, sha256 TEXT NOT NULL, mismatch TEXT, files BIGINT,
+                first_seen BIGINT NOT NULL, last_verified BIGINT NOT NULL
+             );
+             {};",
+            FIRST_CATALOG_ROW.replace("'/srv/b/old.bak'", "convert_to('/srv/b/old.bak', 'UTF8')")
+        ))
+        .expect("a first-schema state");
+    a_first_schema_catalog_is_migrated(Box::new(
+        Postgres::connect(&url, URL_ENV).expect("connect"),
+    ));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -441,6 +541,11 @@ fn a_second_apply_on_another_machine_waits_and_a_killed_holder_frees_the_lock() 
         "the state's URL reached the export command: {}",
         exported[0]
     );
+    // The server ends the session as the connection closes, a moment after the process.
+    let ended = Instant::now();
+    while team.lock_held() && ended.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert!(!team.lock_held(), "released after the apply");
 }
 

@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct SqlInstanceObservation {
     pub site: String,
@@ -35,7 +35,7 @@ pub struct SqlInstanceObservation {
     pub restores: Vec<SqlRestore>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct SqlDatabase {
     pub name: String,
@@ -66,7 +66,7 @@ impl SqlDatabase {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct SqlFile {
     pub logical_name: String,
@@ -82,7 +82,7 @@ impl SqlFile {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct SqlBackup {
     pub database: String,
@@ -171,7 +171,7 @@ impl SqlBackup {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct SqlRestore {
     pub destination: String,
@@ -186,7 +186,7 @@ pub struct SqlRestore {
 
 /// A test restore `apply` ran, as its journal recorded it: what `restore-test-overdue` and
 /// `restore-too-slow` judge.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct RestoreTestRecord {
     /// `SITE/database/NAME`.
