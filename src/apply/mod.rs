@@ -9,9 +9,9 @@ mod prune;
 mod snapshot;
 mod sql;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -22,6 +22,7 @@ use crate::desired::{Choice, DatabaseBackupKind, Desired, ItemKind};
 use crate::io::atomic;
 use crate::io::copy;
 use crate::io::hash;
+use crate::io::meter::{self, Meter};
 use crate::layout::Layout;
 use crate::observe::Selection;
 use crate::plan::{Action, ActionKind, Operation};
@@ -297,8 +298,14 @@ impl Context<'_> {
 /// What the executor reports as it goes.
 pub trait Progress {
     fn started(&mut self, action: &Action);
+    /// Every [`TICK`] while `action` runs: how far its meter says it got, and how long it
+    /// has been running.
+    fn running(&mut self, action: &Action, meter: &Meter, elapsed: Duration);
     fn finished(&mut self, action: &Action, outcome: &Outcome);
 }
+
+/// How often [`Progress::running`] hears of each running action.
+pub const TICK: Duration = Duration::from_millis(250);
 
 fn journal_line(run: &str, action: &Action, step: &str) -> JournalLine {
     JournalLine {
@@ -370,7 +377,8 @@ pub fn apply(
             },
         };
         let mut pending: Vec<&Action> = phase;
-        let mut running: HashSet<String> = HashSet::new();
+        // What runs, with its meter and since when.
+        let mut running: HashMap<String, (Arc<Meter>, Instant)> = HashMap::new();
         std::thread::scope(|scope| {
             let (done_tx, done_rx) = mpsc::channel::<Outcome>();
             loop {
@@ -444,10 +452,12 @@ pub fn apply(
                         outcomes.insert(action.id.clone(), outcome);
                         continue;
                     }
-                    running.insert(action.id.clone());
+                    let meter = Arc::new(Meter::default());
+                    running.insert(action.id.clone(), (Arc::clone(&meter), Instant::now()));
                     let tx = done_tx.clone();
                     let context = &context;
                     scope.spawn(move || {
+                        let _attached = meter::attach(meter);
                         let started = Instant::now();
                         let mut outcome = Outcome::new(&action.id, Status::Ok);
                         if let Err(message) = context.run(action, &mut outcome) {
@@ -460,7 +470,18 @@ pub fn apply(
                 if running.is_empty() {
                     break;
                 }
-                let Ok(outcome) = done_rx.recv() else { break };
+                let outcome = match done_rx.recv_timeout(TICK) {
+                    Ok(outcome) => outcome,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        for (id, (meter, since)) in &running {
+                            if let Some(action) = actions.iter().find(|a| &a.id == id) {
+                                progress.running(action, meter, since.elapsed());
+                            }
+                        }
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                };
                 running.remove(&outcome.id);
                 if matches!(outcome.status, Status::Failed(_)) && !options.continue_on_error {
                     stopped = true;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::io::atomic::{sync_all, sync_dir};
+use crate::io::meter;
 use crate::layout::MANIFEST;
 use crate::layout::temp_path;
 use crate::observe::Selection;
@@ -37,6 +38,7 @@ fn copy_hashing(from: &Path, to: &Path, buffer: &mut [u8]) -> io::Result<String>
         }
         hasher.update(&buffer[..n]);
         target.write_all(&buffer[..n])?;
+        meter::advance(n as u64);
     }
     if let Ok(modified) = source.metadata().and_then(|m| m.modified()) {
         target.set_modified(modified)?;

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use sha2::{Digest, Sha256};
 
 use crate::io::atomic::sync_dir;
-use crate::io::hash;
+use crate::io::{hash, meter};
 use crate::layout::MANIFEST;
 use crate::layout::temp_path;
 use crate::platform;
@@ -85,6 +85,7 @@ fn copy_file_hashing(from: &Path, to: &Path) -> io::Result<(u64, String)> {
                     return Ok(copied);
                 }
                 copied += n;
+                meter::advance(n);
                 let _ = copied_tx.send(copied);
             }
         })();
@@ -190,6 +191,7 @@ fn copy_file_direct(from: &Path, to: &Path) -> io::Result<Option<(u64, String)>>
             for mut buffer in &empty_rx {
                 let len = fill(&mut source, buffer.chunk())?;
                 hasher.update(&buffer.chunk()[..len]);
+                meter::advance(len as u64);
                 if len > 0 && full_tx.send((buffer, len, offset)).is_err() {
                     break;
                 }
@@ -238,7 +240,9 @@ fn copy_tree(from: &Path, to: &Path, written: &mut Vec<PathBuf>) -> io::Result<u
         if kind.is_dir() {
             bytes += copy_tree(&entry.path(), &target, written)?;
         } else if kind.is_file() {
-            bytes += copy_file(&entry.path(), &target)?;
+            let copied = copy_file(&entry.path(), &target)?;
+            meter::advance(copied);
+            bytes += copied;
             written.push(target);
         }
     }
@@ -291,6 +295,7 @@ pub fn copy(from: &Path, to: &Path, expected: Option<&str>) -> Result<Copied, St
                 None => hash::sha256_file(from)
                     .map_err(|e| format!("cannot read {}: {e}", from.display()))?,
             };
+            meter::expect(meta.len());
             let direct = if meta.len() >= DIRECT_FROM {
                 copy_file_direct(from, &temp)
             } else {

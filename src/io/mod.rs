@@ -5,5 +5,6 @@
 pub mod atomic;
 pub mod copy;
 pub mod hash;
+pub mod meter;
 pub mod sql;
 pub mod walk;
