@@ -345,6 +345,12 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "DURATION", default_value = "6h", value_parser = parse_wait)]
     pub sql_command_timeout: std::time::Duration,
 
+    /// When stderr is not a terminal (a CI log, a scheduled task), how often a running
+    /// action says it is still running, with how far it got. On a terminal each running
+    /// action has a live progress line instead.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_wait)]
+    pub progress_every: std::time::Duration,
+
     #[command(flatten)]
     pub observe: ObserveArgs,
 }

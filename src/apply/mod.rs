@@ -10,9 +10,9 @@ mod snapshot;
 mod sql;
 mod store_lock;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -22,6 +22,7 @@ pub use store_lock::{StoreLocks, lock_stores};
 
 use crate::desired::{Choice, DatabaseBackupKind, Desired, ItemKind};
 use crate::io::hash;
+use crate::io::meter::{self, Meter};
 use crate::io::{copy, handle};
 use crate::layout::Layout;
 use crate::observe::Selection;
@@ -357,8 +358,14 @@ fn previous_snapshot(target: &copy::InStore) -> Option<copy::InStore> {
 /// What the executor reports as it goes.
 pub trait Progress {
     fn started(&mut self, action: &Action);
+    /// Every [`TICK`] while `action` runs: how far its meter says it got, and how long it
+    /// has been running.
+    fn running(&mut self, action: &Action, meter: &Meter, elapsed: Duration);
     fn finished(&mut self, action: &Action, outcome: &Outcome);
 }
+
+/// How often [`Progress::running`] hears of each running action.
+pub const TICK: Duration = Duration::from_millis(250);
 
 fn journal_line(run: &str, action: &Action, step: &str) -> JournalLine {
     JournalLine {
@@ -432,7 +439,8 @@ pub fn apply(
             listings: prune::Listings::default(),
         };
         let mut pending: std::collections::VecDeque<&Action> = phase.into();
-        let mut running: HashSet<String> = HashSet::new();
+        // What runs, with its meter and since when.
+        let mut running: HashMap<String, (Arc<Meter>, Instant)> = HashMap::new();
         // Settling looks at every pending action: only worth it after something did not
         // succeed (thousands of prunes would otherwise cost a pass each, quadratic in all).
         let mut unsettled = true;
@@ -514,10 +522,12 @@ pub fn apply(
                         outcomes.insert(action.id.clone(), outcome);
                         continue;
                     }
-                    running.insert(action.id.clone());
+                    let meter = Arc::new(Meter::default());
+                    running.insert(action.id.clone(), (Arc::clone(&meter), Instant::now()));
                     let tx = done_tx.clone();
                     let context = &context;
                     scope.spawn(move || {
+                        let _attached = meter::attach(meter);
                         let started = Instant::now();
                         let mut outcome = Outcome::new(&action.id, Status::Ok);
                         if let Err(message) = context.run(action, &mut outcome) {
@@ -530,7 +540,18 @@ pub fn apply(
                 if running.is_empty() {
                     break;
                 }
-                let Ok(outcome) = done_rx.recv() else { break };
+                let outcome = match done_rx.recv_timeout(TICK) {
+                    Ok(outcome) => outcome,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        for (id, (meter, since)) in &running {
+                            if let Some(action) = by_id.get(id.as_str()) {
+                                progress.running(action, meter, since.elapsed());
+                            }
+                        }
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                };
                 running.remove(&outcome.id);
                 if matches!(outcome.status, Status::Failed(_)) && !options.continue_on_error {
                     stopped = true;

@@ -47,9 +47,13 @@ impl SqlActions<'_> {
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the SQL Server client: {e}"))?;
-        runtime.block_on(async {
-            let mut connection = Box::pin(sql::connect(instance, self.timeouts)).await?;
-            work(&mut connection).await
+        // The statement runs on this thread (a current-thread runtime), so its progress
+        // messages set this action's meter.
+        sql::with_percent_messages(|| {
+            runtime.block_on(async {
+                let mut connection = Box::pin(sql::connect(instance, self.timeouts)).await?;
+                work(&mut connection).await
+            })
         })
     }
 
@@ -89,7 +93,7 @@ impl SqlActions<'_> {
 
     pub(super) fn verify_only(&self, site: &str, instance: &str, disk: &str) -> Result<(), String> {
         let statement = format!(
-            "RESTORE VERIFYONLY FROM DISK = N'{}' WITH CHECKSUM",
+            "RESTORE VERIFYONLY FROM DISK = N'{}' WITH CHECKSUM, STATS = 5",
             text(disk)
         );
         self.with_connection(site, instance, async |c| run(c, &statement).await)
@@ -214,9 +218,9 @@ fn seal(temp: &Path, local: &Path) -> Result<Written, String> {
 
 fn backup_statement(database: &str, backup_type: &str, disk: &str) -> String {
     let (verb, options) = match backup_type {
-        "log" => ("LOG", "CHECKSUM, INIT"),
-        "diff" => ("DATABASE", "DIFFERENTIAL, CHECKSUM, INIT"),
-        _ => ("DATABASE", "CHECKSUM, INIT"),
+        "log" => ("LOG", "CHECKSUM, INIT, STATS = 5"),
+        "diff" => ("DATABASE", "DIFFERENTIAL, CHECKSUM, INIT, STATS = 5"),
+        _ => ("DATABASE", "CHECKSUM, INIT, STATS = 5"),
     };
     format!(
         "BACKUP {verb} [{}] TO DISK = N'{}' WITH {options}",
@@ -243,11 +247,11 @@ mod tests {
     fn statements_quote_names_and_paths() {
         assert_eq!(
             backup_statement("o]dd", "log", r"\\bk\it's\x.trn"),
-            r"BACKUP LOG [o]]dd] TO DISK = N'\\bk\it''s\x.trn' WITH CHECKSUM, INIT"
+            r"BACKUP LOG [o]]dd] TO DISK = N'\\bk\it''s\x.trn' WITH CHECKSUM, INIT, STATS = 5"
         );
         assert_eq!(
             backup_statement("rtc", "diff", r"D:\b.bak"),
-            r"BACKUP DATABASE [rtc] TO DISK = N'D:\b.bak' WITH DIFFERENTIAL, CHECKSUM, INIT"
+            r"BACKUP DATABASE [rtc] TO DISK = N'D:\b.bak' WITH DIFFERENTIAL, CHECKSUM, INIT, STATS = 5"
         );
     }
 }

@@ -1,7 +1,11 @@
 //! `standby apply` and `standby force-unlock`.
 
+use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use jiff::Timestamp;
 
@@ -9,21 +13,85 @@ use super::common::{self, Failure};
 use crate::apply::{self, Options, Outcome, Progress, Status};
 use crate::cli::{ApplyArgs, ApplyFormat, ForceUnlockArgs, GlobalArgs, ObserveArgs};
 use crate::desired::Desired;
+use crate::io::meter::Meter;
 use crate::plan::{Action, Plan, SavedPlan, Targets, plan};
 use crate::report::apply::Run as ApplyRun;
 use crate::report::layout::Terminal;
 use crate::report::plan::{Report, table};
 use crate::state::Backend;
 
-/// Prints each action as it starts and ends, on stderr.
+/// Prints each action as it starts and ends, on stderr, and how a long one is getting on:
+/// a live line per running action on a terminal, else a "still running" line every
+/// `--progress-every`.
 struct Lines {
     quiet: bool,
+    /// The live lines, when stderr is a terminal.
+    live: Option<MultiProgress>,
+    bars: HashMap<String, ProgressBar>,
+    every: Duration,
+    /// Per running action, how long it had run when it last said so.
+    said: HashMap<String, Duration>,
+}
+
+impl Lines {
+    fn new(quiet: bool, every: Duration) -> Self {
+        Self {
+            quiet,
+            live: (!quiet && super::stderr_is_terminal()).then(MultiProgress::new),
+            bars: HashMap::new(),
+            every,
+            said: HashMap::new(),
+        }
+    }
+
+    /// A line on stderr that does not tear the live lines.
+    fn say(&self, line: &str) {
+        match &self.live {
+            Some(bars) => bars.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
 }
 
 impl Progress for Lines {
     fn started(&mut self, action: &Action) {
-        if !self.quiet {
-            eprintln!("{} {} {} …", action.id, action.kind, action.address);
+        if self.quiet {
+            return;
+        }
+        let line = format!("{} {} {} …", action.id, action.kind, action.address);
+        self.say(&line);
+        if let Some(live) = &self.live {
+            let bar = live.add(ProgressBar::new_spinner());
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+                bar.set_style(style);
+            }
+            bar.set_message(line);
+            self.bars.insert(action.id.clone(), bar);
+        }
+    }
+
+    fn running(&mut self, action: &Action, meter: &Meter, elapsed: Duration) {
+        if self.quiet {
+            return;
+        }
+        let name = format!("{} {} {}", action.id, action.kind, action.address);
+        let got = crate::report::apply::progress(meter.reading(), elapsed);
+        if let Some(bar) = self.bars.get(&action.id) {
+            bar.set_message(match got {
+                Some(got) => format!("{name} {got}"),
+                None => name,
+            });
+            bar.tick();
+            return;
+        }
+        let said = self.said.get(&action.id).copied().unwrap_or_default();
+        if !self.every.is_zero() && elapsed >= said + self.every {
+            self.said.insert(action.id.clone(), elapsed);
+            let got = got.map_or_else(String::new, |got| format!(": {got}"));
+            eprintln!(
+                "{name} still running{got} [{} elapsed]",
+                crate::units::age(i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+            );
         }
     }
 
@@ -41,12 +109,19 @@ impl Progress for Lines {
             Status::Skipped(reason) => format!("skipped: {reason}"),
             Status::Manual => return,
         };
+        if let Some(bar) = self.bars.remove(&action.id) {
+            bar.finish_and_clear();
+        }
+        self.said.remove(&action.id);
         if !self.quiet || !matches!(outcome.status, Status::Ok) {
-            eprintln!("{} {} {} {line}", action.id, action.kind, action.address);
+            self.say(&format!(
+                "{} {} {} {line}",
+                action.id, action.kind, action.address
+            ));
         }
         if let (Status::Failed(_), Some(output)) = (&outcome.status, &outcome.output) {
             for l in output.lines() {
-                eprintln!("    | {l}");
+                self.say(&format!("    | {l}"));
             }
         }
     }
@@ -210,9 +285,7 @@ pub(super) fn run(global: &GlobalArgs, args: &ApplyArgs) -> ExitCode {
             backend.as_mut(),
             &lock.info.id,
             &options,
-            &mut Lines {
-                quiet: global.quiet,
-            },
+            &mut Lines::new(global.quiet, args.progress_every),
         );
         backend
             .save_catalog(&mut catalog)

@@ -16,7 +16,7 @@ use std::sync::{Mutex, PoisonError, mpsc};
 use sha2::{Digest, Sha256};
 
 use super::handle::{Dir, Kind};
-use super::hash;
+use super::{hash, meter};
 use crate::layout::{MANIFEST, temp_path};
 use crate::platform;
 
@@ -92,6 +92,7 @@ fn copy_file_hashing(mut source: File, target: &File, mut back: File) -> io::Res
                     return Ok(copied);
                 }
                 copied += n;
+                meter::advance(n);
                 let _ = copied_tx.send(copied);
             }
         })();
@@ -199,6 +200,7 @@ fn copy_file_direct(
             for mut buffer in &empty_rx {
                 let len = fill(source, buffer.chunk())?;
                 hasher.update(&buffer.chunk()[..len]);
+                meter::advance(len as u64);
                 if len > 0 && full_tx.send((buffer, len, offset)).is_err() {
                     break;
                 }
@@ -322,6 +324,7 @@ pub fn copy_hashing(mut source: File, target: &File) -> io::Result<(u64, String)
                 }
                 hasher.update(&buffer[..n]);
                 writer.write_all(&buffer[..n])?;
+                meter::advance(n as u64);
                 position += n as u64;
             }
             at = position;
@@ -644,6 +647,7 @@ fn already_there(to: &InStore, kind: Kind, expected: &str, path: &Path) -> Resul
 fn copy_one_file(from: &InStore, dir: &Dir, temp: &OsStr) -> io::Result<(u64, String)> {
     let mut source = from.parent.open_file(&from.name, false)?;
     let length = source.metadata()?.len();
+    meter::expect(length);
     if is_sparse(&source)? {
         let target = dir.create_file(temp)?;
         let copied = copy_hashing(source, &target)?;

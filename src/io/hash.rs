@@ -79,6 +79,7 @@ pub fn sha256_reader(mut reader: impl Read) -> io::Result<String> {
         let mut hasher = Sha256::new();
         while let Some(n) = read_some(&mut reader, buffer)? {
             hasher.update(&buffer[..n]);
+            super::meter::advance(n as u64);
         }
         Ok(hex::encode(hasher.finalize()))
     })
@@ -86,7 +87,9 @@ pub fn sha256_reader(mut reader: impl Read) -> io::Result<String> {
 
 /// The lowercase hex SHA-256 of a file's content.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
-    sha256_reader(open_regular(path)?)
+    let file = open_regular(path)?;
+    super::meter::expect(file.metadata()?.len());
+    sha256_reader(file)
 }
 
 /// Opens `path` for reading only if it is a regular file. A FIFO named like a backup would

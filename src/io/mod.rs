@@ -6,5 +6,6 @@ pub mod atomic;
 pub mod copy;
 pub mod handle;
 pub mod hash;
+pub mod meter;
 pub mod sql;
 pub mod walk;

@@ -136,3 +136,71 @@ pub fn describe(error: &tiberius::error::Error) -> String {
         other => other.to_string(),
     }
 }
+
+/// Runs `work` (a statement on this thread's connection) while SQL Server's progress messages
+/// ("45 percent processed.", sent for `WITH STATS`) set this thread's [`meter`]. tiberius
+/// hands informational messages to nothing but `tracing`, as DEBUG events: a subscriber for
+/// this thread alone reads them, and everything else `tracing` says is dropped.
+///
+/// [`meter`]: super::meter
+pub fn with_percent_messages<T>(work: impl FnOnce() -> T) -> T {
+    tracing::subscriber::with_default(PercentMessages, work)
+}
+
+/// The percent in SQL Server's message 3211, `N percent processed.`
+fn percent_processed(message: &str) -> Option<u64> {
+    message
+        .trim()
+        .strip_suffix(" percent processed.")
+        .and_then(|n| n.trim().parse().ok())
+}
+
+struct PercentMessages;
+
+impl tracing::Subscriber for PercentMessages {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        metadata.is_event() && metadata.target().starts_with("tiberius")
+    }
+
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Message(Option<String>);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = Some(format!("{value:?}"));
+                }
+            }
+        }
+        let mut message = Message(None);
+        event.record(&mut message);
+        if let Some(percent) = message.0.as_deref().and_then(percent_processed) {
+            super::meter::percent(percent);
+        }
+    }
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_messages_are_read_and_nothing_else() {
+        assert_eq!(percent_processed("45 percent processed."), Some(45));
+        assert_eq!(
+            percent_processed("Processed 8 pages for database 'rtc'"),
+            None
+        );
+    }
+}

@@ -159,23 +159,9 @@ pub fn device_kind(_kind: std::fs::FileType) -> Option<&'static str> {
     None
 }
 
-/// Calls `arrived` on a thread of its own each time Ctrl+C or Ctrl+Break arrives, from now
-/// on. They come through the C runtime's `signal` (there is no signal iterator): a handler
-/// raises a flag that the thread watches.
+/// Calls `arrived` on a thread of its own each time Ctrl+C, Ctrl+Break or a closing console
+/// arrives, from now on. They come through `SetConsoleCtrlHandler` (the C runtime's
+/// `signal(SIGINT)` route crashed standby under Wine when Ctrl+C arrived).
 pub fn on_termination(arrived: impl Fn(&str) + Send + 'static) -> io::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let raised = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(SIGINT, Arc::clone(&raised))?;
-    signal_hook::flag::register(SIGTERM, Arc::clone(&raised))?;
-    std::thread::spawn(move || {
-        loop {
-            if raised.swap(false, Ordering::SeqCst) {
-                arrived("Ctrl+C");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    });
-    Ok(())
+    ctrlc::set_handler(move || arrived("Ctrl+C")).map_err(io::Error::other)
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::layout::{self, Column, Terminal};
 use super::plan::{Report, Summary};
 use crate::apply::{Outcome, Status};
+use crate::io::meter::Reading;
 use crate::plan::{Action, Finding, Plan};
 
 /// `apply`'s exit status: whether the deployment is in sync now, as the operator and the
@@ -236,5 +237,82 @@ impl<'a> Run<'a> {
             s.push('\n');
             s
         })
+    }
+}
+
+/// How far a running action got, as its progress line says it:
+/// `1.2 GiB of 2.7 GiB (44%), 85.0 MiB/s, 18s left`, `40%` (a server's own count), or
+/// `3.0 MiB, 1.5 MiB/s` when the size is not known in advance.
+pub fn progress(reading: Reading, elapsed: std::time::Duration) -> Option<String> {
+    match reading {
+        Reading::Nothing => None,
+        Reading::Percent(percent) => Some(format!("{percent}%")),
+        Reading::Bytes { done, total } => {
+            let seconds = elapsed.as_secs_f64();
+            #[allow(clippy::cast_precision_loss, reason = "a rate shown to one decimal")]
+            let rate = if seconds > 0.0 {
+                done as f64 / seconds
+            } else {
+                0.0
+            };
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a non-negative rate, shown in whole bytes"
+            )]
+            let per_second = crate::units::bytes(rate as u64);
+            if total == 0 {
+                return Some(format!("{}, {per_second}/s", crate::units::bytes(done)));
+            }
+            let done = done.min(total);
+            let mut text = format!(
+                "{} of {} ({}%), {per_second}/s",
+                crate::units::bytes(done),
+                crate::units::bytes(total),
+                done * 100 / total
+            );
+            if rate >= 1.0 {
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_precision_loss,
+                    reason = "whole seconds left, of a byte count far below 2^52"
+                )]
+                let left = ((total - done) as f64 / rate).ceil() as i64;
+                let _ = write!(text, ", {} left", crate::units::age(left));
+            }
+            Some(text)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn progress_says_bytes_rate_and_time_left() {
+        let reading = Reading::Bytes {
+            done: 50 << 20,
+            total: 150 << 20,
+        };
+        assert_eq!(
+            progress(reading, Duration::from_secs(10)).as_deref(),
+            Some("50.0 MiB of 150.0 MiB (33%), 5.0 MiB/s, 20s left")
+        );
+        let unknown = Reading::Bytes {
+            done: 3 << 20,
+            total: 0,
+        };
+        assert_eq!(
+            progress(unknown, Duration::from_secs(2)).as_deref(),
+            Some("3.0 MiB, 1.5 MiB/s")
+        );
+        assert_eq!(
+            progress(Reading::Percent(40), Duration::from_secs(2)).as_deref(),
+            Some("40%")
+        );
+        assert_eq!(progress(Reading::Nothing, Duration::from_secs(2)), None);
     }
 }

@@ -140,6 +140,43 @@ fn apply_takes_what_is_missing_and_check_is_then_clean() {
 }
 
 #[test]
+fn a_long_action_says_it_is_still_running_when_stderr_is_not_a_terminal() {
+    // The export takes 2.5 s; with --progress-every 1s the log hears of it twice, with the
+    // time it has run, and nothing is drawn for a terminal.
+    let estate = Estate::new("sleep 2.5; printf '<settings/>' > \\\"$1\\\"");
+    let out = estate.run(&[
+        "apply",
+        "--auto-approve",
+        "--target",
+        "s/settings/global",
+        "--progress-every",
+        "1s",
+    ]);
+    assert_eq!(out.status, 0, "{}\n{}", out.stdout, out.stderr);
+    let still: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("still running"))
+        .collect();
+    // (A loaded machine may start the command late: a third line is no fault.)
+    assert_eq!(
+        still.get(..2),
+        Some(
+            &[
+                "a1 export-settings s/settings/global still running [1s elapsed]",
+                "a1 export-settings s/settings/global still running [2s elapsed]"
+            ][..]
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains('\r'), "{:?}", out.stderr);
+    // By default (every 10m) a short run says nothing of the kind.
+    let out = estate.run(&["apply", "--auto-approve"]);
+    assert!(!out.stderr.contains("still running"), "{}", out.stderr);
+}
+
+#[test]
 fn apply_json_gives_each_action_result_and_whether_in_sync() {
     let estate = Estate::new(GOOD_EXPORT);
     let out = estate.run(&["apply", "--auto-approve", "--format", "json"]);

@@ -549,6 +549,44 @@ fn a_stalled_server_times_out_in_discovery_and_in_apply() {
 }
 
 #[test]
+fn a_long_backup_reports_the_percent_sql_server_sends() {
+    // The server spreads the BACKUP's `STATS = 5` messages over 3 s: the log hears, each
+    // second, how far SQL Server says it got.
+    let d = one_stale_database();
+    d.server.set_faults(Faults {
+        pace: Some(Stall {
+            kind: StatementKind::Backup,
+            duration: Duration::from_secs(3),
+        }),
+        ..Faults::default()
+    });
+    let apply = d.run(&["apply", "--auto-approve", "--progress-every", "1s"]);
+    // Everything ran; the log file's move is left to a person (exit 2).
+    assert_eq!(apply.status, 2, "{}\n{}", apply.stdout, apply.stderr);
+    let percents: Vec<u64> = apply
+        .stderr
+        .lines()
+        .filter(|l| l.contains(" backup-database ") && l.contains(" still running: "))
+        .filter_map(|l| {
+            let after = l.split(" still running: ").nth(1)?;
+            after.split('%').next()?.parse().ok()
+        })
+        .collect();
+    assert!(
+        !percents.is_empty() && percents.iter().all(|p| (5..=100).contains(p)),
+        "{}",
+        apply.stderr
+    );
+    let queries = d.server.queries();
+    assert!(
+        queries
+            .iter()
+            .any(|q| q.starts_with("BACKUP ") && q.ends_with("STATS = 5")),
+        "{queries:#?}"
+    );
+}
+
+#[test]
 fn a_named_instance_without_a_port_is_found_through_sql_browser() {
     let d = one_stale_database();
     let browser =

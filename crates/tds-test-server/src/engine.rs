@@ -627,6 +627,11 @@ fn backup(catalog: &mut Catalog, b: &BackupStatement, fail_backups: bool) -> Out
     }
 
     let mut out = Outcome::default();
+    if let Some(every) = b.stats {
+        for percent in (every..=100).step_by(every as usize) {
+            out.info(3211, format!("{percent} percent processed."));
+        }
+    }
     if b.backup_type == BackupType::Log {
         let name = log_file.map_or_else(|| format!("{}_log", db.name), |f| f.name.clone());
         out.info(

@@ -16,6 +16,9 @@ pub struct Faults {
     pub drop_mid_result: Option<DropMidResult>,
     /// For this kind of statement, send nothing for `duration` (an attention ends the stall).
     pub stall: Option<Stall>,
+    /// For this kind of statement, spread its `STATS` messages ("5 percent processed.") over
+    /// `duration`, each sent as it comes, like a long BACKUP on a real server.
+    pub pace: Option<Stall>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -34,7 +37,8 @@ impl std::str::FromStr for Faults {
     type Err = String;
 
     /// Comma-separated: `reject-logins`, `fail-backups`, `drop:KIND:ROWS` (send ROWS rows of
-    /// KIND's result, then close the socket), `stall:KIND:SECONDS` (say nothing for SECONDS).
+    /// KIND's result, then close the socket), `stall:KIND:SECONDS` (say nothing for SECONDS),
+    /// `pace:KIND:SECONDS` (spread the statement's STATS messages over SECONDS).
     /// KIND is a statement kind in kebab case (`backup-history`, `verify-only`, ...).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let mut faults = Faults::default();
@@ -51,8 +55,13 @@ impl std::str::FromStr for Faults {
                             .map_err(|_| format!("`{item}`: {rows} is not a row count"))?,
                     });
                 }
-                (Some("stall"), Some(kind), Some(seconds), None) => {
-                    faults.stall = Some(Stall {
+                (Some(which @ ("stall" | "pace")), Some(kind), Some(seconds), None) => {
+                    let slot = if which == "stall" {
+                        &mut faults.stall
+                    } else {
+                        &mut faults.pace
+                    };
+                    *slot = Some(Stall {
                         kind: kind.parse()?,
                         duration: Duration::from_secs(
                             seconds
@@ -64,7 +73,7 @@ impl std::str::FromStr for Faults {
                 _ => {
                     return Err(format!(
                         "unknown fault `{item}` (expected reject-logins, fail-backups, \
-                         drop:KIND:ROWS or stall:KIND:SECONDS)"
+                         drop:KIND:ROWS, stall:KIND:SECONDS or pace:KIND:SECONDS)"
                     ));
                 }
             }
@@ -93,6 +102,8 @@ mod tests {
             (stall.kind, stall.duration),
             (StatementKind::VerifyOnly, Duration::from_secs(30))
         );
+        let pace = "pace:backup:3".parse::<Faults>().expect("a pace");
+        assert!(pace.pace.is_some_and(|p| p.kind == StatementKind::Backup));
         assert!("stall:backup".parse::<Faults>().is_err());
         assert!("drop:nothing:1".parse::<Faults>().is_err());
     }

@@ -16,6 +16,9 @@ use crate::protocol::{
 use crate::release::Release;
 use crate::sql::{self, Query, SqlError, Statement, Tok};
 use crate::tls::{self, Negotiated, PreloginFraming};
+
+/// The message number of SQL Server's "N percent processed." (`WITH STATS`).
+const PERCENT_PROCESSED: u32 = 3211;
 use crate::{Faults, ReceivedSql};
 
 /// State shared by the server handle and every connection.
@@ -376,10 +379,32 @@ impl Session {
             if let Some(nocount) = outcome.nocount {
                 self.nocount = nocount;
             }
+            // A paced statement's progress messages go out one by one, spread over its pace,
+            // each in packets of a message not yet ended, as a real server flushes them.
+            let pace = faults.pace.filter(|p| p.kind == kind).map(|p| {
+                let steps = outcome
+                    .notices
+                    .iter()
+                    .filter(|n| matches!(n, Notice::Info(m) if m.number == PERCENT_PROCESSED))
+                    .count();
+                p.duration / u32::try_from(steps.max(1)).unwrap_or(u32::MAX)
+            });
             for notice in &outcome.notices {
                 match notice {
                     Notice::Info(m) => {
                         t.info(m.number, m.state, m.class, &m.message, &self.server_name);
+                        if let Some(step) = pace.filter(|_| m.number == PERCENT_PROCESSED) {
+                            tokio::time::sleep(step).await;
+                            protocol::write_message(
+                                &mut self.writer,
+                                self.spid,
+                                self.packet_size,
+                                &t.buf,
+                                false,
+                            )
+                            .await?;
+                            t.buf.clear();
+                        }
                     }
                     Notice::Error(e) => {
                         t.error(e.number, e.state, e.class, &e.message, &self.server_name);

@@ -386,6 +386,8 @@ pub(crate) struct BackupStatement {
     pub(crate) init: bool,
     pub(crate) copy_only: bool,
     pub(crate) compression: bool,
+    /// `STATS = N`: a "N percent processed." message every N percent.
+    pub(crate) stats: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -740,6 +742,7 @@ impl Parser<'_> {
             init: false,
             copy_only: false,
             compression: false,
+            stats: None,
         };
         self.options(|option, p| {
             match option {
@@ -759,9 +762,17 @@ impl Parser<'_> {
                 "NO_COMPRESSION" => b.compression = false,
                 "DIFFERENTIAL" if !log => b.backup_type = BackupType::Differential,
                 "STATS" => {
+                    // SQL Server's default is every 10 percent.
+                    let mut every = 10;
                     if p.eat_punct('=') {
-                        p.value()?;
+                        let at = p.i;
+                        every = match p.value()? {
+                            Tok::Num(n) => n.parse().ok().filter(|n| (1..=100).contains(n)),
+                            _ => None,
+                        }
+                        .ok_or_else(|| SqlError::syntax_at(p.t, at))?;
                     }
+                    b.stats = Some(every);
                 }
                 "NAME" | "DESCRIPTION" | "MEDIANAME" | "MEDIADESCRIPTION" | "BUFFERCOUNT"
                 | "MAXTRANSFERSIZE" | "BLOCKSIZE" => {
