@@ -266,11 +266,7 @@ fn stamp(t: SqlDateTime) -> String {
 #[cfg(unix)]
 fn serve_until_stopped(servers: &[(String, TdsServer)]) {
     use tokio::signal::unix::{SignalKind, signal};
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime for signals");
-    runtime.block_on(async {
+    signal_runtime().block_on(async {
         let mut report = signal(SignalKind::user_defined1()).expect("SIGUSR1 handler");
         let mut terminate = signal(SignalKind::terminate()).expect("SIGTERM handler");
         let mut interrupt = signal(SignalKind::interrupt()).expect("SIGINT handler");
@@ -282,23 +278,31 @@ fn serve_until_stopped(servers: &[(String, TdsServer)]) {
                 _ = interrupt.recv() => break,
             }
         }
-        let mut from_start = vec![(0u64, 0usize); servers.len()];
-        print_counts(servers, &mut from_start, "total");
+        print_totals(servers);
     });
 }
 
 /// Windows has no SIGUSR1: the counts are printed once, at Ctrl+C.
 #[cfg(windows)]
 fn serve_until_stopped(servers: &[(String, TdsServer)]) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    signal_runtime().block_on(async {
+        let _ = tokio::signal::ctrl_c().await;
+        print_totals(servers);
+    });
+}
+
+/// A runtime that waits for signals.
+fn signal_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("a tokio runtime for signals");
-    runtime.block_on(async {
-        let _ = tokio::signal::ctrl_c().await;
-        let mut from_start = vec![(0u64, 0usize); servers.len()];
-        print_counts(servers, &mut from_start, "total");
-    });
+        .expect("a tokio runtime for signals")
+}
+
+/// Prints the counts since the server started.
+fn print_totals(servers: &[(String, TdsServer)]) {
+    let mut from_start = vec![(0u64, 0usize); servers.len()];
+    print_counts(servers, &mut from_start, "total");
 }
 
 /// Prints connections and SQL texts per instance received since `seen`, and updates it.

@@ -86,6 +86,10 @@ impl Local {
         // a catalog of 100,000 entries copied every page, twice.
         db.execute_batch("PRAGMA mmap_size = 1073741824")
             .map_err(sqlite)?;
+        // 64 MiB of page cache (the default is 2 MiB): a large first transaction is not
+        // spilled to the WAL page by page before it commits.
+        db.execute_batch("PRAGMA cache_size = -65536")
+            .map_err(sqlite)?;
         // WAL: readers do not block the writer. Switching needs the database to itself,
         // which another standby just creating it may hold for a moment: try again then.
         let started = std::time::Instant::now();
@@ -246,10 +250,14 @@ impl Backend for Local {
     }
 
     fn save_catalog(&mut self, catalog: &mut Catalog) -> Result<(), StateError> {
-        let (upserted, removed) = catalog.changes();
+        let (mut upserted, removed) = catalog.changes();
         if upserted.is_empty() && removed.is_empty() {
             return Ok(());
         }
+        // In key order: the rows go into the table's B-tree one after another instead of
+        // splitting pages all over it (a first discovery of 100,000 files spent 40% of its
+        // time there).
+        upserted.sort_unstable_by(|a, b| path_bytes(&a.path).cmp(path_bytes(&b.path)));
         let place = self.place();
         let sqlite = |source| StateError::Sqlite {
             place: place.clone(),
