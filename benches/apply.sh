@@ -104,7 +104,7 @@ deployment "bench" product="generic" {
 site "s" role="primary" owner="dba" {
     store "local" path="../store"
     store "offsite" path="../offsite"
-    sql-instance "i" host="sql.example" password-env="PW"
+    sql-instance "i" host="sql.example" user="bench" password-env="PW"
     database "db" instance="i" {
         backup "full" every="24h" keep=$FILES store="local" copy-to="offsite"
     }

@@ -66,6 +66,7 @@ fn early_color(args: &[OsString]) -> Option<ColorChoice> {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Directory holding the desired state: every *.kdl file in it, read in name order.
     #[arg(long, global = true, value_name = "DIR", default_value = "desired")]
@@ -126,6 +127,10 @@ pub enum Command {
     /// (cached in the state's catalog) and saves the snapshot in the state, where `worksheet`
     /// reads it. With --out FILE it writes the snapshot as JSON instead, which `plan
     /// --observed` and `check --observed` can read later without access to the sites.
+    #[command(mut_arg("now", |arg| arg.help(
+        "Take this time (RFC 3339, e.g. 2026-11-22T06:00:00Z) as the time of the observation \
+         instead of now: for reproducing a past run"
+    )))]
     Discover(DiscoverArgs),
 
     /// Show what is wrong and the actions that would fix it.
@@ -427,7 +432,7 @@ pub struct AuditArgs {
 
     /// Output format: `table` (parity tables, findings, coloured diffs), `json` (with the
     /// `parity` rows) or `markdown`.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table, hide_possible_values = true)]
     pub format: ReportFormat,
 }
 

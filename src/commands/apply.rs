@@ -155,7 +155,11 @@ fn approve(count: usize) -> Result<(), Failure> {
             "stdin is not a terminal: pass --auto-approve, or apply a saved plan".into(),
         ));
     }
-    print!("\nApply these {count} actions? Only 'yes' is accepted: ");
+    if count == 1 {
+        print!("\nApply this action? Only 'yes' is accepted: ");
+    } else {
+        print!("\nApply these {count} actions? Only 'yes' is accepted: ");
+    }
     let _ = std::io::stdout().flush();
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);

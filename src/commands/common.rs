@@ -48,9 +48,10 @@ pub(crate) fn desired(global: &GlobalArgs) -> Result<Desired, ExitCode> {
                 render_human(&loaded.sources, &errors, super::stderr_color(global.color))
             );
             eprintln!(
-                "error: {} is invalid ({} errors); run `standby validate`",
+                "error: {} is invalid ({} error{}); run `standby validate`",
                 global.desired.display(),
-                errors.len()
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
             );
             Err(ExitCode::FAILURE)
         }

@@ -48,8 +48,9 @@ fn write(global: &GlobalArgs, args: &InitArgs) -> Result<ExitCode, Failure> {
         .count();
     if errors > 0 {
         return Err(Failure(format!(
-            "the desired state written to {} does not validate ({errors} errors); run `standby validate`",
-            dir.display()
+            "the desired state written to {} does not validate ({errors} error{}); run `standby validate`",
+            dir.display(),
+            if errors == 1 { "" } else { "s" }
         )));
     }
     let warnings: Vec<&str> = loaded.diagnostics.iter().map(|d| d.code.as_str()).collect();

@@ -492,10 +492,11 @@ fn random_operator_and_world_events_never_break_the_promises() {
 /// 6704 pruned the last good backup because a newer one, whose copy differed and which
 /// nothing vouched for, counted toward `keep`; 431 and 3356 copied a file tampered with
 /// after the state was lost (faithful copies standby could not know were bad), and 3518
-/// removed the original of such a copy.
+/// removed the original of such a copy; 8646 counted a backup damaged exactly as its copy,
+/// which standby knew had changed.
 #[test]
 fn sequences_the_long_run_once_broke_stay_fixed() {
-    for seed in [431, 3356, 3518, 6704] {
+    for seed in [431, 3356, 3518, 6704, 8646] {
         run_sequences(seed, 1, 6);
     }
 }

@@ -25,7 +25,8 @@ fn is_corrupt(backup: &Backup<'_>) -> bool {
 }
 
 /// Whether `backup` differs from its counterpart among `others` (the same store-relative
-/// path in the other store) and nothing standby recorded while writing it vouches for it.
+/// path in the other store), or from what that counterpart held before it was found
+/// changed, and nothing standby recorded while writing it vouches for it.
 fn in_doubt(
     backup: &Backup<'_>,
     others: &HashMap<Cow<'_, str>, &Backup<'_>>,
@@ -36,7 +37,14 @@ fn in_doubt(
     };
     let differs = backup.entry.size != other.entry.size
         || matches!((&backup.entry.sha256, &other.entry.sha256), (Some(x), Some(y)) if x != y);
-    differs && backup.entry.hash_origin != Some(HashOrigin::VerifiedAt)
+    // A counterpart known changed was, when recorded, what this backup should hold: a
+    // backup that does not hold it (damaged the same way, say) is no better.
+    let contradicts_record = other
+        .entry
+        .recorded_sha256
+        .as_ref()
+        .is_some_and(|recorded| backup.entry.sha256.as_ref() != Some(recorded));
+    (differs || contradicts_record) && backup.entry.hash_origin != Some(HashOrigin::VerifiedAt)
 }
 
 /// The backups to prune from a newest-first list, oldest first. Going from the newest, a
@@ -292,6 +300,32 @@ mod tests {
             prunable(&backups, 1, 1, |b| in_doubt(b, &others, case)).len(),
             1
         );
+    }
+
+    #[test]
+    fn a_backup_damaged_like_its_copy_that_standby_knew_changed_never_counts() {
+        // The copy was recorded as "a…" and now holds "e…" (known changed); the original
+        // holds "e…" too, first seen after the state was lost: both sides are damaged alike.
+        let mut entries: Vec<_> = ["20261122T000000Z", "20261121T000000Z"]
+            .iter()
+            .map(|s| StoreEntry {
+                hash_origin: Some(HashOrigin::FirstSeen),
+                ..full(s)
+            })
+            .collect();
+        entries[0].sha256 = Some("e".repeat(64));
+        let mut copy = full("20261122T000000Z");
+        copy.sha256 = Some("e".repeat(64));
+        copy.recorded_sha256 = Some("a".repeat(64));
+        let copies = [copy];
+        let copies = as_backups(&copies);
+        let case = NameCase::Sensitive;
+        let others: HashMap<Cow<'_, str>, &Backup<'_>> = copies
+            .iter()
+            .map(|b| (case.key(&b.entry.path), b))
+            .collect();
+        let backups = as_backups(&entries);
+        assert!(prunable(&backups, 1, 1, |b| in_doubt(b, &others, case)).is_empty());
     }
 
     #[test]
