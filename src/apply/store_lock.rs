@@ -109,11 +109,15 @@ fn try_lock(file: &File) -> std::io::Result<bool> {
     }
 }
 
-/// Windows has no `flock`: the file open for writing is the lock, and `LockFileEx` is its
-/// counterpart to come with the Windows port.
+/// Elsewhere the standard library's lock (`LockFileEx` on Windows); the system releases it
+/// however the holder ends.
 #[cfg(not(unix))]
-fn try_lock(_file: &File) -> std::io::Result<bool> {
-    Ok(true)
+fn try_lock(file: &File) -> std::io::Result<bool> {
+    match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
 }
 
 #[cfg(all(test, unix))]

@@ -259,6 +259,13 @@ pub fn is_sparse(file: &File) -> io::Result<bool> {
 
 /// The ranges of `file` that hold data, in order (`SEEK_DATA`/`SEEK_HOLE`); the whole
 /// file where the platform cannot tell.
+#[cfg_attr(
+    not(any(target_os = "linux", target_os = "android", target_os = "freebsd")),
+    expect(
+        clippy::unnecessary_wraps,
+        reason = "fallible where the platform can tell"
+    )
+)]
 fn data_ranges(file: &File, length: u64) -> io::Result<Vec<(u64, u64)>> {
     #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
     {
