@@ -252,8 +252,7 @@ fn a_declared_store_without_a_directory_is_store_missing() {
     let out = estate.run(&["check", "--format", "json"]);
     assert_eq!(out.status, 2, "{}", out.stdout);
     assert!(
-        out.finding_codes()
-            .contains(&("s/store/spare".to_owned(), "store-missing".to_owned())),
+        out.has_finding("s/store/spare", "store-missing"),
         "{}",
         out.stdout
     );
@@ -646,8 +645,7 @@ fn keep_counts_good_backups_and_corrupt_ones_never_cost_a_good_one() {
     }
     let out = estate.run(&["check", "--format", "json"]);
     assert!(
-        out.finding_codes()
-            .contains(&("s/settings/global".to_owned(), "backup-corrupt".to_owned())),
+        out.has_finding("s/settings/global", "backup-corrupt"),
         "{}",
         out.stdout
     );
@@ -680,8 +678,7 @@ fn a_lost_catalog_never_copies_a_corrupt_original_over_its_good_copy() {
     let out = estate.run(&["check", "--verify", "full", "--format", "json"]);
     assert_eq!(out.status, 2, "{}", out.stdout);
     assert!(
-        out.finding_codes()
-            .contains(&("s/settings/global".to_owned(), "copy-mismatch".to_owned())),
+        out.has_finding("s/settings/global", "copy-mismatch"),
         "{}",
         out.stdout
     );
@@ -700,8 +697,7 @@ fn a_rotten_copy_is_kept_as_evidence_and_blamed_by_the_original_standby_verified
     // which standby verified as it wrote it, so the hint blames the copy.
     let out = estate.run(&["check", "--format", "json"]);
     assert!(
-        out.finding_codes()
-            .contains(&("s/settings/global".to_owned(), "copy-mismatch".to_owned())),
+        out.has_finding("s/settings/global", "copy-mismatch"),
         "{}",
         out.stdout
     );

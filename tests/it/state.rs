@@ -582,10 +582,7 @@ fn a_hash_learned_on_one_machine_is_trusted_on_the_other() {
         .and_then(|f| f.set_modified(mtime))
         .expect("set mtime");
 
-    let corrupt = |out: &Output| {
-        out.finding_codes()
-            .contains(&("s/database/db/full".to_owned(), "backup-corrupt".to_owned()))
-    };
+    let corrupt = |out: &Output| out.has_finding("s/database/db/full", "backup-corrupt");
     // Machine b never read the file: it trusts the hash a learned (same path, size, mtime).
     let trusted = team.run("b", &["check", "--format", "json", "--now", NOW]);
     assert!(!corrupt(&trusted), "{}", trusted.stdout);

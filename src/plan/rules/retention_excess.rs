@@ -24,6 +24,17 @@ fn is_corrupt(backup: &Backup<'_>) -> bool {
     backup.entry.recorded_sha256.is_some() || !backup.entry.bad_files.is_empty()
 }
 
+/// `backups` by store-relative name, as `case` compares names: where counterparts are found.
+fn by_name<'b, 'o>(
+    backups: &'b [Backup<'o>],
+    case: NameCase,
+) -> HashMap<Cow<'b, str>, &'b Backup<'o>> {
+    backups
+        .iter()
+        .map(|b| (case.key(&b.entry.path), b))
+        .collect()
+}
+
 /// Whether `backup` differs from its counterpart among `others` (the same store-relative
 /// path in the other store), or from what that counterpart held before it was found
 /// changed, and nothing standby recorded while writing it vouches for it.
@@ -85,10 +96,7 @@ fn check_store(
 ) {
     let policy = item.item.policy;
     let case = item.copy_case();
-    let others: HashMap<Cow<'_, str>, &Backup<'_>> = others
-        .iter()
-        .map(|b| (case.key(&b.entry.path), b))
-        .collect();
+    let others = by_name(others, case);
     let prune = prunable(
         backups,
         policy.keep.value as usize,
@@ -286,10 +294,7 @@ mod tests {
         let copies = [copy];
         let copies = as_backups(&copies);
         let case = NameCase::Sensitive;
-        let others: HashMap<Cow<'_, str>, &Backup<'_>> = copies
-            .iter()
-            .map(|b| (case.key(&b.entry.path), b))
-            .collect();
+        let others = by_name(&copies, case);
         let backups = as_backups(&entries);
         assert!(prunable(&backups, 1, 1, |b| in_doubt(b, &others, case)).is_empty());
         // Written and verified by standby: the copy is the damaged side, the original counts.
@@ -320,10 +325,7 @@ mod tests {
         let copies = [copy];
         let copies = as_backups(&copies);
         let case = NameCase::Sensitive;
-        let others: HashMap<Cow<'_, str>, &Backup<'_>> = copies
-            .iter()
-            .map(|b| (case.key(&b.entry.path), b))
-            .collect();
+        let others = by_name(&copies, case);
         let backups = as_backups(&entries);
         assert!(prunable(&backups, 1, 1, |b| in_doubt(b, &others, case)).is_empty());
     }
@@ -341,10 +343,7 @@ mod tests {
         let copies = as_backups(&copies);
         let backups = as_backups(&entries);
         for (case, doubted) in [(NameCase::Insensitive, true), (NameCase::Sensitive, false)] {
-            let others: HashMap<Cow<'_, str>, &Backup<'_>> = copies
-                .iter()
-                .map(|b| (case.key(&b.entry.path), b))
-                .collect();
+            let others = by_name(&copies, case);
             assert_eq!(in_doubt(&backups[0], &others, case), doubted, "{case:?}");
         }
     }

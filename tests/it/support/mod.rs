@@ -11,6 +11,12 @@ pub struct Output {
 
 impl Output {
     /// (address, code) of every finding of a JSON report.
+    /// Whether the JSON output has a finding `code` on `address`.
+    pub fn has_finding(&self, address: &str, code: &str) -> bool {
+        self.finding_codes()
+            .contains(&(address.to_owned(), code.to_owned()))
+    }
+
     pub fn finding_codes(&self) -> std::collections::BTreeSet<(String, String)> {
         self.json()["findings"]
             .as_array()
