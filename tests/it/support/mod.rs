@@ -12,6 +12,10 @@ pub struct Output {
 impl Output {
     /// (address, code) of every finding of a JSON report.
     /// Whether the JSON output has a finding `code` on `address`.
+    #[cfg_attr(
+        not(unix),
+        expect(dead_code, reason = "its callers are the Unix-only modules")
+    )]
     pub fn has_finding(&self, address: &str, code: &str) -> bool {
         self.finding_codes()
             .contains(&(address.to_owned(), code.to_owned()))
